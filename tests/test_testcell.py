@@ -270,3 +270,15 @@ def test_up_repairs_a_stopped_server(cell):
     assert tc.problems() == []
     r = cell.tool("pts", "examine", "admin", "-localauth")
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.cell
+def test_root_afs_mount_points(cell, tmp_path):
+    if not (os.path.exists("/dev/fuse") and os.path.exists(cell.bin("afsd.fuse"))):
+        pytest.skip("no /dev/fuse: root.afs gets no mount points")
+    f = tmp_path / "root.afs.dump"
+    r = cell.tool("vos", "dump", "-id", "root.afs", "-file", str(f), "-localauth")
+    assert r.returncode == 0, r.stderr
+    d = f.read_bytes()
+    assert set(dump.mount_points(d)) >= {"#test.example:root.cell.", "%test.example:root.cell."}
+    assert dump.root_acl(d) == {dump.ADMINISTRATORS: dump.rights("rlidwka"), dump.ANYUSER: dump.rights("rl")}

@@ -209,10 +209,12 @@ class TestCell:
         self._log_stream = log if log is not None else sys.stderr
 
     # ----------------------------------------------------------- logging --
-    def log(self, msg: str) -> None:
+    def log(self, msg: str, *, to_file: bool = True) -> None:
         line = f"[kafs-testcell {time.strftime('%H:%M:%S')}] {msg}"
         if self.verbose:
             print(line, file=self._log_stream, flush=True)
+        if not to_file:
+            return
         with contextlib.suppress(OSError):
             C.LOG_DIR.mkdir(parents=True, exist_ok=True)
             with open(C.LOG_DIR / "testcell.log", "a") as f:
@@ -327,6 +329,8 @@ class TestCell:
                 probs.append(f"{f} missing")
         if not self._hosts_ok():
             probs.append(f"{C.SERVER_SHORT} does not resolve to {C.SERVER_HOST}")
+        if not probs and not self._service_key_ok():
+            probs.append("KeyFileExt does not hold the afs/ service keys of the keytab")
         if self.kdc_pid() is None:
             probs.append("krb5kdc not running")
         if self.bosserver_pid() is None:
@@ -342,6 +346,8 @@ class TestCell:
                 probs.append(f"bos instance {name} missing")
             elif not st.startswith("currently running normally"):
                 probs.append(f"{name}: {st}")
+        if self._want_mountpoints():
+            probs.append("root.afs has no mount points for root.cell yet")
         if probs:
             return probs
         # the database servers and the volume location answer (in parallel)
@@ -608,21 +614,41 @@ class TestCell:
         if changed and self.bosserver_pid() is not None:
             self.log("configuration changed while bosserver runs (restart will pick it up)")
 
-    def _keytab_kvno(self) -> int:
-        r = self._run(_find_bin("klist"), "-k", str(C.AFS_KEYTAB))
+    def _keytab_keys(self) -> dict[tuple[int, int], str]:
+        """(kvno, enctype) -> key hex of afs/<cell> in the service keytab."""
+        r = self._run(_find_bin("klist"), "-k", "-K", "-e", str(C.AFS_KEYTAB))
         want = f"{C.AFS_SERVICE}@{C.REALM}"
+        enctypes = {"aes256-cts-hmac-sha1-96": 18, "aes128-cts-hmac-sha1-96": 17}
+        keys = {}
         for line in r.stdout.splitlines():
-            f = line.split()
-            if len(f) == 2 and f[1] == want and f[0].isdigit():
-                return int(f[0])
-        raise TestCellError(f"no {want} key in {C.AFS_KEYTAB}")
+            m = re.match(r"\s*(\d+)\s+(\S+)\s+\(([\w-]+)\)\s+\(0x([0-9a-f]+)\)", line)
+            if m and m.group(2) == want and m.group(3) in enctypes:
+                keys[(int(m.group(1)), enctypes[m.group(3)])] = m.group(4)
+        if not keys:
+            raise TestCellError(f"no aes-sha1 {want} key in {C.AFS_KEYTAB}")
+        return keys
+
+    def _keyfile_keys(self) -> dict[tuple[int, int], str]:
+        r = self._run(_find_bin("asetkey"), "list", check=False)
+        return {(int(m.group(1)), int(m.group(2))): m.group(3)
+                for m in re.finditer(r"^rxkad_krb5\s+kvno\s+(\d+)\s+enctype\s+(\d+);\s+key is:\s+([0-9a-f]+)",
+                                     r.stdout, re.M)}
+
+    def _service_key_ok(self) -> bool:
+        try:
+            want = self._keytab_keys()
+        except TestCellError:
+            return False
+        have = self._keyfile_keys()
+        return all(have.get(k) == v for k, v in want.items())
 
     def _install_service_key(self) -> None:
-        kvno = self._keytab_kvno()
+        """KeyFileExt must hold exactly the keytab's keys (a re-created realm
+        has new keys under the same kvno, so the key bytes are compared)."""
         asetkey = _find_bin("asetkey")
-        r = self._run(asetkey, "list", check=False)
-        for enc in (18, 17):
-            if re.search(rf"^rxkad_krb5\s+kvno\s+{kvno}\s+enctype\s+{enc};", r.stdout, re.M):
+        have = self._keyfile_keys()
+        for (kvno, enc), key in sorted(self._keytab_keys().items()):
+            if have.get((kvno, enc)) == key:
                 continue
             self._run(asetkey, "delete", "rxkad_krb5", str(kvno), str(enc), check=False)
             self._run(asetkey, "add", "rxkad_krb5", str(kvno), str(enc), str(C.AFS_KEYTAB),
@@ -653,7 +679,7 @@ class TestCell:
             strays = self._stray_servers()
             if strays:
                 self.log(f"stopping orphaned OpenAFS servers {strays}")
-                _terminate(strays, 15)
+                _terminate(strays, 3)
             self.log(f"starting bosserver -rxbind on {C.SERVER_HOST} (own UTS namespace, hostname {C.SERVER_SHORT})")
             (C.SRV_LOCAL / "bosserver.pid").unlink(missing_ok=True)
             with open(C.LOG_DIR / "bosserver.out", "ab") as out:
@@ -736,9 +762,98 @@ class TestCell:
         admins = dump.ADMINISTRATORS
         self._set_root_acl("root.cell", {admins: dump.rights("rlidwka"), dump.ANYUSER: dump.rights("rlidwk")})
         self._set_root_acl("root.afs", {admins: dump.rights("rlidwka"), dump.ANYUSER: dump.rights("rl")})
+        if self._want_mountpoints():
+            self._make_root_mountpoints()
         ex = self._vos("examine", "root.cell", check=False).stdout
         if not re.search(rf"MaxQuota\s+{C.ROOT_CELL_QUOTA_KB} K", ex):
             self._vos("setfields", "root.cell", "-maxquota", str(C.ROOT_CELL_QUOTA_KB))
+
+    # ----------------------------------------------- root.afs mount points --
+    # root.afs needs mount points "test.example" -> root.cell (and
+    # ".test.example" for the RW path) for clients without a dynamic root
+    # (afsio, afsd.fuse without -dynroot).  Only a cache manager can make a
+    # directory entry, so a short-lived anonymous afsd.fuse makes two
+    # symlinks while root.afs grants system:anyuser "rli"; the dump pass of
+    # _set_root_acl then turns them into real mount points.
+    def _want_mountpoints(self) -> bool:
+        if (C.STATE_DIR / "mountpoints").exists() or (C.STATE_DIR / "mountpoints.failed").exists():
+            return False
+        return Path("/dev/fuse").exists() and Path(_find_bin("afsd.fuse")).exists()
+
+    def _fuse_pid(self, mnt: Path) -> int | None:
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit() or _comm(int(d.name)) != "afsd.fuse":
+                continue
+            try:
+                args = (d / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if str(mnt).encode() in args and not _zombie(int(d.name)):
+                return int(d.name)
+        return None
+
+    def _start_fuse(self, mnt: Path, cache: Path) -> bool:
+        mnt.mkdir(parents=True, exist_ok=True)
+        cache.mkdir(parents=True, exist_ok=True)
+        # afsd.fuse daemonizes itself (its -f is swallowed by afsd's option
+        # parser), so it is found afterwards by its -mountdir
+        with open(C.LOG_DIR / "afsd.fuse.out", "ab") as out:
+            r = subprocess.run([_find_bin("afsd.fuse"), "-mountdir", str(mnt), "-cachedir", str(cache),
+                                "-blocks", "65536", "-files", "2000", "-stat", "2000", "-nosettime"],
+                               stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=_env(), timeout=60)
+        if r.returncode != 0:
+            return False
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            if os.path.ismount(mnt):
+                return True
+            time.sleep(0.2)
+        return False
+
+    def _stop_fuse(self, mnt: Path) -> None:
+        pid = self._fuse_pid(mnt)
+        if os.path.ismount(mnt):
+            if subprocess.run(["umount", str(mnt)], capture_output=True).returncode != 0:
+                subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+        if pid is not None:
+            # unmounting makes afsd.fuse shut down by itself
+            end = time.monotonic() + 15
+            while time.monotonic() < end and _comm(pid) == "afsd.fuse" and not _zombie(pid):
+                time.sleep(0.2)
+            if _comm(pid) == "afsd.fuse" and not _zombie(pid):
+                _terminate([pid], 5)
+
+    def _make_root_mountpoints(self) -> None:
+        admins = dump.ADMINISTRATORS
+        mnt, cache = C.SCRATCH / "setup-mnt", C.SCRATCH / "setup-cache"
+        self._set_root_acl("root.afs", {admins: dump.rights("rlidwka"), dump.ANYUSER: dump.rights("rli")},
+                           force=True)
+        try:
+            if self._start_fuse(mnt, cache):
+                for name, text in ((C.CELL, f"#{C.CELL}:root.cell."), (f".{C.CELL}", f"%{C.CELL}:root.cell.")):
+                    if not os.path.lexists(mnt / name):
+                        with contextlib.suppress(OSError):
+                            os.symlink(text, mnt / name)
+        finally:
+            self._stop_fuse(mnt)
+            shutil.rmtree(cache, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                mnt.rmdir()
+            self._set_root_acl("root.afs", {admins: dump.rights("rlidwka"), dump.ANYUSER: dump.rights("rl")},
+                               force=True)
+        tmp = C.SCRATCH / "tmp.check.dump"
+        try:
+            self._vos("dump", "-id", "root.afs", "-file", str(tmp))
+            found = dump.mount_points(tmp.read_bytes())
+        finally:
+            tmp.unlink(missing_ok=True)
+        want = {f"#{C.CELL}:root.cell.", f"%{C.CELL}:root.cell."}
+        if want <= set(found):
+            (C.STATE_DIR / "mountpoints").write_text(" ".join(sorted(found)) + "\n")
+            self.log(f"root.afs: mount points {C.CELL} -> #{C.CELL}:root.cell., .{C.CELL} -> %{C.CELL}:root.cell.")
+        else:
+            (C.STATE_DIR / "mountpoints.failed").write_text(" ".join(found) + "\n")
+            self.log(f"WARNING: could not make the root.afs mount points (see {C.LOG_DIR}/afsd.fuse.out)")
 
     def _set_root_acl(self, vol: str, entries: dict[int, int], *, force: bool = False) -> None:
         marker = C.STATE_DIR / f"acl.{vol}"
@@ -824,7 +939,7 @@ class TestCell:
                     shutil.rmtree(p, ignore_errors=True)
                 else:
                     p.unlink(missing_ok=True)
-        self.log("purged (Debian packages are kept)")
+        self.log("purged (Debian packages are kept)", to_file=False)
 
     # -------------------------------------------------------------- status --
     def status_text(self) -> tuple[bool, str]:
