@@ -1,0 +1,1 @@
+"""Rx: packet codecs, the sans-I/O core, security classes and the asyncio endpoint."""

@@ -1,0 +1,495 @@
+"""Rx packet codecs: the 28-byte header, ACK/ABORT/BUSY bodies, jumbograms,
+VERSION and DEBUG bodies.
+
+Pure functions and tiny classes; no I/O.  Every decoder raises
+:class:`kafs.errors.DecodeError` on bad input and nothing else.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from kafs.errors import DecodeError
+
+# --- sizes (protocol-notes 1.1) ----------------------------------------
+HEADER_SIZE = 28
+MIN_PACKET_SIZE = 520
+OLD_MAX_PACKET_SIZE = 1444
+MAX_PACKET_SIZE = 16384
+JUMBO_BUFFER_SIZE = 1412
+JUMBO_HEADER_SIZE = 4
+MAX_ACKS = 255
+MAX_DGRAM_PACKETS = 6
+MAX_CALLS = 4
+
+# --- packet types (1.3) -------------------------------------------------
+DATA = 1
+ACK = 2
+BUSY = 3
+ABORT = 4
+ACKALL = 5
+CHALLENGE = 6
+RESPONSE = 7
+DEBUG = 8
+PARAMS = 9
+VERSION = 13
+N_PACKET_TYPES = 13
+
+TYPE_NAMES = {
+    DATA: "data", ACK: "ack", BUSY: "busy", ABORT: "abort", ACKALL: "ackall",
+    CHALLENGE: "challenge", RESPONSE: "response", DEBUG: "debug",
+    PARAMS: "params", 10: "unused", 11: "unused", 12: "unused", VERSION: "version",
+}
+
+# --- flags (1.4) --------------------------------------------------------
+CLIENT_INITIATED = 0x01
+REQUEST_ACK = 0x02
+LAST_PACKET = 0x04
+MORE_PACKETS = 0x08
+JUMBO_PACKET = 0x20
+SLOW_START_OK = 0x20
+
+# --- ACK reasons (1.7) --------------------------------------------------
+ACK_REQUESTED = 1
+ACK_DUPLICATE = 2
+ACK_OUT_OF_SEQUENCE = 3
+ACK_EXCEEDS_WINDOW = 4
+ACK_NOSPACE = 5
+ACK_PING = 6
+ACK_PING_RESPONSE = 7
+ACK_DELAY = 8
+ACK_IDLE = 9
+
+ACK_TYPE_NACK = 0
+ACK_TYPE_ACK = 1
+
+HEADER = struct.Struct("!IIIIIBBBBHH")
+_U32 = struct.Struct("!I")
+_I32 = struct.Struct("!i")
+_ACK_HEAD = struct.Struct("!HHIIIBB")   # 18 bytes
+_TRAILER = struct.Struct("!IIII")
+
+
+class Header:
+    """A decoded Rx header.  Mutable on purpose (the core rewrites fields)."""
+
+    __slots__ = ("epoch", "cid", "call", "seq", "serial", "type", "flags",
+                 "user_status", "security_index", "cksum", "service")
+
+    def __init__(self, epoch=0, cid=0, call=0, seq=0, serial=0, type=0, flags=0,
+                 user_status=0, security_index=0, cksum=0, service=0):
+        self.epoch = epoch
+        self.cid = cid
+        self.call = call
+        self.seq = seq
+        self.serial = serial
+        self.type = type
+        self.flags = flags
+        self.user_status = user_status
+        self.security_index = security_index
+        self.cksum = cksum
+        self.service = service
+
+    def encode(self) -> bytes:
+        return HEADER.pack(self.epoch, self.cid, self.call, self.seq, self.serial,
+                           self.type, self.flags, self.user_status,
+                           self.security_index, self.cksum, self.service)
+
+    def copy(self) -> "Header":
+        return Header(self.epoch, self.cid, self.call, self.seq, self.serial,
+                      self.type, self.flags, self.user_status,
+                      self.security_index, self.cksum, self.service)
+
+    def __eq__(self, other):
+        return isinstance(other, Header) and all(
+            getattr(self, s) == getattr(other, s) for s in self.__slots__)
+
+    def __repr__(self):
+        return ("Header(epoch=%#x, cid=%#x, call=%d, seq=%d, serial=%d, type=%s, "
+                "flags=%#x, sec=%d, service=%d)" % (
+                    self.epoch, self.cid, self.call, self.seq, self.serial,
+                    TYPE_NAMES.get(self.type, self.type), self.flags,
+                    self.security_index, self.service))
+
+
+def decode_header(data) -> Header:
+    if len(data) < HEADER_SIZE:
+        raise DecodeError("short Rx packet (%d bytes)" % len(data))
+    return Header(*HEADER.unpack_from(data, 0))
+
+
+def encode_header(epoch, cid, call, seq, serial, type, flags, user_status=0,
+                  security_index=0, cksum=0, service=0) -> bytes:
+    return HEADER.pack(epoch, cid, call, seq, serial, type, flags, user_status,
+                       security_index, cksum, service)
+
+
+# --- ACK ----------------------------------------------------------------
+
+@dataclass(slots=True)
+class AckBody:
+    first_packet: int = 0
+    previous_packet: int = 0
+    serial: int = 0
+    reason: int = 0
+    acks: bytes = b""
+    buffer_space: int = 0
+    max_skew: int = 0
+    # trailer words; None when absent
+    max_mtu: int | None = None
+    if_mtu: int | None = None
+    rwind: int | None = None
+    max_packets: int | None = None
+
+    @property
+    def trailer_words(self) -> int:
+        n = 0
+        for v in (self.max_mtu, self.if_mtu, self.rwind, self.max_packets):
+            if v is None:
+                break
+            n += 1
+        return n
+
+
+def encode_ack(a: AckBody) -> bytes:
+    n = len(a.acks)
+    if n > MAX_ACKS:
+        raise ValueError("too many acks")
+    out = _ACK_HEAD.pack(a.buffer_space, a.max_skew, a.first_packet,
+                         a.previous_packet, a.serial, a.reason, n) + bytes(a.acks) + b"\0\0\0"
+    words = []
+    for v in (a.max_mtu, a.if_mtu, a.rwind, a.max_packets):
+        if v is None:
+            break
+        words.append(_U32.pack(v & 0xffffffff))
+    return out + b"".join(words)
+
+
+def decode_ack(body) -> AckBody:
+    blen = len(body)
+    if blen < 18:
+        raise DecodeError("short ACK body (%d bytes)" % blen)
+    bs, skew, first, prev, serial, reason, n = _ACK_HEAD.unpack_from(body, 0)
+    if blen < 18 + n:
+        raise DecodeError("ACK body truncated: nAcks %d, %d bytes" % (n, blen))
+    acks = bytes(body[18:18 + n])
+    a = AckBody(first, prev, serial, reason, acks, bs, skew)
+    # trailer: 3 pad bytes then up to four unaligned words
+    off = 18 + n + 3
+    words = []
+    while len(words) < 4 and off + 4 <= blen:
+        words.append(_U32.unpack_from(body, off)[0])
+        off += 4
+    if words:
+        a.max_mtu = words[0]
+    if len(words) > 1:
+        a.if_mtu = words[1]
+    if len(words) > 2:
+        a.rwind = words[2]
+    if len(words) > 3:
+        a.max_packets = words[3]
+    return a
+
+
+# --- ABORT / BUSY -------------------------------------------------------
+
+def encode_abort(code: int) -> bytes:
+    return _I32.pack(code)
+
+
+def decode_abort(body) -> int:
+    if len(body) < 4:
+        raise DecodeError("short ABORT body")
+    return _I32.unpack_from(body, 0)[0]
+
+
+# --- jumbograms (1.8) ---------------------------------------------------
+
+def split_jumbo(data, max_subpackets: int = 64):
+    """Split a datagram into [(Header, payload memoryview), ...].
+
+    Sub-packets after the first get their header rebuilt from the first
+    one: seq+1, serial+1, userStatus 0, flags and checksum from the 4-byte
+    jumbo header.  A datagram that is not a jumbogram gives one item.
+    """
+    h = decode_header(data)
+    mv = memoryview(data)
+    out = []
+    off = HEADER_SIZE
+    end = len(data)
+    if h.type != DATA or not (h.flags & JUMBO_PACKET):
+        return [(h, mv[off:])]
+    while h.flags & JUMBO_PACKET:
+        if len(out) + 1 >= max_subpackets:
+            raise DecodeError("too many jumbogram sub-packets")
+        if end - off < JUMBO_BUFFER_SIZE + JUMBO_HEADER_SIZE:
+            raise DecodeError("truncated jumbogram")
+        out.append((h, mv[off:off + JUMBO_BUFFER_SIZE]))
+        off += JUMBO_BUFFER_SIZE
+        w = _U32.unpack_from(data, off)[0]
+        off += JUMBO_HEADER_SIZE
+        h = Header(h.epoch, h.cid, h.call, (h.seq + 1) & 0xffffffff,
+                   (h.serial + 1) & 0xffffffff, h.type, w >> 24, 0,
+                   h.security_index, w & 0xffff, h.service)
+    out.append((h, mv[off:]))
+    return out
+
+
+def build_jumbo(h: Header, payloads, flags_list, cksums=None) -> bytes:
+    """Build one datagram from consecutive packets.
+
+    ``h`` is the first sub-packet's header (its flags are replaced by
+    flags_list[0]); every payload but the last must be exactly 1412 bytes.
+    JUMBO_PACKET is set on every sub-packet but the last.
+    """
+    n = len(payloads)
+    if n == 0 or n != len(flags_list):
+        raise ValueError("bad jumbogram")
+    parts = []
+    for i, p in enumerate(payloads):
+        fl = flags_list[i] & ~JUMBO_PACKET
+        ck = cksums[i] if cksums else 0
+        if i < n - 1:
+            if len(p) != JUMBO_BUFFER_SIZE:
+                raise ValueError("jumbogram sub-packet must be 1412 bytes")
+            fl |= JUMBO_PACKET
+        if i == 0:
+            parts.append(HEADER.pack(h.epoch, h.cid, h.call, h.seq, h.serial,
+                                     h.type, fl, h.user_status,
+                                     h.security_index, ck, h.service))
+        else:
+            parts.append(_U32.pack((fl << 24) | (ck & 0xffff)))
+        parts.append(p)
+    return b"".join(parts)
+
+
+# --- VERSION (1.11) ------------------------------------------------------
+
+VERSION_BODY_SIZE = 65
+
+
+def encode_version_reply(text: str) -> bytes:
+    b = text.encode("ascii", "replace")[:VERSION_BODY_SIZE - 1]
+    return b + b"\0" * (VERSION_BODY_SIZE - len(b))
+
+
+def decode_version_reply(body) -> str:
+    b = bytes(body[:VERSION_BODY_SIZE])
+    return b.split(b"\0", 1)[0].decode("ascii", "replace")
+
+
+# --- DEBUG (1.12) -------------------------------------------------------
+
+DEBUGI_GETSTATS = 1
+DEBUGI_GETCONN = 2
+DEBUGI_GETALLCONN = 3
+DEBUGI_RXSTATS = 4
+DEBUGI_GETPEER = 5
+DEBUGI_BADTYPE = -8
+DEBUGI_VERSION = ord("S")
+
+_DEBUG_REQ = struct.Struct("!ii")
+
+
+def encode_debug_request(type: int, index: int) -> bytes:
+    return _DEBUG_REQ.pack(type, index)
+
+
+def decode_debug_request(body) -> tuple[int, int]:
+    if len(body) < 8:
+        raise DecodeError("short DEBUG request")
+    return _DEBUG_REQ.unpack_from(body, 0)
+
+
+@dataclass(slots=True)
+class DebugStats:
+    n_free_packets: int = 0
+    packet_reclaims: int = 0
+    calls_executed: int = 0
+    waiting_for_packets: int = 0
+    used_fds: int = 0
+    version: int = DEBUGI_VERSION
+    n_waiting: int = 0
+    idle_threads: int = 0
+    n_waited: int = 0
+    n_packets: int = 0
+
+    SIZE = 56
+    _S = struct.Struct("!iiiBBBBiiii24x")
+
+    def encode(self) -> bytes:
+        return self._S.pack(self.n_free_packets, self.packet_reclaims,
+                            self.calls_executed, self.waiting_for_packets & 0xff,
+                            self.used_fds & 0xff, self.version & 0xff, 0,
+                            self.n_waiting, self.idle_threads, self.n_waited,
+                            self.n_packets)
+
+    @classmethod
+    def decode(cls, body) -> "DebugStats":
+        if len(body) < 16:
+            raise DecodeError("short rx_debugStats")
+        body = bytes(body[:56]).ljust(56, b"\0")
+        (nf, pr, ce, wfp, ufd, ver, _sp, nw, it, nwd, np_) = cls._S.unpack(body)
+        return cls(nf, pr, ce, wfp, ufd, ver, nw, it, nwd, np_)
+
+
+@dataclass(slots=True)
+class DebugConn:
+    host: bytes = b"\0\0\0\0"        # 4 bytes, network order
+    cid: int = 0
+    serial: int = 0
+    call_numbers: tuple = (0, 0, 0, 0)
+    error: int = 0
+    port: int = 0
+    flags: int = 0
+    type: int = 0                     # 0 client, 1 server
+    security_index: int = 0
+    call_state: tuple = (0, 0, 0, 0)
+    call_mode: tuple = (0, 0, 0, 0)
+    call_flags: tuple = (0, 0, 0, 0)
+    call_other: tuple = (0, 0, 0, 0)
+    sec_type: int = 0
+    sec_level: int = 0
+    sec_flags: int = 0
+    sec_expires: int = 0
+    sec_packets_received: int = 0
+    sec_packets_sent: int = 0
+    sec_bytes_received: int = 0
+    sec_bytes_sent: int = 0
+    epoch: int = 0
+    nat_mtu: int = 0
+
+    SIZE = 176
+    _S = struct.Struct("!4sI I 4I i H B B B 3x 4B 4B 4B 4B"
+                       " B B 10x i I I I I I 8x 32x"
+                       " I I 36x")
+    END_CID = 0xffffffff
+
+    def encode(self) -> bytes:
+        return self._S.pack(self.host, self.cid, self.serial, *self.call_numbers,
+                            self.error, self.port, self.flags, self.type,
+                            self.security_index, *self.call_state, *self.call_mode,
+                            *self.call_flags, *self.call_other, self.sec_type,
+                            self.sec_level, self.sec_flags, self.sec_expires,
+                            self.sec_packets_received, self.sec_packets_sent,
+                            self.sec_bytes_received, self.sec_bytes_sent,
+                            self.epoch, self.nat_mtu)
+
+    @classmethod
+    def decode(cls, body) -> "DebugConn":
+        if len(body) < cls.SIZE:
+            raise DecodeError("short rx_debugConn (%d bytes)" % len(body))
+        v = cls._S.unpack_from(body, 0)
+        return cls(v[0], v[1], v[2], tuple(v[3:7]), v[7], v[8], v[9], v[10], v[11],
+                   tuple(v[12:16]), tuple(v[16:20]), tuple(v[20:24]),
+                   tuple(v[24:28]), v[28], v[29], v[30], v[31], v[32], v[33],
+                   v[34], v[35], v[36], v[37])
+
+    @classmethod
+    def end_marker(cls) -> bytes:
+        return cls(cid=cls.END_CID).encode()
+
+
+@dataclass(slots=True)
+class DebugPeer:
+    host: bytes = b"\0\0\0\0"
+    port: int = 0
+    if_mtu: int = 0
+    idle_when: int = 0
+    ref_count: int = 0
+    burst_size: int = 0
+    burst: int = 0
+    burst_wait: tuple = (0, 0)
+    rtt: int = 0
+    rtt_dev: int = 0
+    timeout: tuple = (0, 0)
+    n_sent: int = 0
+    resends: int = 0
+    in_packet_skew: int = 0
+    out_packet_skew: int = 0
+    rate_flag: int = 0
+    nat_mtu: int = 0
+    max_mtu: int = 0
+    max_dgram_packets: int = 0
+    if_dgram_packets: int = 0
+    mtu: int = 0
+    cwind: int = 0
+    n_dgram_packets: int = 0
+    congest_seq: int = 0
+    bytes_sent: tuple = (0, 0)
+    bytes_received: tuple = (0, 0)
+
+    SIZE = 132
+    _S = struct.Struct("!4s H H I h B B 2i i i 2i i i i i i"
+                       " H H H H H H H H 2I 2I 40x")
+    END_HOST = b"\xff\xff\xff\xff"
+
+    def encode(self) -> bytes:
+        return self._S.pack(self.host, self.port & 0xffff, self.if_mtu & 0xffff,
+                            self.idle_when, _clamp16s(self.ref_count),
+                            self.burst_size & 0xff, self.burst & 0xff,
+                            *self.burst_wait, self.rtt, self.rtt_dev, *self.timeout,
+                            self.n_sent, self.resends, self.in_packet_skew,
+                            self.out_packet_skew, self.rate_flag,
+                            self.nat_mtu & 0xffff, self.max_mtu & 0xffff,
+                            self.max_dgram_packets & 0xffff,
+                            self.if_dgram_packets & 0xffff, self.mtu & 0xffff,
+                            self.cwind & 0xffff, self.n_dgram_packets & 0xffff,
+                            self.congest_seq & 0xffff,
+                            *(x & 0xffffffff for x in self.bytes_sent),
+                            *(x & 0xffffffff for x in self.bytes_received))
+
+    @classmethod
+    def decode(cls, body) -> "DebugPeer":
+        if len(body) < cls.SIZE:
+            raise DecodeError("short rx_debugPeer (%d bytes)" % len(body))
+        v = cls._S.unpack_from(body, 0)
+        return cls(v[0], v[1], v[2], v[3], v[4], v[5], v[6], (v[7], v[8]), v[9],
+                   v[10], (v[11], v[12]), v[13], v[14], v[15], v[16], v[17], v[18],
+                   v[19], v[20], v[21], v[22], v[23], v[24], v[25], (v[26], v[27]),
+                   (v[28], v[29]))
+
+    @classmethod
+    def end_marker(cls) -> bytes:
+        return cls(host=cls.END_HOST).encode()
+
+
+def _clamp16s(v):
+    return max(-32768, min(32767, v))
+
+
+RXSTATS_FIELDS = (
+    ["packetRequests", "receivePktAllocFailures", "sendPktAllocFailures",
+     "specialPktAllocFailures", "socketGreedy", "bogusPacketOnRead", "bogusHost",
+     "noPacketOnRead", "noPacketBuffersOnRead", "selects", "sendSelects"]
+    + ["packetsRead_%d" % i for i in range(1, 14)]
+    + ["dataPacketsRead", "ackPacketsRead", "dupPacketsRead", "spuriousPacketsRead"]
+    + ["packetsSent_%d" % i for i in range(1, 14)]
+    + ["ackPacketsSent", "pingPacketsSent", "abortPacketsSent", "busyPacketsSent",
+       "dataPacketsSent", "dataPacketsReSent", "dataPacketsPushed",
+       "ignoreAckedPacket", "totalRtt_sec", "totalRtt_usec", "minRtt_sec",
+       "minRtt_usec", "maxRtt_sec", "maxRtt_usec", "nRttSamples", "nServerConns",
+       "nClientConns", "nPeerStructs", "nCallStructs", "nFreeCallStructs",
+       "netSendFailures", "fatalErrors", "ignorePacketDally",
+       "receiveCbufPktAllocFailures", "sendCbufPktAllocFailures", "nBusies",
+       "spare1", "spare2", "spare3", "spare4"]
+)
+assert len(RXSTATS_FIELDS) == 71
+RXSTATS_SIZE = 284
+_RXSTATS = struct.Struct("!71i")
+
+
+def encode_rxstats(values: dict) -> bytes:
+    return _RXSTATS.pack(*(_clamp32s(values.get(k, 0)) for k in RXSTATS_FIELDS))
+
+
+def decode_rxstats(body) -> dict:
+    if len(body) < RXSTATS_SIZE:
+        raise DecodeError("short rx_statistics (%d bytes)" % len(body))
+    return dict(zip(RXSTATS_FIELDS, _RXSTATS.unpack_from(body, 0)))
+
+
+def _clamp32s(v):
+    v = int(v) & 0xffffffff
+    return v - (1 << 32) if v & 0x80000000 else v
