@@ -282,3 +282,36 @@ def test_root_afs_mount_points(cell, tmp_path):
     d = f.read_bytes()
     assert set(dump.mount_points(d)) >= {"#test.example:root.cell.", "%test.example:root.cell."}
     assert dump.root_acl(d) == {dump.ADMINISTRATORS: dump.rights("rlidwka"), dump.ANYUSER: dump.rights("rl")}
+
+
+@pytest.mark.cell
+def test_down_then_up(cell):
+    if not _disruptive_ok():
+        pytest.skip("stops the shared cell: set KAFS_TESTCELL_DISRUPTIVE=1 (always on in CI)")
+    tc = TestCell(verbose=False)
+    tc.set_loss(5)
+    tc.down()
+    assert tc.bosserver_pid() is None and tc.kdc_pid() is None
+    assert config.NFT_TABLE not in _ruleset()           # down removes the loss rule
+    assert _cli("status").returncode != 0
+    t0 = time.monotonic()
+    assert tc.up() == cell
+    assert tc.problems() == []
+    assert time.monotonic() - t0 < 60
+
+
+@pytest.mark.cell
+def test_up_repairs_a_killed_bosserver(cell):
+    if not _disruptive_ok():
+        pytest.skip("kills the shared cell's bosserver: set KAFS_TESTCELL_DISRUPTIVE=1 (always on in CI)")
+    import signal
+    tc = TestCell(verbose=False)
+    old = tc.bosserver_pid()
+    os.kill(old, signal.SIGKILL)       # its servers live on as orphans holding the ports
+    deadline = time.monotonic() + 10
+    while tc.bosserver_pid() is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "bosserver not running" in tc.problems()
+    tc.up()
+    assert tc.bosserver_pid() not in (None, old)
+    assert tc.problems() == []

@@ -537,7 +537,11 @@ class TestCell:
             self.log(f"starting krb5kdc on {C.KDC_HOST}:{C.KDC_PORT}")
             (C.RUN_DIR / "krb5kdc.pid").unlink(missing_ok=True)
             self._run(_find_bin("krb5kdc"), "-P", str(C.RUN_DIR / "krb5kdc.pid"), timeout=30)
-            self._wait("krb5kdc", lambda: self.kdc_pid() is not None, 20, 0.1)
+            try:
+                self._wait("krb5kdc", lambda: self.kdc_pid() is not None, 20, 0.1)
+            except TestCellError:
+                raise TestCellError(f"krb5kdc did not start (is {C.KDC_HOST}:{C.KDC_PORT} taken by another KDC? "
+                                    f"see {C.LOG_DIR}/krb5kdc.log)") from None
         if not self._has_princ(C.ADMIN_USER):
             self._kadmin(f"addprinc -pw {C.ADMIN_PASSWORD} {C.ADMIN_USER}")
             self.log(f"created principal {C.ADMIN_USER}@{C.REALM}")
@@ -924,7 +928,7 @@ class TestCell:
                             shutil.rmtree(p, ignore_errors=True)
                         else:
                             p.unlink(missing_ok=True)
-            for p in (C.CLI_ETC / "BosConfig", C.SRV_ETC / "KeyFileExt", C.SRV_ETC / "KeyFile",
+            for p in (C.CLI_ETC / "BosConfig", C.CLI_ETC / "bosserver.rxbind", C.SRV_ETC / "KeyFileExt", C.SRV_ETC / "KeyFile",
                       C.SRV_ETC / "rxkad.keytab", C.SRV_ETC / "UserList", C.SRV_ETC / "krb.conf",
                       C.CLI_ETC / "NetInfo", C.CLI_ETC / "NetRestrict"):
                 p.unlink(missing_ok=True)
