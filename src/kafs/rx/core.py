@@ -332,7 +332,9 @@ class Call:
             self.rx_eof = True
             if self.is_client:
                 self.mode = MODE_EOF
-        if s - self.acked_first >= max(2, self.rwind // 4) and self.state == ST_ACTIVE:
+        if s > self.acked_first and not self.done and not self.rx_complete and (
+                s - self.acked_first >= max(2, self.rwind // 4) or not q):
+            # the application freed window space: tell the sender
             self.core._send_ack(self, P.ACK_IDLE, 0, now)
         if len(out) == 1:
             return bytes(out[0])
@@ -1066,16 +1068,6 @@ class Core:
             if flags & P.REQUEST_ACK:
                 # ping (or requested): answer with a PING_RESPONSE
                 self._send_ack(call, P.ACK_PING_RESPONSE, serial, now, ping_reply=True)
-            if a.reason == P.ACK_PING or a.reason == P.ACK_PING_RESPONSE:
-                if a.max_mtu is not None:
-                    self._apply_trailer(call, a)
-                if a.reason == P.ACK_PING_RESPONSE and a.serial:
-                    t = call.sent_serials.pop(a.serial, None)
-                    if t is not None:
-                        call.conn.peer.rtt_sample(now - t)
-                if not call.done:
-                    self._schedule(call)
-                return
             if not call.done:
                 call._handle_ack(a, flags, now)
         elif ptype == P.ABORT:
