@@ -328,7 +328,10 @@ class TestCell:
             if not f.exists():
                 probs.append(f"{f} missing")
         if not self._hosts_ok():
+            # the tools below would ask DNS for 127.1.0.1's name: not before
+            # /etc/hosts knows it
             probs.append(f"{C.SERVER_SHORT} does not resolve to {C.SERVER_HOST}")
+            return probs
         if not probs and not self._service_key_ok():
             probs.append("KeyFileExt does not hold the afs/ service keys of the keytab")
         if self.kdc_pid() is None:
