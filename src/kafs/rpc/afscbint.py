@@ -126,7 +126,7 @@ def _RXAFSCB_CallBack_odec(dec):
 
 
 async def RXAFSCB_CallBack(conn, Fids_Array: list[AFSFid], CallBacks_Array: list[AFSCallBack]) -> None:
-    """RXAFSCB_CallBack (opcode 204, multi): IN AFSCBFids * Fids_Array, IN AFSCBs * CallBacks_Array."""
+    """RXAFSCB_CallBack (opcode 204, multi): IN AFSCBFids *Fids_Array, IN AFSCBs *CallBacks_Array."""
     return await _rt.call(conn, b'\x00\x00\x00\xcc', _RXAFSCB_CallBack_ienc, (Fids_Array, CallBacks_Array, ), _RXAFSCB_CallBack_odec)
 
 
@@ -191,7 +191,7 @@ def _RXAFSCB_GetLock_odec(dec):
 
 
 async def RXAFSCB_GetLock(conn, index: int) -> AFSDBLock:
-    """RXAFSCB_GetLock (opcode 207): IN afs_int32 index, OUT AFSDBLock * lock."""
+    """RXAFSCB_GetLock (opcode 207): IN afs_int32 index, OUT AFSDBLock *lock."""
     return await _rt.call(conn, b'\x00\x00\x00\xcf', _RXAFSCB_GetLock_ienc, (index, ), _RXAFSCB_GetLock_odec)
 
 
@@ -214,7 +214,7 @@ def _RXAFSCB_GetCE_odec(dec):
 
 
 async def RXAFSCB_GetCE(conn, index: int) -> AFSDBCacheEntry:
-    """RXAFSCB_GetCE (opcode 208): IN afs_int32 index, OUT AFSDBCacheEntry * ce."""
+    """RXAFSCB_GetCE (opcode 208): IN afs_int32 index, OUT AFSDBCacheEntry *ce."""
     return await _rt.call(conn, b'\x00\x00\x00\xd0', _RXAFSCB_GetCE_ienc, (index, ), _RXAFSCB_GetCE_odec)
 
 
@@ -236,7 +236,7 @@ def _RXAFSCB_XStatsVersion_odec(dec):
 
 
 async def RXAFSCB_XStatsVersion(conn) -> int:
-    """RXAFSCB_XStatsVersion (opcode 209): OUT afs_int32 * versionNumberP."""
+    """RXAFSCB_XStatsVersion (opcode 209): OUT afs_int32 *versionNumberP."""
     return await _rt.call(conn, b'\x00\x00\x00\xd1', _RXAFSCB_XStatsVersion_ienc, (), _RXAFSCB_XStatsVersion_odec)
 
 
@@ -270,7 +270,7 @@ def _RXAFSCB_GetXStats_odec(dec):
 
 
 async def RXAFSCB_GetXStats(conn, clientVersionNumber: int, collectionNumber: int) -> RXAFSCB_GetXStats_Result:
-    """RXAFSCB_GetXStats (opcode 210): IN afs_int32 clientVersionNumber, IN afs_int32 collectionNumber, OUT afs_int32 * srvVersionNumberP, OUT afs_int32 * timeP, OUT AFSCB_CollData * dataP."""
+    """RXAFSCB_GetXStats (opcode 210): IN afs_int32 clientVersionNumber, IN afs_int32 collectionNumber, OUT afs_int32 *srvVersionNumberP, OUT afs_int32 *timeP, OUT AFSCB_CollData *dataP."""
     return await _rt.call(conn, b'\x00\x00\x00\xd2', _RXAFSCB_GetXStats_ienc, (clientVersionNumber, collectionNumber, ), _RXAFSCB_GetXStats_odec)
 
 
@@ -292,7 +292,7 @@ def _RXAFSCB_InitCallBackState2_odec(dec):
 
 
 async def RXAFSCB_InitCallBackState2(conn) -> interfaceAddr:
-    """RXAFSCB_InitCallBackState2 (opcode 211): OUT interfaceAddr * addr."""
+    """RXAFSCB_InitCallBackState2 (opcode 211): OUT interfaceAddr *addr."""
     return await _rt.call(conn, b'\x00\x00\x00\xd3', _RXAFSCB_InitCallBackState2_ienc, (), _RXAFSCB_InitCallBackState2_odec)
 
 
@@ -314,7 +314,7 @@ def _RXAFSCB_WhoAreYou_odec(dec):
 
 
 async def RXAFSCB_WhoAreYou(conn) -> interfaceAddr:
-    """RXAFSCB_WhoAreYou (opcode 212): OUT interfaceAddr * addr."""
+    """RXAFSCB_WhoAreYou (opcode 212): OUT interfaceAddr *addr."""
     return await _rt.call(conn, b'\x00\x00\x00\xd4', _RXAFSCB_WhoAreYou_ienc, (), _RXAFSCB_WhoAreYou_odec)
 
 
@@ -336,7 +336,7 @@ def _RXAFSCB_InitCallBackState3_odec(dec):
 
 
 async def RXAFSCB_InitCallBackState3(conn, serverUuid: afsUUID) -> None:
-    """RXAFSCB_InitCallBackState3 (opcode 213): IN afsUUID * serverUuid."""
+    """RXAFSCB_InitCallBackState3 (opcode 213): IN afsUUID *serverUuid."""
     return await _rt.call(conn, b'\x00\x00\x00\xd5', _RXAFSCB_InitCallBackState3_ienc, (serverUuid, ), _RXAFSCB_InitCallBackState3_odec)
 
 
@@ -358,7 +358,7 @@ def _RXAFSCB_ProbeUuid_odec(dec):
 
 
 async def RXAFSCB_ProbeUuid(conn, clientUuid: afsUUID) -> None:
-    """RXAFSCB_ProbeUuid (opcode 214, multi): IN afsUUID * clientUuid."""
+    """RXAFSCB_ProbeUuid (opcode 214, multi): IN afsUUID *clientUuid."""
     return await _rt.call(conn, b'\x00\x00\x00\xd6', _RXAFSCB_ProbeUuid_ienc, (clientUuid, ), _RXAFSCB_ProbeUuid_odec)
 
 
@@ -389,7 +389,7 @@ def _RXAFSCB_GetServerPrefs_odec(dec):
 
 
 async def RXAFSCB_GetServerPrefs(conn, serverIndex: int) -> RXAFSCB_GetServerPrefs_Result:
-    """RXAFSCB_GetServerPrefs (opcode 215): IN afs_int32 serverIndex, OUT afs_int32 * srvrAddr, OUT afs_int32 * srvrRank."""
+    """RXAFSCB_GetServerPrefs (opcode 215): IN afs_int32 serverIndex, OUT afs_int32 *srvrAddr, OUT afs_int32 *srvrRank."""
     return await _rt.call(conn, b'\x00\x00\x00\xd7', _RXAFSCB_GetServerPrefs_ienc, (serverIndex, ), _RXAFSCB_GetServerPrefs_odec)
 
 
@@ -422,7 +422,7 @@ def _RXAFSCB_GetCellServDB_odec(dec):
 
 
 async def RXAFSCB_GetCellServDB(conn, cellIndex: int) -> RXAFSCB_GetCellServDB_Result:
-    """RXAFSCB_GetCellServDB (opcode 216): IN afs_int32 cellIndex, OUT string cellName < AFSNAMEMAX >, OUT serverList * cellHosts."""
+    """RXAFSCB_GetCellServDB (opcode 216): IN afs_int32 cellIndex, OUT string cellName<AFSNAMEMAX>, OUT serverList *cellHosts."""
     return await _rt.call(conn, b'\x00\x00\x00\xd8', _RXAFSCB_GetCellServDB_ienc, (cellIndex, ), _RXAFSCB_GetCellServDB_odec)
 
 
@@ -444,7 +444,7 @@ def _RXAFSCB_GetLocalCell_odec(dec):
 
 
 async def RXAFSCB_GetLocalCell(conn) -> str:
-    """RXAFSCB_GetLocalCell (opcode 217): OUT string cellName < AFSNAMEMAX >."""
+    """RXAFSCB_GetLocalCell (opcode 217): OUT string cellName<AFSNAMEMAX>."""
     return await _rt.call(conn, b'\x00\x00\x00\xd9', _RXAFSCB_GetLocalCell_ienc, (), _RXAFSCB_GetLocalCell_odec)
 
 
@@ -478,7 +478,7 @@ def _RXAFSCB_GetCacheConfig_odec(dec):
 
 
 async def RXAFSCB_GetCacheConfig(conn, callerVersion: int) -> RXAFSCB_GetCacheConfig_Result:
-    """RXAFSCB_GetCacheConfig (opcode 218): IN afs_uint32 callerVersion, OUT afs_uint32 * serverVersion, OUT afs_uint32 * configCount, OUT cacheConfig * config."""
+    """RXAFSCB_GetCacheConfig (opcode 218): IN afs_uint32 callerVersion, OUT afs_uint32 *serverVersion, OUT afs_uint32 *configCount, OUT cacheConfig *config."""
     return await _rt.call(conn, b'\x00\x00\x00\xda', _RXAFSCB_GetCacheConfig_ienc, (callerVersion, ), _RXAFSCB_GetCacheConfig_odec)
 
 
@@ -501,7 +501,7 @@ def _RXAFSCB_GetCE64_odec(dec):
 
 
 async def RXAFSCB_GetCE64(conn, index: int) -> AFSDBCacheEntry64:
-    """RXAFSCB_GetCE64 (opcode 65536): IN afs_int32 index, OUT AFSDBCacheEntry64 * ce."""
+    """RXAFSCB_GetCE64 (opcode 65536): IN afs_int32 index, OUT AFSDBCacheEntry64 *ce."""
     return await _rt.call(conn, b'\x00\x01\x00\x00', _RXAFSCB_GetCE64_ienc, (index, ), _RXAFSCB_GetCE64_odec)
 
 
@@ -534,7 +534,7 @@ def _RXAFSCB_GetCellByNum_odec(dec):
 
 
 async def RXAFSCB_GetCellByNum(conn, cellNumber: int) -> RXAFSCB_GetCellByNum_Result:
-    """RXAFSCB_GetCellByNum (opcode 65537): IN afs_int32 cellNumber, OUT string cellName < AFSNAMEMAX >, OUT serverList * cellHosts."""
+    """RXAFSCB_GetCellByNum (opcode 65537): IN afs_int32 cellNumber, OUT string cellName<AFSNAMEMAX>, OUT serverList *cellHosts."""
     return await _rt.call(conn, b'\x00\x01\x00\x01', _RXAFSCB_GetCellByNum_ienc, (cellNumber, ), _RXAFSCB_GetCellByNum_odec)
 
 
@@ -566,7 +566,7 @@ def _RXAFSCB_TellMeAboutYourself_odec(dec):
 
 
 async def RXAFSCB_TellMeAboutYourself(conn) -> RXAFSCB_TellMeAboutYourself_Result:
-    """RXAFSCB_TellMeAboutYourself (opcode 65538): OUT interfaceAddr * addr, OUT Capabilities * capabilities."""
+    """RXAFSCB_TellMeAboutYourself (opcode 65538): OUT interfaceAddr *addr, OUT Capabilities *capabilities."""
     return await _rt.call(conn, b'\x00\x01\x00\x02', _RXAFSCB_TellMeAboutYourself_ienc, (), _RXAFSCB_TellMeAboutYourself_odec)
 
 
@@ -575,24 +575,24 @@ RXAFSCB_PACKAGE = _rt.PackageInfo(
     server_prefix='S',
     statindex=6,
     procs=(
-        _rt.ProcInfo('CallBack', 204, 0, False, True, (_rt.ParamInfo('Fids_Array', 'IN', 'AFSCBFids * Fids_Array', ('varray', ('struct', 'AFSFid'), 50)), _rt.ParamInfo('CallBacks_Array', 'IN', 'AFSCBs * CallBacks_Array', ('varray', ('struct', 'AFSCallBack'), 50)), )),
+        _rt.ProcInfo('CallBack', 204, 0, False, True, (_rt.ParamInfo('Fids_Array', 'IN', 'AFSCBFids *Fids_Array', ('varray', ('struct', 'AFSFid'), 50)), _rt.ParamInfo('CallBacks_Array', 'IN', 'AFSCBs *CallBacks_Array', ('varray', ('struct', 'AFSCallBack'), 50)), )),
         _rt.ProcInfo('InitCallBackState', 205, 1, False, False, ()),
         _rt.ProcInfo('Probe', 206, 2, False, True, ()),
-        _rt.ProcInfo('GetLock', 207, 3, False, False, (_rt.ParamInfo('index', 'IN', 'afs_int32 index', ('prim', 'i')), _rt.ParamInfo('lock', 'OUT', 'AFSDBLock * lock', ('struct', 'AFSDBLock')), )),
-        _rt.ProcInfo('GetCE', 208, 4, False, False, (_rt.ParamInfo('index', 'IN', 'afs_int32 index', ('prim', 'i')), _rt.ParamInfo('ce', 'OUT', 'AFSDBCacheEntry * ce', ('struct', 'AFSDBCacheEntry')), )),
-        _rt.ProcInfo('XStatsVersion', 209, 5, False, False, (_rt.ParamInfo('versionNumberP', 'OUT', 'afs_int32 * versionNumberP', ('prim', 'i')), )),
-        _rt.ProcInfo('GetXStats', 210, 6, False, False, (_rt.ParamInfo('clientVersionNumber', 'IN', 'afs_int32 clientVersionNumber', ('prim', 'i')), _rt.ParamInfo('collectionNumber', 'IN', 'afs_int32 collectionNumber', ('prim', 'i')), _rt.ParamInfo('srvVersionNumberP', 'OUT', 'afs_int32 * srvVersionNumberP', ('prim', 'i')), _rt.ParamInfo('timeP', 'OUT', 'afs_int32 * timeP', ('prim', 'i')), _rt.ParamInfo('dataP', 'OUT', 'AFSCB_CollData * dataP', ('varray', ('prim', 'i'), 2048)), )),
-        _rt.ProcInfo('InitCallBackState2', 211, 7, False, False, (_rt.ParamInfo('addr', 'OUT', 'interfaceAddr * addr', ('struct', 'interfaceAddr')), )),
-        _rt.ProcInfo('WhoAreYou', 212, 8, False, False, (_rt.ParamInfo('addr', 'OUT', 'interfaceAddr * addr', ('struct', 'interfaceAddr')), )),
-        _rt.ProcInfo('InitCallBackState3', 213, 9, False, False, (_rt.ParamInfo('serverUuid', 'IN', 'afsUUID * serverUuid', ('struct', 'afsUUID')), )),
-        _rt.ProcInfo('ProbeUuid', 214, 10, False, True, (_rt.ParamInfo('clientUuid', 'IN', 'afsUUID * clientUuid', ('struct', 'afsUUID')), )),
-        _rt.ProcInfo('GetServerPrefs', 215, 11, False, False, (_rt.ParamInfo('serverIndex', 'IN', 'afs_int32 serverIndex', ('prim', 'i')), _rt.ParamInfo('srvrAddr', 'OUT', 'afs_int32 * srvrAddr', ('prim', 'i')), _rt.ParamInfo('srvrRank', 'OUT', 'afs_int32 * srvrRank', ('prim', 'i')), )),
-        _rt.ProcInfo('GetCellServDB', 216, 12, False, False, (_rt.ParamInfo('cellIndex', 'IN', 'afs_int32 cellIndex', ('prim', 'i')), _rt.ParamInfo('cellName', 'OUT', 'string cellName < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('cellHosts', 'OUT', 'serverList * cellHosts', ('varray', ('prim', 'i'), 8)), )),
-        _rt.ProcInfo('GetLocalCell', 217, 13, False, False, (_rt.ParamInfo('cellName', 'OUT', 'string cellName < AFSNAMEMAX >', ('string', 256)), )),
-        _rt.ProcInfo('GetCacheConfig', 218, 14, False, False, (_rt.ParamInfo('callerVersion', 'IN', 'afs_uint32 callerVersion', ('prim', 'I')), _rt.ParamInfo('serverVersion', 'OUT', 'afs_uint32 * serverVersion', ('prim', 'I')), _rt.ParamInfo('configCount', 'OUT', 'afs_uint32 * configCount', ('prim', 'I')), _rt.ParamInfo('config', 'OUT', 'cacheConfig * config', ('varray', ('prim', 'I'), None)), )),
-        _rt.ProcInfo('GetCE64', 65536, 15, False, False, (_rt.ParamInfo('index', 'IN', 'afs_int32 index', ('prim', 'i')), _rt.ParamInfo('ce', 'OUT', 'AFSDBCacheEntry64 * ce', ('struct', 'AFSDBCacheEntry64')), )),
-        _rt.ProcInfo('GetCellByNum', 65537, 16, False, False, (_rt.ParamInfo('cellNumber', 'IN', 'afs_int32 cellNumber', ('prim', 'i')), _rt.ParamInfo('cellName', 'OUT', 'string cellName < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('cellHosts', 'OUT', 'serverList * cellHosts', ('varray', ('prim', 'i'), 8)), )),
-        _rt.ProcInfo('TellMeAboutYourself', 65538, 17, False, False, (_rt.ParamInfo('addr', 'OUT', 'interfaceAddr * addr', ('struct', 'interfaceAddr')), _rt.ParamInfo('capabilities', 'OUT', 'Capabilities * capabilities', ('varray', ('prim', 'I'), 196)), )),
+        _rt.ProcInfo('GetLock', 207, 3, False, False, (_rt.ParamInfo('index', 'IN', 'afs_int32 index', ('prim', 'i')), _rt.ParamInfo('lock', 'OUT', 'AFSDBLock *lock', ('struct', 'AFSDBLock')), )),
+        _rt.ProcInfo('GetCE', 208, 4, False, False, (_rt.ParamInfo('index', 'IN', 'afs_int32 index', ('prim', 'i')), _rt.ParamInfo('ce', 'OUT', 'AFSDBCacheEntry *ce', ('struct', 'AFSDBCacheEntry')), )),
+        _rt.ProcInfo('XStatsVersion', 209, 5, False, False, (_rt.ParamInfo('versionNumberP', 'OUT', 'afs_int32 *versionNumberP', ('prim', 'i')), )),
+        _rt.ProcInfo('GetXStats', 210, 6, False, False, (_rt.ParamInfo('clientVersionNumber', 'IN', 'afs_int32 clientVersionNumber', ('prim', 'i')), _rt.ParamInfo('collectionNumber', 'IN', 'afs_int32 collectionNumber', ('prim', 'i')), _rt.ParamInfo('srvVersionNumberP', 'OUT', 'afs_int32 *srvVersionNumberP', ('prim', 'i')), _rt.ParamInfo('timeP', 'OUT', 'afs_int32 *timeP', ('prim', 'i')), _rt.ParamInfo('dataP', 'OUT', 'AFSCB_CollData *dataP', ('varray', ('prim', 'i'), 2048)), )),
+        _rt.ProcInfo('InitCallBackState2', 211, 7, False, False, (_rt.ParamInfo('addr', 'OUT', 'interfaceAddr *addr', ('struct', 'interfaceAddr')), )),
+        _rt.ProcInfo('WhoAreYou', 212, 8, False, False, (_rt.ParamInfo('addr', 'OUT', 'interfaceAddr *addr', ('struct', 'interfaceAddr')), )),
+        _rt.ProcInfo('InitCallBackState3', 213, 9, False, False, (_rt.ParamInfo('serverUuid', 'IN', 'afsUUID *serverUuid', ('struct', 'afsUUID')), )),
+        _rt.ProcInfo('ProbeUuid', 214, 10, False, True, (_rt.ParamInfo('clientUuid', 'IN', 'afsUUID *clientUuid', ('struct', 'afsUUID')), )),
+        _rt.ProcInfo('GetServerPrefs', 215, 11, False, False, (_rt.ParamInfo('serverIndex', 'IN', 'afs_int32 serverIndex', ('prim', 'i')), _rt.ParamInfo('srvrAddr', 'OUT', 'afs_int32 *srvrAddr', ('prim', 'i')), _rt.ParamInfo('srvrRank', 'OUT', 'afs_int32 *srvrRank', ('prim', 'i')), )),
+        _rt.ProcInfo('GetCellServDB', 216, 12, False, False, (_rt.ParamInfo('cellIndex', 'IN', 'afs_int32 cellIndex', ('prim', 'i')), _rt.ParamInfo('cellName', 'OUT', 'string cellName<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('cellHosts', 'OUT', 'serverList *cellHosts', ('varray', ('prim', 'i'), 8)), )),
+        _rt.ProcInfo('GetLocalCell', 217, 13, False, False, (_rt.ParamInfo('cellName', 'OUT', 'string cellName<AFSNAMEMAX>', ('string', 256)), )),
+        _rt.ProcInfo('GetCacheConfig', 218, 14, False, False, (_rt.ParamInfo('callerVersion', 'IN', 'afs_uint32 callerVersion', ('prim', 'I')), _rt.ParamInfo('serverVersion', 'OUT', 'afs_uint32 *serverVersion', ('prim', 'I')), _rt.ParamInfo('configCount', 'OUT', 'afs_uint32 *configCount', ('prim', 'I')), _rt.ParamInfo('config', 'OUT', 'cacheConfig *config', ('varray', ('prim', 'I'), None)), )),
+        _rt.ProcInfo('GetCE64', 65536, 15, False, False, (_rt.ParamInfo('index', 'IN', 'afs_int32 index', ('prim', 'i')), _rt.ParamInfo('ce', 'OUT', 'AFSDBCacheEntry64 *ce', ('struct', 'AFSDBCacheEntry64')), )),
+        _rt.ProcInfo('GetCellByNum', 65537, 16, False, False, (_rt.ParamInfo('cellNumber', 'IN', 'afs_int32 cellNumber', ('prim', 'i')), _rt.ParamInfo('cellName', 'OUT', 'string cellName<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('cellHosts', 'OUT', 'serverList *cellHosts', ('varray', ('prim', 'i'), 8)), )),
+        _rt.ProcInfo('TellMeAboutYourself', 65538, 17, False, False, (_rt.ParamInfo('addr', 'OUT', 'interfaceAddr *addr', ('struct', 'interfaceAddr')), _rt.ParamInfo('capabilities', 'OUT', 'Capabilities *capabilities', ('varray', ('prim', 'I'), 196)), )),
     ),
     split_start='Start',
     split_end='End',

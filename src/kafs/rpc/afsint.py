@@ -646,7 +646,7 @@ def _RXAFS_FetchData_odec(dec):
 
 
 def RXAFS_FetchData(conn, Fid: AFSFid, Pos: int, Length: int) -> _rt.SplitCall:
-    """RXAFS_FetchData (opcode 130, split): IN AFSFid * Fid, IN afs_int32 Pos, IN afs_int32 Length, OUT AFSFetchStatus * OutStatus, OUT AFSCallBack * CallBack, OUT AFSVolSync * Sync.
+    """RXAFS_FetchData (opcode 130, split): IN AFSFid *Fid, IN afs_int32 Pos, IN afs_int32 Length, OUT AFSFetchStatus *OutStatus, OUT AFSCallBack *CallBack, OUT AFSVolSync *Sync.
 
     ``async with RXAFS_FetchData(conn, ...) as s:`` stream on ``s.call``; afterwards
     ``s.result`` is RXAFS_FetchData_Result.
@@ -684,7 +684,7 @@ def _RXAFS_FetchACL_odec(dec):
 
 
 async def RXAFS_FetchACL(conn, Fid: AFSFid) -> RXAFS_FetchACL_Result:
-    """RXAFS_FetchACL (opcode 131): IN AFSFid * Fid, OUT AFSOpaque * AccessList, OUT AFSFetchStatus * OutStatus, OUT AFSVolSync * Sync."""
+    """RXAFS_FetchACL (opcode 131): IN AFSFid *Fid, OUT AFSOpaque *AccessList, OUT AFSFetchStatus *OutStatus, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x83', _RXAFS_FetchACL_ienc, (Fid, ), _RXAFS_FetchACL_odec)
 
 
@@ -716,7 +716,7 @@ def _RXAFS_FetchStatus_odec(dec):
 
 
 async def RXAFS_FetchStatus(conn, Fid: AFSFid) -> RXAFS_FetchStatus_Result:
-    """RXAFS_FetchStatus (opcode 132): IN AFSFid * Fid, OUT AFSFetchStatus * OutStatus, OUT AFSCallBack * CallBack, OUT AFSVolSync * Sync."""
+    """RXAFS_FetchStatus (opcode 132): IN AFSFid *Fid, OUT AFSFetchStatus *OutStatus, OUT AFSCallBack *CallBack, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x84', _RXAFS_FetchStatus_ienc, (Fid, ), _RXAFS_FetchStatus_odec)
 
 
@@ -747,7 +747,7 @@ def _RXAFS_StoreData_odec(dec):
 
 
 def RXAFS_StoreData(conn, Fid: AFSFid, InStatus: AFSStoreStatus, Pos: int, Length: int, FileLength: int) -> _rt.SplitCall:
-    """RXAFS_StoreData (opcode 133, split): IN AFSFid * Fid, IN AFSStoreStatus * InStatus, IN afs_uint32 Pos, IN afs_uint32 Length, IN afs_uint32 FileLength, OUT AFSFetchStatus * OutStatus, OUT AFSVolSync * Sync.
+    """RXAFS_StoreData (opcode 133, split): IN AFSFid *Fid, IN AFSStoreStatus *InStatus, IN afs_uint32 Pos, IN afs_uint32 Length, IN afs_uint32 FileLength, OUT AFSFetchStatus *OutStatus, OUT AFSVolSync *Sync.
 
     ``async with RXAFS_StoreData(conn, ...) as s:`` stream on ``s.call``; afterwards
     ``s.result`` is RXAFS_StoreData_Result.
@@ -784,7 +784,7 @@ def _RXAFS_StoreACL_odec(dec):
 
 
 async def RXAFS_StoreACL(conn, Fid: AFSFid, AccessList: bytes) -> RXAFS_StoreACL_Result:
-    """RXAFS_StoreACL (opcode 134): IN AFSFid * Fid, IN AFSOpaque * AccessList, OUT AFSFetchStatus * OutStatus, OUT AFSVolSync * Sync."""
+    """RXAFS_StoreACL (opcode 134): IN AFSFid *Fid, IN AFSOpaque *AccessList, OUT AFSFetchStatus *OutStatus, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x86', _RXAFS_StoreACL_ienc, (Fid, AccessList, ), _RXAFS_StoreACL_odec)
 
 
@@ -815,7 +815,7 @@ def _RXAFS_StoreStatus_odec(dec):
 
 
 async def RXAFS_StoreStatus(conn, Fid: AFSFid, InStatus: AFSStoreStatus) -> RXAFS_StoreStatus_Result:
-    """RXAFS_StoreStatus (opcode 135): IN AFSFid * Fid, IN AFSStoreStatus * InStatus, OUT AFSFetchStatus * OutStatus, OUT AFSVolSync * Sync."""
+    """RXAFS_StoreStatus (opcode 135): IN AFSFid *Fid, IN AFSStoreStatus *InStatus, OUT AFSFetchStatus *OutStatus, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x87', _RXAFS_StoreStatus_ienc, (Fid, InStatus, ), _RXAFS_StoreStatus_odec)
 
 
@@ -848,7 +848,7 @@ def _RXAFS_RemoveFile_odec(dec):
 
 
 async def RXAFS_RemoveFile(conn, DirFid: AFSFid, Name: str) -> RXAFS_RemoveFile_Result:
-    """RXAFS_RemoveFile (opcode 136): IN AFSFid * DirFid, IN string Name < AFSNAMEMAX >, OUT AFSFetchStatus * OutStatus, OUT AFSVolSync * Sync."""
+    """RXAFS_RemoveFile (opcode 136): IN AFSFid *DirFid, IN string Name<AFSNAMEMAX>, OUT AFSFetchStatus *OutStatus, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x88', _RXAFS_RemoveFile_ienc, (DirFid, Name, ), _RXAFS_RemoveFile_odec)
 
 
@@ -886,7 +886,7 @@ def _RXAFS_CreateFile_odec(dec):
 
 
 async def RXAFS_CreateFile(conn, DirFid: AFSFid, Name: str, InStatus: AFSStoreStatus) -> RXAFS_CreateFile_Result:
-    """RXAFS_CreateFile (opcode 137): IN AFSFid * DirFid, IN string Name < AFSNAMEMAX >, IN AFSStoreStatus * InStatus, OUT AFSFid * OutFid, OUT AFSFetchStatus * OutFidStatus, OUT AFSFetchStatus * OutDirStatus, OUT AFSCallBack * CallBack, OUT AFSVolSync * Sync."""
+    """RXAFS_CreateFile (opcode 137): IN AFSFid *DirFid, IN string Name<AFSNAMEMAX>, IN AFSStoreStatus *InStatus, OUT AFSFid *OutFid, OUT AFSFetchStatus *OutFidStatus, OUT AFSFetchStatus *OutDirStatus, OUT AFSCallBack *CallBack, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x89', _RXAFS_CreateFile_ienc, (DirFid, Name, InStatus, ), _RXAFS_CreateFile_odec)
 
 
@@ -924,7 +924,7 @@ def _RXAFS_Rename_odec(dec):
 
 
 async def RXAFS_Rename(conn, OldDirFid: AFSFid, OldName: str, NewDirFid: AFSFid, NewName: str) -> RXAFS_Rename_Result:
-    """RXAFS_Rename (opcode 138): IN AFSFid * OldDirFid, IN string OldName < AFSNAMEMAX >, IN AFSFid * NewDirFid, IN string NewName < AFSNAMEMAX >, OUT AFSFetchStatus * OutOldDirStatus, OUT AFSFetchStatus * OutNewDirStatus, OUT AFSVolSync * Sync."""
+    """RXAFS_Rename (opcode 138): IN AFSFid *OldDirFid, IN string OldName<AFSNAMEMAX>, IN AFSFid *NewDirFid, IN string NewName<AFSNAMEMAX>, OUT AFSFetchStatus *OutOldDirStatus, OUT AFSFetchStatus *OutNewDirStatus, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x8a', _RXAFS_Rename_ienc, (OldDirFid, OldName, NewDirFid, NewName, ), _RXAFS_Rename_odec)
 
 
@@ -963,7 +963,7 @@ def _RXAFS_Symlink_odec(dec):
 
 
 async def RXAFS_Symlink(conn, DirFid: AFSFid, Name: str, LinkContents: str, InStatus: AFSStoreStatus) -> RXAFS_Symlink_Result:
-    """RXAFS_Symlink (opcode 139): IN AFSFid * DirFid, IN string Name < AFSNAMEMAX >, IN string LinkContents < AFSPATHMAX >, IN AFSStoreStatus * InStatus, OUT AFSFid * OutFid, OUT AFSFetchStatus * OutFidStatus, OUT AFSFetchStatus * OutDirStatus, OUT AFSVolSync * Sync."""
+    """RXAFS_Symlink (opcode 139): IN AFSFid *DirFid, IN string Name<AFSNAMEMAX>, IN string LinkContents<AFSPATHMAX>, IN AFSStoreStatus *InStatus, OUT AFSFid *OutFid, OUT AFSFetchStatus *OutFidStatus, OUT AFSFetchStatus *OutDirStatus, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x8b', _RXAFS_Symlink_ienc, (DirFid, Name, LinkContents, InStatus, ), _RXAFS_Symlink_odec)
 
 
@@ -999,7 +999,7 @@ def _RXAFS_Link_odec(dec):
 
 
 async def RXAFS_Link(conn, DirFid: AFSFid, Name: str, ExistingFid: AFSFid) -> RXAFS_Link_Result:
-    """RXAFS_Link (opcode 140): IN AFSFid * DirFid, IN string Name < AFSNAMEMAX >, IN AFSFid * ExistingFid, OUT AFSFetchStatus * OutFidStatus, OUT AFSFetchStatus * OutDirStatus, OUT AFSVolSync * Sync."""
+    """RXAFS_Link (opcode 140): IN AFSFid *DirFid, IN string Name<AFSNAMEMAX>, IN AFSFid *ExistingFid, OUT AFSFetchStatus *OutFidStatus, OUT AFSFetchStatus *OutDirStatus, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x8c', _RXAFS_Link_ienc, (DirFid, Name, ExistingFid, ), _RXAFS_Link_odec)
 
 
@@ -1037,7 +1037,7 @@ def _RXAFS_MakeDir_odec(dec):
 
 
 async def RXAFS_MakeDir(conn, DirFid: AFSFid, Name: str, InStatus: AFSStoreStatus) -> RXAFS_MakeDir_Result:
-    """RXAFS_MakeDir (opcode 141): IN AFSFid * DirFid, IN string Name < AFSNAMEMAX >, IN AFSStoreStatus * InStatus, OUT AFSFid * OutFid, OUT AFSFetchStatus * OutFidStatus, OUT AFSFetchStatus * OutDirStatus, OUT AFSCallBack * CallBack, OUT AFSVolSync * Sync."""
+    """RXAFS_MakeDir (opcode 141): IN AFSFid *DirFid, IN string Name<AFSNAMEMAX>, IN AFSStoreStatus *InStatus, OUT AFSFid *OutFid, OUT AFSFetchStatus *OutFidStatus, OUT AFSFetchStatus *OutDirStatus, OUT AFSCallBack *CallBack, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x8d', _RXAFS_MakeDir_ienc, (DirFid, Name, InStatus, ), _RXAFS_MakeDir_odec)
 
 
@@ -1070,7 +1070,7 @@ def _RXAFS_RemoveDir_odec(dec):
 
 
 async def RXAFS_RemoveDir(conn, DirFid: AFSFid, Name: str) -> RXAFS_RemoveDir_Result:
-    """RXAFS_RemoveDir (opcode 142): IN AFSFid * DirFid, IN string Name < AFSNAMEMAX >, OUT AFSFetchStatus * OutDirStatus, OUT AFSVolSync * Sync."""
+    """RXAFS_RemoveDir (opcode 142): IN AFSFid *DirFid, IN string Name<AFSNAMEMAX>, OUT AFSFetchStatus *OutDirStatus, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x8e', _RXAFS_RemoveDir_ienc, (DirFid, Name, ), _RXAFS_RemoveDir_odec)
 
 
@@ -1092,7 +1092,7 @@ def _RXAFS_OldSetLock_odec(dec):
 
 
 async def RXAFS_OldSetLock(conn, Fid: AFSFid, Type: int, Sync: AFSVolSync) -> None:
-    """RXAFS_OldSetLock (opcode 143): IN AFSFid * Fid, IN ViceLockType Type, IN AFSVolSync * Sync."""
+    """RXAFS_OldSetLock (opcode 143): IN AFSFid *Fid, IN ViceLockType Type, IN AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x8f', _RXAFS_OldSetLock_ienc, (Fid, Type, Sync, ), _RXAFS_OldSetLock_odec)
 
 
@@ -1114,7 +1114,7 @@ def _RXAFS_OldExtendLock_odec(dec):
 
 
 async def RXAFS_OldExtendLock(conn, Fid: AFSFid, Sync: AFSVolSync) -> None:
-    """RXAFS_OldExtendLock (opcode 144): IN AFSFid * Fid, IN AFSVolSync * Sync."""
+    """RXAFS_OldExtendLock (opcode 144): IN AFSFid *Fid, IN AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x90', _RXAFS_OldExtendLock_ienc, (Fid, Sync, ), _RXAFS_OldExtendLock_odec)
 
 
@@ -1136,7 +1136,7 @@ def _RXAFS_OldReleaseLock_odec(dec):
 
 
 async def RXAFS_OldReleaseLock(conn, Fid: AFSFid, Sync: AFSVolSync) -> None:
-    """RXAFS_OldReleaseLock (opcode 145): IN AFSFid * Fid, IN AFSVolSync * Sync."""
+    """RXAFS_OldReleaseLock (opcode 145): IN AFSFid *Fid, IN AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x91', _RXAFS_OldReleaseLock_ienc, (Fid, Sync, ), _RXAFS_OldReleaseLock_odec)
 
 
@@ -1158,7 +1158,7 @@ def _RXAFS_GetStatistics_odec(dec):
 
 
 async def RXAFS_GetStatistics(conn) -> ViceStatistics:
-    """RXAFS_GetStatistics (opcode 146): OUT ViceStatistics * Statistics."""
+    """RXAFS_GetStatistics (opcode 146): OUT ViceStatistics *Statistics."""
     return await _rt.call(conn, b'\x00\x00\x00\x92', _RXAFS_GetStatistics_ienc, (), _RXAFS_GetStatistics_odec)
 
 
@@ -1186,7 +1186,7 @@ def _RXAFS_GiveUpCallBacks_odec(dec):
 
 
 async def RXAFS_GiveUpCallBacks(conn, Fids_Array: list[AFSFid], CallBacks_Array: list[AFSCallBack]) -> None:
-    """RXAFS_GiveUpCallBacks (opcode 147): IN AFSCBFids * Fids_Array, IN AFSCBs * CallBacks_Array."""
+    """RXAFS_GiveUpCallBacks (opcode 147): IN AFSCBFids *Fids_Array, IN AFSCBs *CallBacks_Array."""
     return await _rt.call(conn, b'\x00\x00\x00\x93', _RXAFS_GiveUpCallBacks_ienc, (Fids_Array, CallBacks_Array, ), _RXAFS_GiveUpCallBacks_odec)
 
 
@@ -1209,7 +1209,7 @@ def _RXAFS_GetVolumeInfo_odec(dec):
 
 
 async def RXAFS_GetVolumeInfo(conn, VolumeName: str) -> VolumeInfo:
-    """RXAFS_GetVolumeInfo (opcode 148): IN string VolumeName < AFSNAMEMAX >, OUT VolumeInfo * Volumeinfo."""
+    """RXAFS_GetVolumeInfo (opcode 148): IN string VolumeName<AFSNAMEMAX>, OUT VolumeInfo *Volumeinfo."""
     return await _rt.call(conn, b'\x00\x00\x00\x94', _RXAFS_GetVolumeInfo_ienc, (VolumeName, ), _RXAFS_GetVolumeInfo_odec)
 
 
@@ -1248,7 +1248,7 @@ def _RXAFS_GetVolumeStatus_odec(dec):
 
 
 async def RXAFS_GetVolumeStatus(conn, Volumeid: int) -> RXAFS_GetVolumeStatus_Result:
-    """RXAFS_GetVolumeStatus (opcode 149): IN afs_int32 Volumeid, OUT AFSFetchVolumeStatus * Volumestatus, OUT string Name < AFSNAMEMAX >, OUT string OfflineMsg < AFSOPAQUEMAX >, OUT string Motd < AFSOPAQUEMAX >."""
+    """RXAFS_GetVolumeStatus (opcode 149): IN afs_int32 Volumeid, OUT AFSFetchVolumeStatus *Volumestatus, OUT string Name<AFSNAMEMAX>, OUT string OfflineMsg<AFSOPAQUEMAX>, OUT string Motd<AFSOPAQUEMAX>."""
     return await _rt.call(conn, b'\x00\x00\x00\x95', _RXAFS_GetVolumeStatus_ienc, (Volumeid, ), _RXAFS_GetVolumeStatus_odec)
 
 
@@ -1276,7 +1276,7 @@ def _RXAFS_SetVolumeStatus_odec(dec):
 
 
 async def RXAFS_SetVolumeStatus(conn, Volumeid: int, Volumestatus: AFSStoreVolumeStatus, Name: str, OfflineMsg: str, Motd: str) -> None:
-    """RXAFS_SetVolumeStatus (opcode 150): IN afs_int32 Volumeid, IN AFSStoreVolumeStatus * Volumestatus, IN string Name < AFSNAMEMAX >, IN string OfflineMsg < AFSOPAQUEMAX >, IN string Motd < AFSOPAQUEMAX >."""
+    """RXAFS_SetVolumeStatus (opcode 150): IN afs_int32 Volumeid, IN AFSStoreVolumeStatus *Volumestatus, IN string Name<AFSNAMEMAX>, IN string OfflineMsg<AFSOPAQUEMAX>, IN string Motd<AFSOPAQUEMAX>."""
     return await _rt.call(conn, b'\x00\x00\x00\x96', _RXAFS_SetVolumeStatus_ienc, (Volumeid, Volumestatus, Name, OfflineMsg, Motd, ), _RXAFS_SetVolumeStatus_odec)
 
 
@@ -1298,7 +1298,7 @@ def _RXAFS_GetRootVolume_odec(dec):
 
 
 async def RXAFS_GetRootVolume(conn) -> str:
-    """RXAFS_GetRootVolume (opcode 151): OUT string VolumeName < AFSNAMEMAX >."""
+    """RXAFS_GetRootVolume (opcode 151): OUT string VolumeName<AFSNAMEMAX>."""
     return await _rt.call(conn, b'\x00\x00\x00\x97', _RXAFS_GetRootVolume_ienc, (), _RXAFS_GetRootVolume_odec)
 
 
@@ -1322,7 +1322,7 @@ def _RXAFS_CheckToken_odec(dec):
 
 
 async def RXAFS_CheckToken(conn, ViceId: int, token: bytes) -> None:
-    """RXAFS_CheckToken (opcode 152): IN afs_int32 ViceId, IN AFSOpaque * token."""
+    """RXAFS_CheckToken (opcode 152): IN afs_int32 ViceId, IN AFSOpaque *token."""
     return await _rt.call(conn, b'\x00\x00\x00\x98', _RXAFS_CheckToken_ienc, (ViceId, token, ), _RXAFS_CheckToken_odec)
 
 
@@ -1352,7 +1352,7 @@ def _RXAFS_GetTime_odec(dec):
 
 
 async def RXAFS_GetTime(conn) -> RXAFS_GetTime_Result:
-    """RXAFS_GetTime (opcode 153, multi): OUT afs_uint32 * Seconds, OUT afs_uint32 * USeconds."""
+    """RXAFS_GetTime (opcode 153, multi): OUT afs_uint32 *Seconds, OUT afs_uint32 *USeconds."""
     return await _rt.call(conn, b'\x00\x00\x00\x99', _RXAFS_GetTime_ienc, (), _RXAFS_GetTime_odec)
 
 
@@ -1375,7 +1375,7 @@ def _RXAFS_NGetVolumeInfo_odec(dec):
 
 
 async def RXAFS_NGetVolumeInfo(conn, VolumeName: str) -> AFSVolumeInfo:
-    """RXAFS_NGetVolumeInfo (opcode 154): IN string VolumeName < AFSNAMEMAX >, OUT AFSVolumeInfo * stuff."""
+    """RXAFS_NGetVolumeInfo (opcode 154): IN string VolumeName<AFSNAMEMAX>, OUT AFSVolumeInfo *stuff."""
     return await _rt.call(conn, b'\x00\x00\x00\x9a', _RXAFS_NGetVolumeInfo_ienc, (VolumeName, ), _RXAFS_NGetVolumeInfo_odec)
 
 
@@ -1417,7 +1417,7 @@ def _RXAFS_BulkStatus_odec(dec):
 
 
 async def RXAFS_BulkStatus(conn, FidsArray: list[AFSFid]) -> RXAFS_BulkStatus_Result:
-    """RXAFS_BulkStatus (opcode 155): IN AFSCBFids * FidsArray, OUT AFSBulkStats * StatArray, OUT AFSCBs * CBArray, OUT AFSVolSync * Sync."""
+    """RXAFS_BulkStatus (opcode 155): IN AFSCBFids *FidsArray, OUT AFSBulkStats *StatArray, OUT AFSCBs *CBArray, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x9b', _RXAFS_BulkStatus_ienc, (FidsArray, ), _RXAFS_BulkStatus_odec)
 
 
@@ -1440,7 +1440,7 @@ def _RXAFS_SetLock_odec(dec):
 
 
 async def RXAFS_SetLock(conn, Fid: AFSFid, Type: int) -> AFSVolSync:
-    """RXAFS_SetLock (opcode 156): IN AFSFid * Fid, IN ViceLockType Type, OUT AFSVolSync * Sync."""
+    """RXAFS_SetLock (opcode 156): IN AFSFid *Fid, IN ViceLockType Type, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x9c', _RXAFS_SetLock_ienc, (Fid, Type, ), _RXAFS_SetLock_odec)
 
 
@@ -1463,7 +1463,7 @@ def _RXAFS_ExtendLock_odec(dec):
 
 
 async def RXAFS_ExtendLock(conn, Fid: AFSFid) -> AFSVolSync:
-    """RXAFS_ExtendLock (opcode 157): IN AFSFid * Fid, OUT AFSVolSync * Sync."""
+    """RXAFS_ExtendLock (opcode 157): IN AFSFid *Fid, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x9d', _RXAFS_ExtendLock_ienc, (Fid, ), _RXAFS_ExtendLock_odec)
 
 
@@ -1486,7 +1486,7 @@ def _RXAFS_ReleaseLock_odec(dec):
 
 
 async def RXAFS_ReleaseLock(conn, Fid: AFSFid) -> AFSVolSync:
-    """RXAFS_ReleaseLock (opcode 158): IN AFSFid * Fid, OUT AFSVolSync * Sync."""
+    """RXAFS_ReleaseLock (opcode 158): IN AFSFid *Fid, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x9e', _RXAFS_ReleaseLock_ienc, (Fid, ), _RXAFS_ReleaseLock_odec)
 
 
@@ -1508,7 +1508,7 @@ def _RXAFS_XStatsVersion_odec(dec):
 
 
 async def RXAFS_XStatsVersion(conn) -> int:
-    """RXAFS_XStatsVersion (opcode 159): OUT afs_int32 * versionNumberP."""
+    """RXAFS_XStatsVersion (opcode 159): OUT afs_int32 *versionNumberP."""
     return await _rt.call(conn, b'\x00\x00\x00\x9f', _RXAFS_XStatsVersion_ienc, (), _RXAFS_XStatsVersion_odec)
 
 
@@ -1542,7 +1542,7 @@ def _RXAFS_GetXStats_odec(dec):
 
 
 async def RXAFS_GetXStats(conn, clientVersionNumber: int, collectionNumber: int) -> RXAFS_GetXStats_Result:
-    """RXAFS_GetXStats (opcode 160): IN afs_int32 clientVersionNumber, IN afs_int32 collectionNumber, OUT afs_int32 * srvVersionNumberP, OUT afs_int32 * timeP, OUT AFS_CollData * dataP."""
+    """RXAFS_GetXStats (opcode 160): IN afs_int32 clientVersionNumber, IN afs_int32 collectionNumber, OUT afs_int32 *srvVersionNumberP, OUT afs_int32 *timeP, OUT AFS_CollData *dataP."""
     return await _rt.call(conn, b'\x00\x00\x00\xa0', _RXAFS_GetXStats_ienc, (clientVersionNumber, collectionNumber, ), _RXAFS_GetXStats_odec)
 
 
@@ -1578,7 +1578,7 @@ def _RXAFS_Lookup_odec(dec):
 
 
 async def RXAFS_Lookup(conn, DirFid: AFSFid, Name: str) -> RXAFS_Lookup_Result:
-    """RXAFS_Lookup (opcode 161): IN AFSFid * DirFid, IN string Name < AFSNAMEMAX >, OUT AFSFid * OutFid, OUT AFSFetchStatus * OutFidStatus, OUT AFSFetchStatus * OutDirStatus, OUT AFSCallBack * CallBack, OUT AFSVolSync * Sync."""
+    """RXAFS_Lookup (opcode 161): IN AFSFid *DirFid, IN string Name<AFSNAMEMAX>, OUT AFSFid *OutFid, OUT AFSFetchStatus *OutFidStatus, OUT AFSFetchStatus *OutDirStatus, OUT AFSCallBack *CallBack, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\xa1', _RXAFS_Lookup_ienc, (DirFid, Name, ), _RXAFS_Lookup_odec)
 
 
@@ -1613,7 +1613,7 @@ def _RXAFS_FlushCPS_odec(dec):
 
 
 async def RXAFS_FlushCPS(conn, IdsArray: list[int], AddrsArray: list[int], spare1: int) -> RXAFS_FlushCPS_Result:
-    """RXAFS_FlushCPS (opcode 162): IN ViceIds * IdsArray, IN IPAddrs * AddrsArray, IN afs_int32 spare1, OUT afs_int32 * spare2, OUT afs_int32 * spare3."""
+    """RXAFS_FlushCPS (opcode 162): IN ViceIds *IdsArray, IN IPAddrs *AddrsArray, IN afs_int32 spare1, OUT afs_int32 *spare2, OUT afs_int32 *spare3."""
     return await _rt.call(conn, b'\x00\x00\x00\xa2', _RXAFS_FlushCPS_ienc, (IdsArray, AddrsArray, spare1, ), _RXAFS_FlushCPS_odec)
 
 
@@ -1653,7 +1653,7 @@ def _RXAFS_DFSSymlink_odec(dec):
 
 
 async def RXAFS_DFSSymlink(conn, DirFid: AFSFid, Name: str, LinkContents: str, InStatus: AFSStoreStatus) -> RXAFS_DFSSymlink_Result:
-    """RXAFS_DFSSymlink (opcode 163): IN AFSFid * DirFid, IN string Name < AFSNAMEMAX >, IN string LinkContents < AFSPATHMAX >, IN AFSStoreStatus * InStatus, OUT AFSFid * OutFid, OUT AFSFetchStatus * OutFidStatus, OUT AFSFetchStatus * OutDirStatus, OUT AFSCallBack * CallBack, OUT AFSVolSync * Sync."""
+    """RXAFS_DFSSymlink (opcode 163): IN AFSFid *DirFid, IN string Name<AFSNAMEMAX>, IN string LinkContents<AFSPATHMAX>, IN AFSStoreStatus *InStatus, OUT AFSFid *OutFid, OUT AFSFetchStatus *OutFidStatus, OUT AFSFetchStatus *OutDirStatus, OUT AFSCallBack *CallBack, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\xa3', _RXAFS_DFSSymlink_ienc, (DirFid, Name, LinkContents, InStatus, ), _RXAFS_DFSSymlink_odec)
 
 
@@ -1676,7 +1676,7 @@ def _RXAFS_FsCmd_odec(dec):
 
 
 async def RXAFS_FsCmd(conn, Fid: AFSFid, Inputs: FsCmdInputs) -> FsCmdOutputs:
-    """RXAFS_FsCmd (opcode 220): IN AFSFid * Fid, IN FsCmdInputs * Inputs, OUT FsCmdOutputs * Outputs."""
+    """RXAFS_FsCmd (opcode 220): IN AFSFid *Fid, IN FsCmdInputs *Inputs, OUT FsCmdOutputs *Outputs."""
     return await _rt.call(conn, b'\x00\x00\x00\xdc', _RXAFS_FsCmd_ienc, (Fid, Inputs, ), _RXAFS_FsCmd_odec)
 
 
@@ -1718,7 +1718,7 @@ def _RXAFS_InlineBulkStatus_odec(dec):
 
 
 async def RXAFS_InlineBulkStatus(conn, FidsArray: list[AFSFid]) -> RXAFS_InlineBulkStatus_Result:
-    """RXAFS_InlineBulkStatus (opcode 65536): IN AFSCBFids * FidsArray, OUT AFSBulkStats * StatArray, OUT AFSCBs * CBArray, OUT AFSVolSync * Sync."""
+    """RXAFS_InlineBulkStatus (opcode 65536): IN AFSCBFids *FidsArray, OUT AFSBulkStats *StatArray, OUT AFSCBs *CBArray, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x01\x00\x00', _RXAFS_InlineBulkStatus_ienc, (FidsArray, ), _RXAFS_InlineBulkStatus_odec)
 
 
@@ -1750,7 +1750,7 @@ def _RXAFS_FetchData64_odec(dec):
 
 
 def RXAFS_FetchData64(conn, Fid: AFSFid, Pos: int, Length: int) -> _rt.SplitCall:
-    """RXAFS_FetchData64 (opcode 65537, split): IN AFSFid * Fid, IN afs_int64 Pos, IN afs_int64 Length, OUT AFSFetchStatus * OutStatus, OUT AFSCallBack * CallBack, OUT AFSVolSync * Sync.
+    """RXAFS_FetchData64 (opcode 65537, split): IN AFSFid *Fid, IN afs_int64 Pos, IN afs_int64 Length, OUT AFSFetchStatus *OutStatus, OUT AFSCallBack *CallBack, OUT AFSVolSync *Sync.
 
     ``async with RXAFS_FetchData64(conn, ...) as s:`` stream on ``s.call``; afterwards
     ``s.result`` is RXAFS_FetchData64_Result.
@@ -1785,7 +1785,7 @@ def _RXAFS_StoreData64_odec(dec):
 
 
 def RXAFS_StoreData64(conn, Fid: AFSFid, InStatus: AFSStoreStatus, Pos: int, Length: int, FileLength: int) -> _rt.SplitCall:
-    """RXAFS_StoreData64 (opcode 65538, split): IN AFSFid * Fid, IN AFSStoreStatus * InStatus, IN afs_uint64 Pos, IN afs_uint64 Length, IN afs_uint64 FileLength, OUT AFSFetchStatus * OutStatus, OUT AFSVolSync * Sync.
+    """RXAFS_StoreData64 (opcode 65538, split): IN AFSFid *Fid, IN AFSStoreStatus *InStatus, IN afs_uint64 Pos, IN afs_uint64 Length, IN afs_uint64 FileLength, OUT AFSFetchStatus *OutStatus, OUT AFSVolSync *Sync.
 
     ``async with RXAFS_StoreData64(conn, ...) as s:`` stream on ``s.call``; afterwards
     ``s.result`` is RXAFS_StoreData64_Result.
@@ -1832,7 +1832,7 @@ def _RXAFS_GetCapabilities_odec(dec):
 
 
 async def RXAFS_GetCapabilities(conn) -> list[int]:
-    """RXAFS_GetCapabilities (opcode 65540, multi): OUT Capabilities * capabilities."""
+    """RXAFS_GetCapabilities (opcode 65540, multi): OUT Capabilities *capabilities."""
     return await _rt.call(conn, b'\x00\x01\x00\x04', _RXAFS_GetCapabilities_ienc, (), _RXAFS_GetCapabilities_odec)
 
 
@@ -1854,7 +1854,7 @@ def _RXAFS_CallBackRxConnAddr_odec(dec):
 
 
 async def RXAFS_CallBackRxConnAddr(conn, addr: int) -> None:
-    """RXAFS_CallBackRxConnAddr (opcode 65541): IN afs_int32 * addr."""
+    """RXAFS_CallBackRxConnAddr (opcode 65541): IN afs_int32 *addr."""
     return await _rt.call(conn, b'\x00\x01\x00\x05', _RXAFS_CallBackRxConnAddr_ienc, (addr, ), _RXAFS_CallBackRxConnAddr_odec)
 
 
@@ -1877,7 +1877,7 @@ def _RXAFS_GetStatistics64_odec(dec):
 
 
 async def RXAFS_GetStatistics64(conn, statsVersion: int) -> list[int]:
-    """RXAFS_GetStatistics64 (opcode 65542): IN afs_int32 statsVersion, OUT ViceStatistics64 * Statistics."""
+    """RXAFS_GetStatistics64 (opcode 65542): IN afs_int32 statsVersion, OUT ViceStatistics64 *Statistics."""
     return await _rt.call(conn, b'\x00\x01\x00\x06', _RXAFS_GetStatistics64_ienc, (statsVersion, ), _RXAFS_GetStatistics64_odec)
 
 
@@ -1886,48 +1886,48 @@ RXAFS_PACKAGE = _rt.PackageInfo(
     server_prefix='S',
     statindex=7,
     procs=(
-        _rt.ProcInfo('FetchData', 130, 0, True, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Pos', 'IN', 'afs_int32 Pos', ('prim', 'i')), _rt.ParamInfo('Length', 'IN', 'afs_int32 Length', ('prim', 'i')), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus * OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack * CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('FetchACL', 131, 1, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('AccessList', 'OUT', 'AFSOpaque * AccessList', ('vopaque', 1024)), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus * OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('FetchStatus', 132, 2, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus * OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack * CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('StoreData', 133, 3, True, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus * InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('Pos', 'IN', 'afs_uint32 Pos', ('prim', 'I')), _rt.ParamInfo('Length', 'IN', 'afs_uint32 Length', ('prim', 'I')), _rt.ParamInfo('FileLength', 'IN', 'afs_uint32 FileLength', ('prim', 'I')), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus * OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('StoreACL', 134, 4, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('AccessList', 'IN', 'AFSOpaque * AccessList', ('vopaque', 1024)), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus * OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('StoreStatus', 135, 5, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus * InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus * OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('RemoveFile', 136, 6, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid * DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus * OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('CreateFile', 137, 7, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid * DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus * InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('OutFid', 'OUT', 'AFSFid * OutFid', ('struct', 'AFSFid')), _rt.ParamInfo('OutFidStatus', 'OUT', 'AFSFetchStatus * OutFidStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus * OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack * CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('Rename', 138, 8, False, False, (_rt.ParamInfo('OldDirFid', 'IN', 'AFSFid * OldDirFid', ('struct', 'AFSFid')), _rt.ParamInfo('OldName', 'IN', 'string OldName < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('NewDirFid', 'IN', 'AFSFid * NewDirFid', ('struct', 'AFSFid')), _rt.ParamInfo('NewName', 'IN', 'string NewName < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('OutOldDirStatus', 'OUT', 'AFSFetchStatus * OutOldDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutNewDirStatus', 'OUT', 'AFSFetchStatus * OutNewDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('Symlink', 139, 9, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid * DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('LinkContents', 'IN', 'string LinkContents < AFSPATHMAX >', ('string', 1024)), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus * InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('OutFid', 'OUT', 'AFSFid * OutFid', ('struct', 'AFSFid')), _rt.ParamInfo('OutFidStatus', 'OUT', 'AFSFetchStatus * OutFidStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus * OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('Link', 140, 10, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid * DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('ExistingFid', 'IN', 'AFSFid * ExistingFid', ('struct', 'AFSFid')), _rt.ParamInfo('OutFidStatus', 'OUT', 'AFSFetchStatus * OutFidStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus * OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('MakeDir', 141, 11, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid * DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus * InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('OutFid', 'OUT', 'AFSFid * OutFid', ('struct', 'AFSFid')), _rt.ParamInfo('OutFidStatus', 'OUT', 'AFSFetchStatus * OutFidStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus * OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack * CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('RemoveDir', 142, 12, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid * DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus * OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('OldSetLock', 143, 13, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Type', 'IN', 'ViceLockType Type', ('prim', 'i')), _rt.ParamInfo('Sync', 'IN', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('OldExtendLock', 144, 14, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Sync', 'IN', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('OldReleaseLock', 145, 15, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Sync', 'IN', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('GetStatistics', 146, 16, False, False, (_rt.ParamInfo('Statistics', 'OUT', 'ViceStatistics * Statistics', ('struct', 'ViceStatistics')), )),
-        _rt.ProcInfo('GiveUpCallBacks', 147, 17, False, False, (_rt.ParamInfo('Fids_Array', 'IN', 'AFSCBFids * Fids_Array', ('varray', ('struct', 'AFSFid'), 50)), _rt.ParamInfo('CallBacks_Array', 'IN', 'AFSCBs * CallBacks_Array', ('varray', ('struct', 'AFSCallBack'), 50)), )),
-        _rt.ProcInfo('GetVolumeInfo', 148, 18, False, False, (_rt.ParamInfo('VolumeName', 'IN', 'string VolumeName < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('Volumeinfo', 'OUT', 'VolumeInfo * Volumeinfo', ('struct', 'VolumeInfo')), )),
-        _rt.ProcInfo('GetVolumeStatus', 149, 19, False, False, (_rt.ParamInfo('Volumeid', 'IN', 'afs_int32 Volumeid', ('prim', 'i')), _rt.ParamInfo('Volumestatus', 'OUT', 'AFSFetchVolumeStatus * Volumestatus', ('struct', 'AFSFetchVolumeStatus')), _rt.ParamInfo('Name', 'OUT', 'string Name < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('OfflineMsg', 'OUT', 'string OfflineMsg < AFSOPAQUEMAX >', ('string', 1024)), _rt.ParamInfo('Motd', 'OUT', 'string Motd < AFSOPAQUEMAX >', ('string', 1024)), )),
-        _rt.ProcInfo('SetVolumeStatus', 150, 20, False, False, (_rt.ParamInfo('Volumeid', 'IN', 'afs_int32 Volumeid', ('prim', 'i')), _rt.ParamInfo('Volumestatus', 'IN', 'AFSStoreVolumeStatus * Volumestatus', ('struct', 'AFSStoreVolumeStatus')), _rt.ParamInfo('Name', 'IN', 'string Name < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('OfflineMsg', 'IN', 'string OfflineMsg < AFSOPAQUEMAX >', ('string', 1024)), _rt.ParamInfo('Motd', 'IN', 'string Motd < AFSOPAQUEMAX >', ('string', 1024)), )),
-        _rt.ProcInfo('GetRootVolume', 151, 21, False, False, (_rt.ParamInfo('VolumeName', 'OUT', 'string VolumeName < AFSNAMEMAX >', ('string', 256)), )),
-        _rt.ProcInfo('CheckToken', 152, 22, False, False, (_rt.ParamInfo('ViceId', 'IN', 'afs_int32 ViceId', ('prim', 'i')), _rt.ParamInfo('token', 'IN', 'AFSOpaque * token', ('vopaque', 1024)), )),
-        _rt.ProcInfo('GetTime', 153, 23, False, True, (_rt.ParamInfo('Seconds', 'OUT', 'afs_uint32 * Seconds', ('prim', 'I')), _rt.ParamInfo('USeconds', 'OUT', 'afs_uint32 * USeconds', ('prim', 'I')), )),
-        _rt.ProcInfo('NGetVolumeInfo', 154, 24, False, False, (_rt.ParamInfo('VolumeName', 'IN', 'string VolumeName < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('stuff', 'OUT', 'AFSVolumeInfo * stuff', ('struct', 'AFSVolumeInfo')), )),
-        _rt.ProcInfo('BulkStatus', 155, 25, False, False, (_rt.ParamInfo('FidsArray', 'IN', 'AFSCBFids * FidsArray', ('varray', ('struct', 'AFSFid'), 50)), _rt.ParamInfo('StatArray', 'OUT', 'AFSBulkStats * StatArray', ('varray', ('struct', 'AFSFetchStatus'), 50)), _rt.ParamInfo('CBArray', 'OUT', 'AFSCBs * CBArray', ('varray', ('struct', 'AFSCallBack'), 50)), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('SetLock', 156, 26, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Type', 'IN', 'ViceLockType Type', ('prim', 'i')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('ExtendLock', 157, 27, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('ReleaseLock', 158, 28, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('XStatsVersion', 159, 29, False, False, (_rt.ParamInfo('versionNumberP', 'OUT', 'afs_int32 * versionNumberP', ('prim', 'i')), )),
-        _rt.ProcInfo('GetXStats', 160, 30, False, False, (_rt.ParamInfo('clientVersionNumber', 'IN', 'afs_int32 clientVersionNumber', ('prim', 'i')), _rt.ParamInfo('collectionNumber', 'IN', 'afs_int32 collectionNumber', ('prim', 'i')), _rt.ParamInfo('srvVersionNumberP', 'OUT', 'afs_int32 * srvVersionNumberP', ('prim', 'i')), _rt.ParamInfo('timeP', 'OUT', 'afs_int32 * timeP', ('prim', 'i')), _rt.ParamInfo('dataP', 'OUT', 'AFS_CollData * dataP', ('varray', ('prim', 'i'), 1024)), )),
-        _rt.ProcInfo('Lookup', 161, 31, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid * DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('OutFid', 'OUT', 'AFSFid * OutFid', ('struct', 'AFSFid')), _rt.ParamInfo('OutFidStatus', 'OUT', 'AFSFetchStatus * OutFidStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus * OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack * CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('FlushCPS', 162, 32, False, False, (_rt.ParamInfo('IdsArray', 'IN', 'ViceIds * IdsArray', ('varray', ('prim', 'i'), 10)), _rt.ParamInfo('AddrsArray', 'IN', 'IPAddrs * AddrsArray', ('varray', ('prim', 'i'), 10)), _rt.ParamInfo('spare1', 'IN', 'afs_int32 spare1', ('prim', 'i')), _rt.ParamInfo('spare2', 'OUT', 'afs_int32 * spare2', ('prim', 'i')), _rt.ParamInfo('spare3', 'OUT', 'afs_int32 * spare3', ('prim', 'i')), )),
-        _rt.ProcInfo('DFSSymlink', 163, 33, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid * DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name < AFSNAMEMAX >', ('string', 256)), _rt.ParamInfo('LinkContents', 'IN', 'string LinkContents < AFSPATHMAX >', ('string', 1024)), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus * InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('OutFid', 'OUT', 'AFSFid * OutFid', ('struct', 'AFSFid')), _rt.ParamInfo('OutFidStatus', 'OUT', 'AFSFetchStatus * OutFidStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus * OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack * CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('FsCmd', 220, 34, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Inputs', 'IN', 'FsCmdInputs * Inputs', ('struct', 'FsCmdInputs')), _rt.ParamInfo('Outputs', 'OUT', 'FsCmdOutputs * Outputs', ('struct', 'FsCmdOutputs')), )),
-        _rt.ProcInfo('InlineBulkStatus', 65536, 35, False, False, (_rt.ParamInfo('FidsArray', 'IN', 'AFSCBFids * FidsArray', ('varray', ('struct', 'AFSFid'), 50)), _rt.ParamInfo('StatArray', 'OUT', 'AFSBulkStats * StatArray', ('varray', ('struct', 'AFSFetchStatus'), 50)), _rt.ParamInfo('CBArray', 'OUT', 'AFSCBs * CBArray', ('varray', ('struct', 'AFSCallBack'), 50)), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('FetchData64', 65537, 36, True, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Pos', 'IN', 'afs_int64 Pos', ('prim', 'q')), _rt.ParamInfo('Length', 'IN', 'afs_int64 Length', ('prim', 'q')), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus * OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack * CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
-        _rt.ProcInfo('StoreData64', 65538, 37, True, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid * Fid', ('struct', 'AFSFid')), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus * InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('Pos', 'IN', 'afs_uint64 Pos', ('prim', 'Q')), _rt.ParamInfo('Length', 'IN', 'afs_uint64 Length', ('prim', 'Q')), _rt.ParamInfo('FileLength', 'IN', 'afs_uint64 FileLength', ('prim', 'Q')), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus * OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync * Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('FetchData', 130, 0, True, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Pos', 'IN', 'afs_int32 Pos', ('prim', 'i')), _rt.ParamInfo('Length', 'IN', 'afs_int32 Length', ('prim', 'i')), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus *OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack *CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('FetchACL', 131, 1, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('AccessList', 'OUT', 'AFSOpaque *AccessList', ('vopaque', 1024)), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus *OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('FetchStatus', 132, 2, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus *OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack *CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('StoreData', 133, 3, True, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus *InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('Pos', 'IN', 'afs_uint32 Pos', ('prim', 'I')), _rt.ParamInfo('Length', 'IN', 'afs_uint32 Length', ('prim', 'I')), _rt.ParamInfo('FileLength', 'IN', 'afs_uint32 FileLength', ('prim', 'I')), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus *OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('StoreACL', 134, 4, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('AccessList', 'IN', 'AFSOpaque *AccessList', ('vopaque', 1024)), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus *OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('StoreStatus', 135, 5, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus *InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus *OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('RemoveFile', 136, 6, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid *DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus *OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('CreateFile', 137, 7, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid *DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus *InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('OutFid', 'OUT', 'AFSFid *OutFid', ('struct', 'AFSFid')), _rt.ParamInfo('OutFidStatus', 'OUT', 'AFSFetchStatus *OutFidStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus *OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack *CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('Rename', 138, 8, False, False, (_rt.ParamInfo('OldDirFid', 'IN', 'AFSFid *OldDirFid', ('struct', 'AFSFid')), _rt.ParamInfo('OldName', 'IN', 'string OldName<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('NewDirFid', 'IN', 'AFSFid *NewDirFid', ('struct', 'AFSFid')), _rt.ParamInfo('NewName', 'IN', 'string NewName<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('OutOldDirStatus', 'OUT', 'AFSFetchStatus *OutOldDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutNewDirStatus', 'OUT', 'AFSFetchStatus *OutNewDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('Symlink', 139, 9, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid *DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('LinkContents', 'IN', 'string LinkContents<AFSPATHMAX>', ('string', 1024)), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus *InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('OutFid', 'OUT', 'AFSFid *OutFid', ('struct', 'AFSFid')), _rt.ParamInfo('OutFidStatus', 'OUT', 'AFSFetchStatus *OutFidStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus *OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('Link', 140, 10, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid *DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('ExistingFid', 'IN', 'AFSFid *ExistingFid', ('struct', 'AFSFid')), _rt.ParamInfo('OutFidStatus', 'OUT', 'AFSFetchStatus *OutFidStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus *OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('MakeDir', 141, 11, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid *DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus *InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('OutFid', 'OUT', 'AFSFid *OutFid', ('struct', 'AFSFid')), _rt.ParamInfo('OutFidStatus', 'OUT', 'AFSFetchStatus *OutFidStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus *OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack *CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('RemoveDir', 142, 12, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid *DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus *OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('OldSetLock', 143, 13, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Type', 'IN', 'ViceLockType Type', ('prim', 'i')), _rt.ParamInfo('Sync', 'IN', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('OldExtendLock', 144, 14, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Sync', 'IN', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('OldReleaseLock', 145, 15, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Sync', 'IN', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('GetStatistics', 146, 16, False, False, (_rt.ParamInfo('Statistics', 'OUT', 'ViceStatistics *Statistics', ('struct', 'ViceStatistics')), )),
+        _rt.ProcInfo('GiveUpCallBacks', 147, 17, False, False, (_rt.ParamInfo('Fids_Array', 'IN', 'AFSCBFids *Fids_Array', ('varray', ('struct', 'AFSFid'), 50)), _rt.ParamInfo('CallBacks_Array', 'IN', 'AFSCBs *CallBacks_Array', ('varray', ('struct', 'AFSCallBack'), 50)), )),
+        _rt.ProcInfo('GetVolumeInfo', 148, 18, False, False, (_rt.ParamInfo('VolumeName', 'IN', 'string VolumeName<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('Volumeinfo', 'OUT', 'VolumeInfo *Volumeinfo', ('struct', 'VolumeInfo')), )),
+        _rt.ProcInfo('GetVolumeStatus', 149, 19, False, False, (_rt.ParamInfo('Volumeid', 'IN', 'afs_int32 Volumeid', ('prim', 'i')), _rt.ParamInfo('Volumestatus', 'OUT', 'AFSFetchVolumeStatus *Volumestatus', ('struct', 'AFSFetchVolumeStatus')), _rt.ParamInfo('Name', 'OUT', 'string Name<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('OfflineMsg', 'OUT', 'string OfflineMsg<AFSOPAQUEMAX>', ('string', 1024)), _rt.ParamInfo('Motd', 'OUT', 'string Motd<AFSOPAQUEMAX>', ('string', 1024)), )),
+        _rt.ProcInfo('SetVolumeStatus', 150, 20, False, False, (_rt.ParamInfo('Volumeid', 'IN', 'afs_int32 Volumeid', ('prim', 'i')), _rt.ParamInfo('Volumestatus', 'IN', 'AFSStoreVolumeStatus *Volumestatus', ('struct', 'AFSStoreVolumeStatus')), _rt.ParamInfo('Name', 'IN', 'string Name<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('OfflineMsg', 'IN', 'string OfflineMsg<AFSOPAQUEMAX>', ('string', 1024)), _rt.ParamInfo('Motd', 'IN', 'string Motd<AFSOPAQUEMAX>', ('string', 1024)), )),
+        _rt.ProcInfo('GetRootVolume', 151, 21, False, False, (_rt.ParamInfo('VolumeName', 'OUT', 'string VolumeName<AFSNAMEMAX>', ('string', 256)), )),
+        _rt.ProcInfo('CheckToken', 152, 22, False, False, (_rt.ParamInfo('ViceId', 'IN', 'afs_int32 ViceId', ('prim', 'i')), _rt.ParamInfo('token', 'IN', 'AFSOpaque *token', ('vopaque', 1024)), )),
+        _rt.ProcInfo('GetTime', 153, 23, False, True, (_rt.ParamInfo('Seconds', 'OUT', 'afs_uint32 *Seconds', ('prim', 'I')), _rt.ParamInfo('USeconds', 'OUT', 'afs_uint32 *USeconds', ('prim', 'I')), )),
+        _rt.ProcInfo('NGetVolumeInfo', 154, 24, False, False, (_rt.ParamInfo('VolumeName', 'IN', 'string VolumeName<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('stuff', 'OUT', 'AFSVolumeInfo *stuff', ('struct', 'AFSVolumeInfo')), )),
+        _rt.ProcInfo('BulkStatus', 155, 25, False, False, (_rt.ParamInfo('FidsArray', 'IN', 'AFSCBFids *FidsArray', ('varray', ('struct', 'AFSFid'), 50)), _rt.ParamInfo('StatArray', 'OUT', 'AFSBulkStats *StatArray', ('varray', ('struct', 'AFSFetchStatus'), 50)), _rt.ParamInfo('CBArray', 'OUT', 'AFSCBs *CBArray', ('varray', ('struct', 'AFSCallBack'), 50)), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('SetLock', 156, 26, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Type', 'IN', 'ViceLockType Type', ('prim', 'i')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('ExtendLock', 157, 27, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('ReleaseLock', 158, 28, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('XStatsVersion', 159, 29, False, False, (_rt.ParamInfo('versionNumberP', 'OUT', 'afs_int32 *versionNumberP', ('prim', 'i')), )),
+        _rt.ProcInfo('GetXStats', 160, 30, False, False, (_rt.ParamInfo('clientVersionNumber', 'IN', 'afs_int32 clientVersionNumber', ('prim', 'i')), _rt.ParamInfo('collectionNumber', 'IN', 'afs_int32 collectionNumber', ('prim', 'i')), _rt.ParamInfo('srvVersionNumberP', 'OUT', 'afs_int32 *srvVersionNumberP', ('prim', 'i')), _rt.ParamInfo('timeP', 'OUT', 'afs_int32 *timeP', ('prim', 'i')), _rt.ParamInfo('dataP', 'OUT', 'AFS_CollData *dataP', ('varray', ('prim', 'i'), 1024)), )),
+        _rt.ProcInfo('Lookup', 161, 31, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid *DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('OutFid', 'OUT', 'AFSFid *OutFid', ('struct', 'AFSFid')), _rt.ParamInfo('OutFidStatus', 'OUT', 'AFSFetchStatus *OutFidStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus *OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack *CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('FlushCPS', 162, 32, False, False, (_rt.ParamInfo('IdsArray', 'IN', 'ViceIds *IdsArray', ('varray', ('prim', 'i'), 10)), _rt.ParamInfo('AddrsArray', 'IN', 'IPAddrs *AddrsArray', ('varray', ('prim', 'i'), 10)), _rt.ParamInfo('spare1', 'IN', 'afs_int32 spare1', ('prim', 'i')), _rt.ParamInfo('spare2', 'OUT', 'afs_int32 *spare2', ('prim', 'i')), _rt.ParamInfo('spare3', 'OUT', 'afs_int32 *spare3', ('prim', 'i')), )),
+        _rt.ProcInfo('DFSSymlink', 163, 33, False, False, (_rt.ParamInfo('DirFid', 'IN', 'AFSFid *DirFid', ('struct', 'AFSFid')), _rt.ParamInfo('Name', 'IN', 'string Name<AFSNAMEMAX>', ('string', 256)), _rt.ParamInfo('LinkContents', 'IN', 'string LinkContents<AFSPATHMAX>', ('string', 1024)), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus *InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('OutFid', 'OUT', 'AFSFid *OutFid', ('struct', 'AFSFid')), _rt.ParamInfo('OutFidStatus', 'OUT', 'AFSFetchStatus *OutFidStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('OutDirStatus', 'OUT', 'AFSFetchStatus *OutDirStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack *CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('FsCmd', 220, 34, False, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Inputs', 'IN', 'FsCmdInputs *Inputs', ('struct', 'FsCmdInputs')), _rt.ParamInfo('Outputs', 'OUT', 'FsCmdOutputs *Outputs', ('struct', 'FsCmdOutputs')), )),
+        _rt.ProcInfo('InlineBulkStatus', 65536, 35, False, False, (_rt.ParamInfo('FidsArray', 'IN', 'AFSCBFids *FidsArray', ('varray', ('struct', 'AFSFid'), 50)), _rt.ParamInfo('StatArray', 'OUT', 'AFSBulkStats *StatArray', ('varray', ('struct', 'AFSFetchStatus'), 50)), _rt.ParamInfo('CBArray', 'OUT', 'AFSCBs *CBArray', ('varray', ('struct', 'AFSCallBack'), 50)), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('FetchData64', 65537, 36, True, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('Pos', 'IN', 'afs_int64 Pos', ('prim', 'q')), _rt.ParamInfo('Length', 'IN', 'afs_int64 Length', ('prim', 'q')), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus *OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('CallBack', 'OUT', 'AFSCallBack *CallBack', ('struct', 'AFSCallBack')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
+        _rt.ProcInfo('StoreData64', 65538, 37, True, False, (_rt.ParamInfo('Fid', 'IN', 'AFSFid *Fid', ('struct', 'AFSFid')), _rt.ParamInfo('InStatus', 'IN', 'AFSStoreStatus *InStatus', ('struct', 'AFSStoreStatus')), _rt.ParamInfo('Pos', 'IN', 'afs_uint64 Pos', ('prim', 'Q')), _rt.ParamInfo('Length', 'IN', 'afs_uint64 Length', ('prim', 'Q')), _rt.ParamInfo('FileLength', 'IN', 'afs_uint64 FileLength', ('prim', 'Q')), _rt.ParamInfo('OutStatus', 'OUT', 'AFSFetchStatus *OutStatus', ('struct', 'AFSFetchStatus')), _rt.ParamInfo('Sync', 'OUT', 'AFSVolSync *Sync', ('struct', 'AFSVolSync')), )),
         _rt.ProcInfo('GiveUpAllCallBacks', 65539, 38, False, True, ()),
-        _rt.ProcInfo('GetCapabilities', 65540, 39, False, True, (_rt.ParamInfo('capabilities', 'OUT', 'Capabilities * capabilities', ('varray', ('prim', 'I'), 196)), )),
-        _rt.ProcInfo('CallBackRxConnAddr', 65541, 40, False, False, (_rt.ParamInfo('addr', 'IN', 'afs_int32 * addr', ('prim', 'i')), )),
-        _rt.ProcInfo('GetStatistics64', 65542, 41, False, False, (_rt.ParamInfo('statsVersion', 'IN', 'afs_int32 statsVersion', ('prim', 'i')), _rt.ParamInfo('Statistics', 'OUT', 'ViceStatistics64 * Statistics', ('varray', ('prim', 'Q'), 16)), )),
+        _rt.ProcInfo('GetCapabilities', 65540, 39, False, True, (_rt.ParamInfo('capabilities', 'OUT', 'Capabilities *capabilities', ('varray', ('prim', 'I'), 196)), )),
+        _rt.ProcInfo('CallBackRxConnAddr', 65541, 40, False, False, (_rt.ParamInfo('addr', 'IN', 'afs_int32 *addr', ('prim', 'i')), )),
+        _rt.ProcInfo('GetStatistics64', 65542, 41, False, False, (_rt.ParamInfo('statsVersion', 'IN', 'afs_int32 statsVersion', ('prim', 'i')), _rt.ParamInfo('Statistics', 'OUT', 'ViceStatistics64 *Statistics', ('varray', ('prim', 'Q'), 16)), )),
     ),
     split_start='Start',
     split_end='End',

@@ -244,7 +244,7 @@ def _BOZO_CreateBnode_odec(dec):
 
 
 async def BOZO_CreateBnode(conn, type: str, instance: str, p1: str, p2: str, p3: str, p4: str, p5: str, p6: str) -> None:
-    """BOZO_CreateBnode (opcode 80): IN string type < BOZO_BSSIZE >, IN string instance < BOZO_BSSIZE >, IN string p1 < BOZO_BSSIZE >, IN string p2 < BOZO_BSSIZE >, IN string p3 < BOZO_BSSIZE >, IN string p4 < BOZO_BSSIZE >, IN string p5 < BOZO_BSSIZE >, IN string p6 < BOZO_BSSIZE >."""
+    """BOZO_CreateBnode (opcode 80): IN string type<BOZO_BSSIZE>, IN string instance<BOZO_BSSIZE>, IN string p1<BOZO_BSSIZE>, IN string p2<BOZO_BSSIZE>, IN string p3<BOZO_BSSIZE>, IN string p4<BOZO_BSSIZE>, IN string p5<BOZO_BSSIZE>, IN string p6<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00P', _BOZO_CreateBnode_ienc, (type, instance, p1, p2, p3, p4, p5, p6, ), _BOZO_CreateBnode_odec)
 
 
@@ -266,7 +266,7 @@ def _BOZO_DeleteBnode_odec(dec):
 
 
 async def BOZO_DeleteBnode(conn, instance: str) -> None:
-    """BOZO_DeleteBnode (opcode 81): IN string instance < BOZO_BSSIZE >."""
+    """BOZO_DeleteBnode (opcode 81): IN string instance<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00Q', _BOZO_DeleteBnode_ienc, (instance, ), _BOZO_DeleteBnode_odec)
 
 
@@ -290,7 +290,7 @@ def _BOZO_SetStatus_odec(dec):
 
 
 async def BOZO_SetStatus(conn, instance: str, status: int) -> None:
-    """BOZO_SetStatus (opcode 82): IN string instance < BOZO_BSSIZE >, IN afs_int32 status."""
+    """BOZO_SetStatus (opcode 82): IN string instance<BOZO_BSSIZE>, IN afs_int32 status."""
     return await _rt.call(conn, b'\x00\x00\x00R', _BOZO_SetStatus_ienc, (instance, status, ), _BOZO_SetStatus_odec)
 
 
@@ -323,7 +323,7 @@ def _BOZO_GetStatus_odec(dec):
 
 
 async def BOZO_GetStatus(conn, instance: str) -> BOZO_GetStatus_Result:
-    """BOZO_GetStatus (opcode 83): IN string instance < BOZO_BSSIZE >, OUT afs_int32 * intStat, OUT string statdescr < BOZO_BSSIZE >."""
+    """BOZO_GetStatus (opcode 83): IN string instance<BOZO_BSSIZE>, OUT afs_int32 *intStat, OUT string statdescr<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00S', _BOZO_GetStatus_ienc, (instance, ), _BOZO_GetStatus_odec)
 
 
@@ -346,7 +346,7 @@ def _BOZO_EnumerateInstance_odec(dec):
 
 
 async def BOZO_EnumerateInstance(conn, instance: int) -> str:
-    """BOZO_EnumerateInstance (opcode 84): IN afs_int32 instance, OUT string iname < BOZO_BSSIZE >."""
+    """BOZO_EnumerateInstance (opcode 84): IN afs_int32 instance, OUT string iname<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00T', _BOZO_EnumerateInstance_ienc, (instance, ), _BOZO_EnumerateInstance_odec)
 
 
@@ -379,7 +379,7 @@ def _BOZO_GetInstanceInfo_odec(dec):
 
 
 async def BOZO_GetInstanceInfo(conn, instance: str) -> BOZO_GetInstanceInfo_Result:
-    """BOZO_GetInstanceInfo (opcode 85): IN string instance < BOZO_BSSIZE >, OUT string type < BOZO_BSSIZE >, OUT bozo_status * status."""
+    """BOZO_GetInstanceInfo (opcode 85): IN string instance<BOZO_BSSIZE>, OUT string type<BOZO_BSSIZE>, OUT bozo_status *status."""
     return await _rt.call(conn, b'\x00\x00\x00U', _BOZO_GetInstanceInfo_ienc, (instance, ), _BOZO_GetInstanceInfo_odec)
 
 
@@ -404,7 +404,7 @@ def _BOZO_GetInstanceParm_odec(dec):
 
 
 async def BOZO_GetInstanceParm(conn, instance: str, num: int) -> str:
-    """BOZO_GetInstanceParm (opcode 86): IN string instance < BOZO_BSSIZE >, IN afs_int32 num, OUT string parm < BOZO_BSSIZE >."""
+    """BOZO_GetInstanceParm (opcode 86): IN string instance<BOZO_BSSIZE>, IN afs_int32 num, OUT string parm<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00V', _BOZO_GetInstanceParm_ienc, (instance, num, ), _BOZO_GetInstanceParm_odec)
 
 
@@ -426,7 +426,7 @@ def _BOZO_AddSUser_odec(dec):
 
 
 async def BOZO_AddSUser(conn, name: str) -> None:
-    """BOZO_AddSUser (opcode 87): IN string name < BOZO_BSSIZE >."""
+    """BOZO_AddSUser (opcode 87): IN string name<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00W', _BOZO_AddSUser_ienc, (name, ), _BOZO_AddSUser_odec)
 
 
@@ -448,7 +448,7 @@ def _BOZO_DeleteSUser_odec(dec):
 
 
 async def BOZO_DeleteSUser(conn, name: str) -> None:
-    """BOZO_DeleteSUser (opcode 88): IN string name < BOZO_BSSIZE >."""
+    """BOZO_DeleteSUser (opcode 88): IN string name<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00X', _BOZO_DeleteSUser_ienc, (name, ), _BOZO_DeleteSUser_odec)
 
 
@@ -471,7 +471,7 @@ def _BOZO_ListSUsers_odec(dec):
 
 
 async def BOZO_ListSUsers(conn, an: int) -> str:
-    """BOZO_ListSUsers (opcode 89): IN afs_int32 an, OUT string name < BOZO_BSSIZE >."""
+    """BOZO_ListSUsers (opcode 89): IN afs_int32 an, OUT string name<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00Y', _BOZO_ListSUsers_ienc, (an, ), _BOZO_ListSUsers_odec)
 
 
@@ -503,7 +503,7 @@ def _BOZO_ListKeys_odec(dec):
 
 
 async def BOZO_ListKeys(conn, an: int) -> BOZO_ListKeys_Result:
-    """BOZO_ListKeys (opcode 90): IN afs_int32 an, OUT afs_int32 * kvno, OUT bozo_key * key, OUT bozo_keyInfo * keyinfo."""
+    """BOZO_ListKeys (opcode 90): IN afs_int32 an, OUT afs_int32 *kvno, OUT bozo_key *key, OUT bozo_keyInfo *keyinfo."""
     return await _rt.call(conn, b'\x00\x00\x00Z', _BOZO_ListKeys_ienc, (an, ), _BOZO_ListKeys_odec)
 
 
@@ -525,7 +525,7 @@ def _BOZO_AddKey_odec(dec):
 
 
 async def BOZO_AddKey(conn, an: int, key: bozo_key) -> None:
-    """BOZO_AddKey (opcode 91): IN afs_int32 an, IN bozo_key * key."""
+    """BOZO_AddKey (opcode 91): IN afs_int32 an, IN bozo_key *key."""
     return await _rt.call(conn, b'\x00\x00\x00[', _BOZO_AddKey_ienc, (an, key, ), _BOZO_AddKey_odec)
 
 
@@ -569,7 +569,7 @@ def _BOZO_SetCellName_odec(dec):
 
 
 async def BOZO_SetCellName(conn, name: str) -> None:
-    """BOZO_SetCellName (opcode 93): IN string name < BOZO_BSSIZE >."""
+    """BOZO_SetCellName (opcode 93): IN string name<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00]', _BOZO_SetCellName_ienc, (name, ), _BOZO_SetCellName_odec)
 
 
@@ -591,7 +591,7 @@ def _BOZO_GetCellName_odec(dec):
 
 
 async def BOZO_GetCellName(conn) -> str:
-    """BOZO_GetCellName (opcode 94): OUT string name < BOZO_BSSIZE >."""
+    """BOZO_GetCellName (opcode 94): OUT string name<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00^', _BOZO_GetCellName_ienc, (), _BOZO_GetCellName_odec)
 
 
@@ -614,7 +614,7 @@ def _BOZO_GetCellHost_odec(dec):
 
 
 async def BOZO_GetCellHost(conn, awhich: int) -> str:
-    """BOZO_GetCellHost (opcode 95): IN afs_uint32 awhich, OUT string name < BOZO_BSSIZE >."""
+    """BOZO_GetCellHost (opcode 95): IN afs_uint32 awhich, OUT string name<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00_', _BOZO_GetCellHost_ienc, (awhich, ), _BOZO_GetCellHost_odec)
 
 
@@ -636,7 +636,7 @@ def _BOZO_AddCellHost_odec(dec):
 
 
 async def BOZO_AddCellHost(conn, name: str) -> None:
-    """BOZO_AddCellHost (opcode 96): IN string name < BOZO_BSSIZE >."""
+    """BOZO_AddCellHost (opcode 96): IN string name<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00`', _BOZO_AddCellHost_ienc, (name, ), _BOZO_AddCellHost_odec)
 
 
@@ -658,7 +658,7 @@ def _BOZO_DeleteCellHost_odec(dec):
 
 
 async def BOZO_DeleteCellHost(conn, name: str) -> None:
-    """BOZO_DeleteCellHost (opcode 97): IN string name < BOZO_BSSIZE >."""
+    """BOZO_DeleteCellHost (opcode 97): IN string name<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00a', _BOZO_DeleteCellHost_ienc, (name, ), _BOZO_DeleteCellHost_odec)
 
 
@@ -682,7 +682,7 @@ def _BOZO_SetTStatus_odec(dec):
 
 
 async def BOZO_SetTStatus(conn, instance: str, status: int) -> None:
-    """BOZO_SetTStatus (opcode 98): IN string instance < BOZO_BSSIZE >, IN afs_int32 status."""
+    """BOZO_SetTStatus (opcode 98): IN string instance<BOZO_BSSIZE>, IN afs_int32 status."""
     return await _rt.call(conn, b'\x00\x00\x00b', _BOZO_SetTStatus_ienc, (instance, status, ), _BOZO_SetTStatus_odec)
 
 
@@ -810,7 +810,7 @@ def _BOZO_Restart_odec(dec):
 
 
 async def BOZO_Restart(conn, instance: str) -> None:
-    """BOZO_Restart (opcode 104): IN string instance < BOZO_BSSIZE >."""
+    """BOZO_Restart (opcode 104): IN string instance<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00h', _BOZO_Restart_ienc, (instance, ), _BOZO_Restart_odec)
 
 
@@ -834,7 +834,7 @@ def _BOZO_Install_odec(dec):
 
 
 def BOZO_Install(conn, path: str, size: int, flags: int, date: int) -> _rt.SplitCall:
-    """BOZO_Install (opcode 105, split): IN string path < BOZO_BSSIZE >, IN afs_int32 size, IN afs_int32 flags, IN afs_int32 date.
+    """BOZO_Install (opcode 105, split): IN string path<BOZO_BSSIZE>, IN afs_int32 size, IN afs_int32 flags, IN afs_int32 date.
 
     ``async with BOZO_Install(conn, ...) as s:`` stream on ``s.call``; afterwards
     ``s.result`` is None.
@@ -860,7 +860,7 @@ def _BOZO_UnInstall_odec(dec):
 
 
 async def BOZO_UnInstall(conn, path: str) -> None:
-    """BOZO_UnInstall (opcode 106): IN string path < BOZO_BSSIZE >."""
+    """BOZO_UnInstall (opcode 106): IN string path<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00j', _BOZO_UnInstall_ienc, (path, ), _BOZO_UnInstall_odec)
 
 
@@ -892,7 +892,7 @@ def _BOZO_GetDates_odec(dec):
 
 
 async def BOZO_GetDates(conn, path: str) -> BOZO_GetDates_Result:
-    """BOZO_GetDates (opcode 107): IN string path < BOZO_BSSIZE >, OUT afs_int32 * newtime, OUT afs_int32 * baktime, OUT afs_int32 * oldtime."""
+    """BOZO_GetDates (opcode 107): IN string path<BOZO_BSSIZE>, OUT afs_int32 *newtime, OUT afs_int32 *baktime, OUT afs_int32 *oldtime."""
     return await _rt.call(conn, b'\x00\x00\x00k', _BOZO_GetDates_ienc, (path, ), _BOZO_GetDates_odec)
 
 
@@ -914,7 +914,7 @@ def _BOZO_Exec_odec(dec):
 
 
 async def BOZO_Exec(conn, cmd: str) -> None:
-    """BOZO_Exec (opcode 108): IN string cmd < BOZO_BSSIZE >."""
+    """BOZO_Exec (opcode 108): IN string cmd<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00l', _BOZO_Exec_ienc, (cmd, ), _BOZO_Exec_odec)
 
 
@@ -958,7 +958,7 @@ def _BOZO_SetRestartTime_odec(dec):
 
 
 async def BOZO_SetRestartTime(conn, type: int, restartTime: bozo_netKTime) -> None:
-    """BOZO_SetRestartTime (opcode 110): IN afs_int32 type, IN bozo_netKTime * restartTime."""
+    """BOZO_SetRestartTime (opcode 110): IN afs_int32 type, IN bozo_netKTime *restartTime."""
     return await _rt.call(conn, b'\x00\x00\x00n', _BOZO_SetRestartTime_ienc, (type, restartTime, ), _BOZO_SetRestartTime_odec)
 
 
@@ -981,7 +981,7 @@ def _BOZO_GetRestartTime_odec(dec):
 
 
 async def BOZO_GetRestartTime(conn, type: int) -> bozo_netKTime:
-    """BOZO_GetRestartTime (opcode 111): IN afs_int32 type, OUT bozo_netKTime * restartTime."""
+    """BOZO_GetRestartTime (opcode 111): IN afs_int32 type, OUT bozo_netKTime *restartTime."""
     return await _rt.call(conn, b'\x00\x00\x00o', _BOZO_GetRestartTime_ienc, (type, ), _BOZO_GetRestartTime_odec)
 
 
@@ -1003,7 +1003,7 @@ def _BOZO_GetLog_odec(dec):
 
 
 def BOZO_GetLog(conn, name: str) -> _rt.SplitCall:
-    """BOZO_GetLog (opcode 112, split): IN string name < BOZO_BSSIZE >.
+    """BOZO_GetLog (opcode 112, split): IN string name<BOZO_BSSIZE>.
 
     ``async with BOZO_GetLog(conn, ...) as s:`` stream on ``s.call``; afterwards
     ``s.result`` is None.
@@ -1067,7 +1067,7 @@ def _BOZO_GetInstanceStrings_odec(dec):
 
 
 async def BOZO_GetInstanceStrings(conn, instance: str) -> BOZO_GetInstanceStrings_Result:
-    """BOZO_GetInstanceStrings (opcode 114): IN string instance < BOZO_BSSIZE >, OUT string errorName < BOZO_BSSIZE >, OUT string spare1 < BOZO_BSSIZE >, OUT string spare2 < BOZO_BSSIZE >, OUT string spare3 < BOZO_BSSIZE >."""
+    """BOZO_GetInstanceStrings (opcode 114): IN string instance<BOZO_BSSIZE>, OUT string errorName<BOZO_BSSIZE>, OUT string spare1<BOZO_BSSIZE>, OUT string spare2<BOZO_BSSIZE>, OUT string spare3<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00r', _BOZO_GetInstanceStrings_ienc, (instance, ), _BOZO_GetInstanceStrings_odec)
 
 
@@ -1089,7 +1089,7 @@ def _BOZO_GetRestrictedMode_odec(dec):
 
 
 async def BOZO_GetRestrictedMode(conn) -> int:
-    """BOZO_GetRestrictedMode (opcode 115): OUT afs_int32 * restmode."""
+    """BOZO_GetRestrictedMode (opcode 115): OUT afs_int32 *restmode."""
     return await _rt.call(conn, b'\x00\x00\x00s', _BOZO_GetRestrictedMode_ienc, (), _BOZO_GetRestrictedMode_odec)
 
 
@@ -1120,42 +1120,42 @@ BOZO_PACKAGE = _rt.PackageInfo(
     server_prefix='S',
     statindex=1,
     procs=(
-        _rt.ProcInfo('CreateBnode', 80, 0, False, False, (_rt.ParamInfo('type', 'IN', 'string type < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('instance', 'IN', 'string instance < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('p1', 'IN', 'string p1 < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('p2', 'IN', 'string p2 < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('p3', 'IN', 'string p3 < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('p4', 'IN', 'string p4 < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('p5', 'IN', 'string p5 < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('p6', 'IN', 'string p6 < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('DeleteBnode', 81, 1, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('SetStatus', 82, 2, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('status', 'IN', 'afs_int32 status', ('prim', 'i')), )),
-        _rt.ProcInfo('GetStatus', 83, 3, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('intStat', 'OUT', 'afs_int32 * intStat', ('prim', 'i')), _rt.ParamInfo('statdescr', 'OUT', 'string statdescr < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('EnumerateInstance', 84, 4, False, False, (_rt.ParamInfo('instance', 'IN', 'afs_int32 instance', ('prim', 'i')), _rt.ParamInfo('iname', 'OUT', 'string iname < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('GetInstanceInfo', 85, 5, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('type', 'OUT', 'string type < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('status', 'OUT', 'bozo_status * status', ('struct', 'bozo_status')), )),
-        _rt.ProcInfo('GetInstanceParm', 86, 6, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('num', 'IN', 'afs_int32 num', ('prim', 'i')), _rt.ParamInfo('parm', 'OUT', 'string parm < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('AddSUser', 87, 7, False, False, (_rt.ParamInfo('name', 'IN', 'string name < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('DeleteSUser', 88, 8, False, False, (_rt.ParamInfo('name', 'IN', 'string name < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('ListSUsers', 89, 9, False, False, (_rt.ParamInfo('an', 'IN', 'afs_int32 an', ('prim', 'i')), _rt.ParamInfo('name', 'OUT', 'string name < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('ListKeys', 90, 10, False, False, (_rt.ParamInfo('an', 'IN', 'afs_int32 an', ('prim', 'i')), _rt.ParamInfo('kvno', 'OUT', 'afs_int32 * kvno', ('prim', 'i')), _rt.ParamInfo('key', 'OUT', 'bozo_key * key', ('struct', 'bozo_key')), _rt.ParamInfo('keyinfo', 'OUT', 'bozo_keyInfo * keyinfo', ('struct', 'bozo_keyInfo')), )),
-        _rt.ProcInfo('AddKey', 91, 11, False, False, (_rt.ParamInfo('an', 'IN', 'afs_int32 an', ('prim', 'i')), _rt.ParamInfo('key', 'IN', 'bozo_key * key', ('struct', 'bozo_key')), )),
+        _rt.ProcInfo('CreateBnode', 80, 0, False, False, (_rt.ParamInfo('type', 'IN', 'string type<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('instance', 'IN', 'string instance<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('p1', 'IN', 'string p1<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('p2', 'IN', 'string p2<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('p3', 'IN', 'string p3<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('p4', 'IN', 'string p4<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('p5', 'IN', 'string p5<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('p6', 'IN', 'string p6<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('DeleteBnode', 81, 1, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('SetStatus', 82, 2, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('status', 'IN', 'afs_int32 status', ('prim', 'i')), )),
+        _rt.ProcInfo('GetStatus', 83, 3, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('intStat', 'OUT', 'afs_int32 *intStat', ('prim', 'i')), _rt.ParamInfo('statdescr', 'OUT', 'string statdescr<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('EnumerateInstance', 84, 4, False, False, (_rt.ParamInfo('instance', 'IN', 'afs_int32 instance', ('prim', 'i')), _rt.ParamInfo('iname', 'OUT', 'string iname<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('GetInstanceInfo', 85, 5, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('type', 'OUT', 'string type<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('status', 'OUT', 'bozo_status *status', ('struct', 'bozo_status')), )),
+        _rt.ProcInfo('GetInstanceParm', 86, 6, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('num', 'IN', 'afs_int32 num', ('prim', 'i')), _rt.ParamInfo('parm', 'OUT', 'string parm<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('AddSUser', 87, 7, False, False, (_rt.ParamInfo('name', 'IN', 'string name<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('DeleteSUser', 88, 8, False, False, (_rt.ParamInfo('name', 'IN', 'string name<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('ListSUsers', 89, 9, False, False, (_rt.ParamInfo('an', 'IN', 'afs_int32 an', ('prim', 'i')), _rt.ParamInfo('name', 'OUT', 'string name<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('ListKeys', 90, 10, False, False, (_rt.ParamInfo('an', 'IN', 'afs_int32 an', ('prim', 'i')), _rt.ParamInfo('kvno', 'OUT', 'afs_int32 *kvno', ('prim', 'i')), _rt.ParamInfo('key', 'OUT', 'bozo_key *key', ('struct', 'bozo_key')), _rt.ParamInfo('keyinfo', 'OUT', 'bozo_keyInfo *keyinfo', ('struct', 'bozo_keyInfo')), )),
+        _rt.ProcInfo('AddKey', 91, 11, False, False, (_rt.ParamInfo('an', 'IN', 'afs_int32 an', ('prim', 'i')), _rt.ParamInfo('key', 'IN', 'bozo_key *key', ('struct', 'bozo_key')), )),
         _rt.ProcInfo('DeleteKey', 92, 12, False, False, (_rt.ParamInfo('an', 'IN', 'afs_int32 an', ('prim', 'i')), )),
-        _rt.ProcInfo('SetCellName', 93, 13, False, False, (_rt.ParamInfo('name', 'IN', 'string name < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('GetCellName', 94, 14, False, False, (_rt.ParamInfo('name', 'OUT', 'string name < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('GetCellHost', 95, 15, False, False, (_rt.ParamInfo('awhich', 'IN', 'afs_uint32 awhich', ('prim', 'I')), _rt.ParamInfo('name', 'OUT', 'string name < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('AddCellHost', 96, 16, False, False, (_rt.ParamInfo('name', 'IN', 'string name < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('DeleteCellHost', 97, 17, False, False, (_rt.ParamInfo('name', 'IN', 'string name < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('SetTStatus', 98, 18, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('status', 'IN', 'afs_int32 status', ('prim', 'i')), )),
+        _rt.ProcInfo('SetCellName', 93, 13, False, False, (_rt.ParamInfo('name', 'IN', 'string name<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('GetCellName', 94, 14, False, False, (_rt.ParamInfo('name', 'OUT', 'string name<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('GetCellHost', 95, 15, False, False, (_rt.ParamInfo('awhich', 'IN', 'afs_uint32 awhich', ('prim', 'I')), _rt.ParamInfo('name', 'OUT', 'string name<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('AddCellHost', 96, 16, False, False, (_rt.ParamInfo('name', 'IN', 'string name<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('DeleteCellHost', 97, 17, False, False, (_rt.ParamInfo('name', 'IN', 'string name<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('SetTStatus', 98, 18, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('status', 'IN', 'afs_int32 status', ('prim', 'i')), )),
         _rt.ProcInfo('ShutdownAll', 99, 19, False, False, ()),
         _rt.ProcInfo('RestartAll', 100, 20, False, False, ()),
         _rt.ProcInfo('StartupAll', 101, 21, False, False, ()),
         _rt.ProcInfo('SetNoAuthFlag', 102, 22, False, False, (_rt.ParamInfo('flag', 'IN', 'afs_int32 flag', ('prim', 'i')), )),
         _rt.ProcInfo('ReBozo', 103, 23, False, False, ()),
-        _rt.ProcInfo('Restart', 104, 24, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('Install', 105, 25, True, False, (_rt.ParamInfo('path', 'IN', 'string path < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('size', 'IN', 'afs_int32 size', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('date', 'IN', 'afs_int32 date', ('prim', 'i')), )),
-        _rt.ProcInfo('UnInstall', 106, 26, False, False, (_rt.ParamInfo('path', 'IN', 'string path < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('GetDates', 107, 27, False, False, (_rt.ParamInfo('path', 'IN', 'string path < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('newtime', 'OUT', 'afs_int32 * newtime', ('prim', 'i')), _rt.ParamInfo('baktime', 'OUT', 'afs_int32 * baktime', ('prim', 'i')), _rt.ParamInfo('oldtime', 'OUT', 'afs_int32 * oldtime', ('prim', 'i')), )),
-        _rt.ProcInfo('Exec', 108, 28, False, False, (_rt.ParamInfo('cmd', 'IN', 'string cmd < BOZO_BSSIZE >', ('string', 256)), )),
+        _rt.ProcInfo('Restart', 104, 24, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('Install', 105, 25, True, False, (_rt.ParamInfo('path', 'IN', 'string path<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('size', 'IN', 'afs_int32 size', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('date', 'IN', 'afs_int32 date', ('prim', 'i')), )),
+        _rt.ProcInfo('UnInstall', 106, 26, False, False, (_rt.ParamInfo('path', 'IN', 'string path<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('GetDates', 107, 27, False, False, (_rt.ParamInfo('path', 'IN', 'string path<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('newtime', 'OUT', 'afs_int32 *newtime', ('prim', 'i')), _rt.ParamInfo('baktime', 'OUT', 'afs_int32 *baktime', ('prim', 'i')), _rt.ParamInfo('oldtime', 'OUT', 'afs_int32 *oldtime', ('prim', 'i')), )),
+        _rt.ProcInfo('Exec', 108, 28, False, False, (_rt.ParamInfo('cmd', 'IN', 'string cmd<BOZO_BSSIZE>', ('string', 256)), )),
         _rt.ProcInfo('Prune', 109, 29, False, False, (_rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), )),
-        _rt.ProcInfo('SetRestartTime', 110, 30, False, False, (_rt.ParamInfo('type', 'IN', 'afs_int32 type', ('prim', 'i')), _rt.ParamInfo('restartTime', 'IN', 'bozo_netKTime * restartTime', ('struct', 'bozo_netKTime')), )),
-        _rt.ProcInfo('GetRestartTime', 111, 31, False, False, (_rt.ParamInfo('type', 'IN', 'afs_int32 type', ('prim', 'i')), _rt.ParamInfo('restartTime', 'OUT', 'bozo_netKTime * restartTime', ('struct', 'bozo_netKTime')), )),
-        _rt.ProcInfo('GetLog', 112, 32, True, False, (_rt.ParamInfo('name', 'IN', 'string name < BOZO_BSSIZE >', ('string', 256)), )),
+        _rt.ProcInfo('SetRestartTime', 110, 30, False, False, (_rt.ParamInfo('type', 'IN', 'afs_int32 type', ('prim', 'i')), _rt.ParamInfo('restartTime', 'IN', 'bozo_netKTime *restartTime', ('struct', 'bozo_netKTime')), )),
+        _rt.ProcInfo('GetRestartTime', 111, 31, False, False, (_rt.ParamInfo('type', 'IN', 'afs_int32 type', ('prim', 'i')), _rt.ParamInfo('restartTime', 'OUT', 'bozo_netKTime *restartTime', ('struct', 'bozo_netKTime')), )),
+        _rt.ProcInfo('GetLog', 112, 32, True, False, (_rt.ParamInfo('name', 'IN', 'string name<BOZO_BSSIZE>', ('string', 256)), )),
         _rt.ProcInfo('WaitAll', 113, 33, False, False, ()),
-        _rt.ProcInfo('GetInstanceStrings', 114, 34, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('errorName', 'OUT', 'string errorName < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('spare1', 'OUT', 'string spare1 < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('spare2', 'OUT', 'string spare2 < BOZO_BSSIZE >', ('string', 256)), _rt.ParamInfo('spare3', 'OUT', 'string spare3 < BOZO_BSSIZE >', ('string', 256)), )),
-        _rt.ProcInfo('GetRestrictedMode', 115, 35, False, False, (_rt.ParamInfo('restmode', 'OUT', 'afs_int32 * restmode', ('prim', 'i')), )),
+        _rt.ProcInfo('GetInstanceStrings', 114, 34, False, False, (_rt.ParamInfo('instance', 'IN', 'string instance<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('errorName', 'OUT', 'string errorName<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('spare1', 'OUT', 'string spare1<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('spare2', 'OUT', 'string spare2<BOZO_BSSIZE>', ('string', 256)), _rt.ParamInfo('spare3', 'OUT', 'string spare3<BOZO_BSSIZE>', ('string', 256)), )),
+        _rt.ProcInfo('GetRestrictedMode', 115, 35, False, False, (_rt.ParamInfo('restmode', 'OUT', 'afs_int32 *restmode', ('prim', 'i')), )),
         _rt.ProcInfo('SetRestrictedMode', 116, 36, False, False, (_rt.ParamInfo('restmode', 'IN', 'afs_int32 restmode', ('prim', 'i')), )),
     ),
     split_start='Start',

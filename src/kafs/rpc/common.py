@@ -92,6 +92,8 @@ class AFSCallBack:
     @classmethod
     def _from_t(cls, _t0):
         return cls(_t0[0], _t0[1], _t0[2])
+
+
 CB_EXCLUSIVE = 1
 CB_SHARED = 2
 CB_DROPPED = 3
@@ -260,6 +262,8 @@ class AFSDEntry:
     @classmethod
     def _from_t(cls, _t0):
         return cls(_t0[0], _t0[1], AFSFid(_t0[2], _t0[3], _t0[4]), _t0[5], _t0[6], AFSDBLockDesc(_t0[7], _t0[8], _t0[9], _t0[10], _t0[11], _t0[12], _t0[13], _t0[14]), _t0[15], _t0[16], _t0[17], _t0[18], _t0[19], _t0[20], _t0[21])
+
+
 AFSCB_XSTAT_VERSION = 2
 AFS_XSTAT_VERSION = 2
 AFSCB_MAX_XSTAT_LONGS = 2048
@@ -299,6 +303,8 @@ class interfaceAddr:
     @classmethod
     def _from_t(cls, _t0):
         return cls(_t0[0], afsUUID(_t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6][3::4]), list(_t0[7:39]), list(_t0[39:71]), list(_t0[71:103]))
+
+
 VICED_CAPABILITY_ERRORTRANS = 1
 VICED_CAPABILITY_64BITFILES = 2
 VICED_CAPABILITY_WRITELOCKACL = 4

@@ -263,7 +263,7 @@ def _PR_INewEntry_odec(dec):
 
 
 async def PR_INewEntry(conn, name: str, id: int, oid: int) -> None:
-    """PR_INewEntry (opcode 500): IN string name < PR_MAXNAMELEN >, IN afs_int32 id, IN afs_int32 oid."""
+    """PR_INewEntry (opcode 500): IN string name<PR_MAXNAMELEN>, IN afs_int32 id, IN afs_int32 oid."""
     return await _rt.call(conn, b'\x00\x00\x01\xf4', _PR_INewEntry_ienc, (name, id, oid, ), _PR_INewEntry_odec)
 
 
@@ -286,7 +286,7 @@ def _PR_WhereIsIt_odec(dec):
 
 
 async def PR_WhereIsIt(conn, id: int) -> int:
-    """PR_WhereIsIt (opcode 501): IN afs_int32 id, OUT afs_int32 * ps."""
+    """PR_WhereIsIt (opcode 501): IN afs_int32 id, OUT afs_int32 *ps."""
     return await _rt.call(conn, b'\x00\x00\x01\xf5', _PR_WhereIsIt_ienc, (id, ), _PR_WhereIsIt_odec)
 
 
@@ -309,7 +309,7 @@ def _PR_DumpEntry_odec(dec):
 
 
 async def PR_DumpEntry(conn, pos: int) -> prdebugentry:
-    """PR_DumpEntry (opcode 502): IN afs_int32 pos, OUT prdebugentry * entry."""
+    """PR_DumpEntry (opcode 502): IN afs_int32 pos, OUT prdebugentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x01\xf6', _PR_DumpEntry_ienc, (pos, ), _PR_DumpEntry_odec)
 
 
@@ -356,7 +356,7 @@ def _PR_NameToID_odec(dec):
 
 
 async def PR_NameToID(conn, nlist: list[str]) -> list[int]:
-    """PR_NameToID (opcode 504): IN namelist * nlist, OUT idlist * ilist."""
+    """PR_NameToID (opcode 504): IN namelist *nlist, OUT idlist *ilist."""
     return await _rt.call(conn, b'\x00\x00\x01\xf8', _PR_NameToID_ienc, (nlist, ), _PR_NameToID_odec)
 
 
@@ -381,7 +381,7 @@ def _PR_IDToName_odec(dec):
 
 
 async def PR_IDToName(conn, ilist: list[int]) -> list[str]:
-    """PR_IDToName (opcode 505): IN idlist * ilist, OUT namelist * nlist."""
+    """PR_IDToName (opcode 505): IN idlist *ilist, OUT namelist *nlist."""
     return await _rt.call(conn, b'\x00\x00\x01\xf9', _PR_IDToName_ienc, (ilist, ), _PR_IDToName_odec)
 
 
@@ -458,7 +458,7 @@ def _PR_GetCPS_odec(dec):
 
 
 async def PR_GetCPS(conn, id: int) -> PR_GetCPS_Result:
-    """PR_GetCPS (opcode 508): IN afs_int32 id, OUT prlist * elist, OUT afs_int32 * over."""
+    """PR_GetCPS (opcode 508): IN afs_int32 id, OUT prlist *elist, OUT afs_int32 *over."""
     return await _rt.call(conn, b'\x00\x00\x01\xfc', _PR_GetCPS_ienc, (id, ), _PR_GetCPS_odec)
 
 
@@ -483,7 +483,7 @@ def _PR_NewEntry_odec(dec):
 
 
 async def PR_NewEntry(conn, name: str, flag: int, oid: int) -> int:
-    """PR_NewEntry (opcode 509): IN string name < PR_MAXNAMELEN >, IN afs_int32 flag, IN afs_int32 oid, OUT afs_int32 * id."""
+    """PR_NewEntry (opcode 509): IN string name<PR_MAXNAMELEN>, IN afs_int32 flag, IN afs_int32 oid, OUT afs_int32 *id."""
     return await _rt.call(conn, b'\x00\x00\x01\xfd', _PR_NewEntry_ienc, (name, flag, oid, ), _PR_NewEntry_odec)
 
 
@@ -513,7 +513,7 @@ def _PR_ListMax_odec(dec):
 
 
 async def PR_ListMax(conn) -> PR_ListMax_Result:
-    """PR_ListMax (opcode 510): OUT afs_int32 * uid, OUT afs_int32 * gid."""
+    """PR_ListMax (opcode 510): OUT afs_int32 *uid, OUT afs_int32 *gid."""
     return await _rt.call(conn, b'\x00\x00\x01\xfe', _PR_ListMax_ienc, (), _PR_ListMax_odec)
 
 
@@ -558,7 +558,7 @@ def _PR_ListEntry_odec(dec):
 
 
 async def PR_ListEntry(conn, id: int) -> prcheckentry:
-    """PR_ListEntry (opcode 512): IN afs_int32 id, OUT prcheckentry * entry."""
+    """PR_ListEntry (opcode 512): IN afs_int32 id, OUT prcheckentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x02\x00', _PR_ListEntry_ienc, (id, ), _PR_ListEntry_odec)
 
 
@@ -584,7 +584,7 @@ def _PR_ChangeEntry_odec(dec):
 
 
 async def PR_ChangeEntry(conn, id: int, name: str, oid: int, newid: int) -> None:
-    """PR_ChangeEntry (opcode 513): IN afs_int32 id, IN string name < PR_MAXNAMELEN >, IN afs_int32 oid, IN afs_int32 newid."""
+    """PR_ChangeEntry (opcode 513): IN afs_int32 id, IN string name<PR_MAXNAMELEN>, IN afs_int32 oid, IN afs_int32 newid."""
     return await _rt.call(conn, b'\x00\x00\x02\x01', _PR_ChangeEntry_ienc, (id, name, oid, newid, ), _PR_ChangeEntry_odec)
 
 
@@ -617,7 +617,7 @@ def _PR_ListElements_odec(dec):
 
 
 async def PR_ListElements(conn, id: int) -> PR_ListElements_Result:
-    """PR_ListElements (opcode 514): IN afs_int32 id, OUT prlist * elist, OUT afs_int32 * over."""
+    """PR_ListElements (opcode 514): IN afs_int32 id, OUT prlist *elist, OUT afs_int32 *over."""
     return await _rt.call(conn, b'\x00\x00\x02\x02', _PR_ListElements_ienc, (id, ), _PR_ListElements_odec)
 
 
@@ -640,7 +640,7 @@ def _PR_IsAMemberOf_odec(dec):
 
 
 async def PR_IsAMemberOf(conn, uid: int, gid: int) -> int:
-    """PR_IsAMemberOf (opcode 515): IN afs_int32 uid, IN afs_int32 gid, OUT afs_int32 * flag."""
+    """PR_IsAMemberOf (opcode 515): IN afs_int32 uid, IN afs_int32 gid, OUT afs_int32 *flag."""
     return await _rt.call(conn, b'\x00\x00\x02\x03', _PR_IsAMemberOf_ienc, (uid, gid, ), _PR_IsAMemberOf_odec)
 
 
@@ -695,7 +695,7 @@ def _PR_ListOwned_odec(dec):
 
 
 async def PR_ListOwned(conn, id: int, lastp: int) -> PR_ListOwned_Result:
-    """PR_ListOwned (opcode 517): IN afs_int32 id, OUT prlist * elist, INOUT afs_int32 * lastp."""
+    """PR_ListOwned (opcode 517): IN afs_int32 id, OUT prlist *elist, INOUT afs_int32 *lastp."""
     return await _rt.call(conn, b'\x00\x00\x02\x05', _PR_ListOwned_ienc, (id, lastp, ), _PR_ListOwned_odec)
 
 
@@ -728,7 +728,7 @@ def _PR_GetCPS2_odec(dec):
 
 
 async def PR_GetCPS2(conn, id: int, host: int) -> PR_GetCPS2_Result:
-    """PR_GetCPS2 (opcode 518): IN afs_int32 id, IN afs_int32 host, OUT prlist * elist, OUT afs_int32 * over."""
+    """PR_GetCPS2 (opcode 518): IN afs_int32 id, IN afs_int32 host, OUT prlist *elist, OUT afs_int32 *over."""
     return await _rt.call(conn, b'\x00\x00\x02\x06', _PR_GetCPS2_ienc, (id, host, ), _PR_GetCPS2_odec)
 
 
@@ -761,7 +761,7 @@ def _PR_GetHostCPS_odec(dec):
 
 
 async def PR_GetHostCPS(conn, host: int) -> PR_GetHostCPS_Result:
-    """PR_GetHostCPS (opcode 519): IN afs_int32 host, OUT prlist * elist, OUT afs_int32 * over."""
+    """PR_GetHostCPS (opcode 519): IN afs_int32 host, OUT prlist *elist, OUT afs_int32 *over."""
     return await _rt.call(conn, b'\x00\x00\x02\x07', _PR_GetHostCPS_ienc, (host, ), _PR_GetHostCPS_odec)
 
 
@@ -787,7 +787,7 @@ def _PR_UpdateEntry_odec(dec):
 
 
 async def PR_UpdateEntry(conn, id: int, name: str, uentry: PrUpdateEntry) -> None:
-    """PR_UpdateEntry (opcode 520): IN afs_int32 id, IN string name < PR_MAXNAMELEN >, IN PrUpdateEntry * uentry."""
+    """PR_UpdateEntry (opcode 520): IN afs_int32 id, IN string name<PR_MAXNAMELEN>, IN PrUpdateEntry *uentry."""
     return await _rt.call(conn, b'\x00\x00\x02\x08', _PR_UpdateEntry_ienc, (id, name, uentry, ), _PR_UpdateEntry_odec)
 
 
@@ -822,7 +822,7 @@ def _PR_ListEntries_odec(dec):
 
 
 async def PR_ListEntries(conn, flags: int, startindex: int) -> PR_ListEntries_Result:
-    """PR_ListEntries (opcode 521): IN afs_int32 flags, IN afs_int32 startindex, OUT prentries * bulkentries, OUT afs_int32 * nextstartindex."""
+    """PR_ListEntries (opcode 521): IN afs_int32 flags, IN afs_int32 startindex, OUT prentries *bulkentries, OUT afs_int32 *nextstartindex."""
     return await _rt.call(conn, b'\x00\x00\x02\t', _PR_ListEntries_ienc, (flags, startindex, ), _PR_ListEntries_odec)
 
 
@@ -855,7 +855,7 @@ def _PR_ListSuperGroups_odec(dec):
 
 
 async def PR_ListSuperGroups(conn, id: int) -> PR_ListSuperGroups_Result:
-    """PR_ListSuperGroups (opcode 530): IN afs_int32 id, OUT prlist * elist, OUT afs_int32 * over."""
+    """PR_ListSuperGroups (opcode 530): IN afs_int32 id, OUT prlist *elist, OUT afs_int32 *over."""
     return await _rt.call(conn, b'\x00\x00\x02\x12', _PR_ListSuperGroups_ienc, (id, ), _PR_ListSuperGroups_odec)
 
 
@@ -864,29 +864,29 @@ PR_PACKAGE = _rt.PackageInfo(
     server_prefix='S',
     statindex=8,
     procs=(
-        _rt.ProcInfo('INewEntry', 500, 0, False, False, (_rt.ParamInfo('name', 'IN', 'string name < PR_MAXNAMELEN >', ('string', 64)), _rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('oid', 'IN', 'afs_int32 oid', ('prim', 'i')), )),
-        _rt.ProcInfo('WhereIsIt', 501, 1, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('ps', 'OUT', 'afs_int32 * ps', ('prim', 'i')), )),
-        _rt.ProcInfo('DumpEntry', 502, 2, False, False, (_rt.ParamInfo('pos', 'IN', 'afs_int32 pos', ('prim', 'i')), _rt.ParamInfo('entry', 'OUT', 'prdebugentry * entry', ('struct', 'prdebugentry')), )),
+        _rt.ProcInfo('INewEntry', 500, 0, False, False, (_rt.ParamInfo('name', 'IN', 'string name<PR_MAXNAMELEN>', ('string', 64)), _rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('oid', 'IN', 'afs_int32 oid', ('prim', 'i')), )),
+        _rt.ProcInfo('WhereIsIt', 501, 1, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('ps', 'OUT', 'afs_int32 *ps', ('prim', 'i')), )),
+        _rt.ProcInfo('DumpEntry', 502, 2, False, False, (_rt.ParamInfo('pos', 'IN', 'afs_int32 pos', ('prim', 'i')), _rt.ParamInfo('entry', 'OUT', 'prdebugentry *entry', ('struct', 'prdebugentry')), )),
         _rt.ProcInfo('AddToGroup', 503, 3, False, False, (_rt.ParamInfo('uid', 'IN', 'afs_int32 uid', ('prim', 'i')), _rt.ParamInfo('gid', 'IN', 'afs_int32 gid', ('prim', 'i')), )),
-        _rt.ProcInfo('NameToID', 504, 4, False, False, (_rt.ParamInfo('nlist', 'IN', 'namelist * nlist', ('varray', ('chars', 64), 500000)), _rt.ParamInfo('ilist', 'OUT', 'idlist * ilist', ('varray', ('prim', 'i'), 500000)), )),
-        _rt.ProcInfo('IDToName', 505, 5, False, False, (_rt.ParamInfo('ilist', 'IN', 'idlist * ilist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('nlist', 'OUT', 'namelist * nlist', ('varray', ('chars', 64), 500000)), )),
+        _rt.ProcInfo('NameToID', 504, 4, False, False, (_rt.ParamInfo('nlist', 'IN', 'namelist *nlist', ('varray', ('chars', 64), 500000)), _rt.ParamInfo('ilist', 'OUT', 'idlist *ilist', ('varray', ('prim', 'i'), 500000)), )),
+        _rt.ProcInfo('IDToName', 505, 5, False, False, (_rt.ParamInfo('ilist', 'IN', 'idlist *ilist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('nlist', 'OUT', 'namelist *nlist', ('varray', ('chars', 64), 500000)), )),
         _rt.ProcInfo('Delete', 506, 6, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), )),
         _rt.ProcInfo('RemoveFromGroup', 507, 7, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('gid', 'IN', 'afs_int32 gid', ('prim', 'i')), )),
-        _rt.ProcInfo('GetCPS', 508, 8, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('elist', 'OUT', 'prlist * elist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('over', 'OUT', 'afs_int32 * over', ('prim', 'i')), )),
-        _rt.ProcInfo('NewEntry', 509, 9, False, False, (_rt.ParamInfo('name', 'IN', 'string name < PR_MAXNAMELEN >', ('string', 64)), _rt.ParamInfo('flag', 'IN', 'afs_int32 flag', ('prim', 'i')), _rt.ParamInfo('oid', 'IN', 'afs_int32 oid', ('prim', 'i')), _rt.ParamInfo('id', 'OUT', 'afs_int32 * id', ('prim', 'i')), )),
-        _rt.ProcInfo('ListMax', 510, 10, False, False, (_rt.ParamInfo('uid', 'OUT', 'afs_int32 * uid', ('prim', 'i')), _rt.ParamInfo('gid', 'OUT', 'afs_int32 * gid', ('prim', 'i')), )),
+        _rt.ProcInfo('GetCPS', 508, 8, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('elist', 'OUT', 'prlist *elist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('over', 'OUT', 'afs_int32 *over', ('prim', 'i')), )),
+        _rt.ProcInfo('NewEntry', 509, 9, False, False, (_rt.ParamInfo('name', 'IN', 'string name<PR_MAXNAMELEN>', ('string', 64)), _rt.ParamInfo('flag', 'IN', 'afs_int32 flag', ('prim', 'i')), _rt.ParamInfo('oid', 'IN', 'afs_int32 oid', ('prim', 'i')), _rt.ParamInfo('id', 'OUT', 'afs_int32 *id', ('prim', 'i')), )),
+        _rt.ProcInfo('ListMax', 510, 10, False, False, (_rt.ParamInfo('uid', 'OUT', 'afs_int32 *uid', ('prim', 'i')), _rt.ParamInfo('gid', 'OUT', 'afs_int32 *gid', ('prim', 'i')), )),
         _rt.ProcInfo('SetMax', 511, 11, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('gflag', 'IN', 'afs_int32 gflag', ('prim', 'i')), )),
-        _rt.ProcInfo('ListEntry', 512, 12, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('entry', 'OUT', 'prcheckentry * entry', ('struct', 'prcheckentry')), )),
-        _rt.ProcInfo('ChangeEntry', 513, 13, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('name', 'IN', 'string name < PR_MAXNAMELEN >', ('string', 64)), _rt.ParamInfo('oid', 'IN', 'afs_int32 oid', ('prim', 'i')), _rt.ParamInfo('newid', 'IN', 'afs_int32 newid', ('prim', 'i')), )),
-        _rt.ProcInfo('ListElements', 514, 14, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('elist', 'OUT', 'prlist * elist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('over', 'OUT', 'afs_int32 * over', ('prim', 'i')), )),
-        _rt.ProcInfo('IsAMemberOf', 515, 15, False, False, (_rt.ParamInfo('uid', 'IN', 'afs_int32 uid', ('prim', 'i')), _rt.ParamInfo('gid', 'IN', 'afs_int32 gid', ('prim', 'i')), _rt.ParamInfo('flag', 'OUT', 'afs_int32 * flag', ('prim', 'i')), )),
+        _rt.ProcInfo('ListEntry', 512, 12, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('entry', 'OUT', 'prcheckentry *entry', ('struct', 'prcheckentry')), )),
+        _rt.ProcInfo('ChangeEntry', 513, 13, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('name', 'IN', 'string name<PR_MAXNAMELEN>', ('string', 64)), _rt.ParamInfo('oid', 'IN', 'afs_int32 oid', ('prim', 'i')), _rt.ParamInfo('newid', 'IN', 'afs_int32 newid', ('prim', 'i')), )),
+        _rt.ProcInfo('ListElements', 514, 14, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('elist', 'OUT', 'prlist *elist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('over', 'OUT', 'afs_int32 *over', ('prim', 'i')), )),
+        _rt.ProcInfo('IsAMemberOf', 515, 15, False, False, (_rt.ParamInfo('uid', 'IN', 'afs_int32 uid', ('prim', 'i')), _rt.ParamInfo('gid', 'IN', 'afs_int32 gid', ('prim', 'i')), _rt.ParamInfo('flag', 'OUT', 'afs_int32 *flag', ('prim', 'i')), )),
         _rt.ProcInfo('SetFieldsEntry', 516, 16, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('mask', 'IN', 'afs_int32 mask', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('ngroups', 'IN', 'afs_int32 ngroups', ('prim', 'i')), _rt.ParamInfo('nusers', 'IN', 'afs_int32 nusers', ('prim', 'i')), _rt.ParamInfo('spare1', 'IN', 'afs_int32 spare1', ('prim', 'i')), _rt.ParamInfo('spare2', 'IN', 'afs_int32 spare2', ('prim', 'i')), )),
-        _rt.ProcInfo('ListOwned', 517, 17, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('elist', 'OUT', 'prlist * elist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('lastp', 'INOUT', 'afs_int32 * lastp', ('prim', 'i')), )),
-        _rt.ProcInfo('GetCPS2', 518, 18, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('host', 'IN', 'afs_int32 host', ('prim', 'i')), _rt.ParamInfo('elist', 'OUT', 'prlist * elist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('over', 'OUT', 'afs_int32 * over', ('prim', 'i')), )),
-        _rt.ProcInfo('GetHostCPS', 519, 19, False, False, (_rt.ParamInfo('host', 'IN', 'afs_int32 host', ('prim', 'i')), _rt.ParamInfo('elist', 'OUT', 'prlist * elist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('over', 'OUT', 'afs_int32 * over', ('prim', 'i')), )),
-        _rt.ProcInfo('UpdateEntry', 520, 20, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('name', 'IN', 'string name < PR_MAXNAMELEN >', ('string', 64)), _rt.ParamInfo('uentry', 'IN', 'PrUpdateEntry * uentry', ('struct', 'PrUpdateEntry')), )),
-        _rt.ProcInfo('ListEntries', 521, 21, False, False, (_rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('startindex', 'IN', 'afs_int32 startindex', ('prim', 'i')), _rt.ParamInfo('bulkentries', 'OUT', 'prentries * bulkentries', ('varray', ('struct', 'prlistentries'), 500000)), _rt.ParamInfo('nextstartindex', 'OUT', 'afs_int32 * nextstartindex', ('prim', 'i')), )),
-        _rt.ProcInfo('ListSuperGroups', 530, 22, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('elist', 'OUT', 'prlist * elist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('over', 'OUT', 'afs_int32 * over', ('prim', 'i')), )),
+        _rt.ProcInfo('ListOwned', 517, 17, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('elist', 'OUT', 'prlist *elist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('lastp', 'INOUT', 'afs_int32 *lastp', ('prim', 'i')), )),
+        _rt.ProcInfo('GetCPS2', 518, 18, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('host', 'IN', 'afs_int32 host', ('prim', 'i')), _rt.ParamInfo('elist', 'OUT', 'prlist *elist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('over', 'OUT', 'afs_int32 *over', ('prim', 'i')), )),
+        _rt.ProcInfo('GetHostCPS', 519, 19, False, False, (_rt.ParamInfo('host', 'IN', 'afs_int32 host', ('prim', 'i')), _rt.ParamInfo('elist', 'OUT', 'prlist *elist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('over', 'OUT', 'afs_int32 *over', ('prim', 'i')), )),
+        _rt.ProcInfo('UpdateEntry', 520, 20, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('name', 'IN', 'string name<PR_MAXNAMELEN>', ('string', 64)), _rt.ParamInfo('uentry', 'IN', 'PrUpdateEntry *uentry', ('struct', 'PrUpdateEntry')), )),
+        _rt.ProcInfo('ListEntries', 521, 21, False, False, (_rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('startindex', 'IN', 'afs_int32 startindex', ('prim', 'i')), _rt.ParamInfo('bulkentries', 'OUT', 'prentries *bulkentries', ('varray', ('struct', 'prlistentries'), 500000)), _rt.ParamInfo('nextstartindex', 'OUT', 'afs_int32 *nextstartindex', ('prim', 'i')), )),
+        _rt.ProcInfo('ListSuperGroups', 530, 22, False, False, (_rt.ParamInfo('id', 'IN', 'afs_int32 id', ('prim', 'i')), _rt.ParamInfo('elist', 'OUT', 'prlist *elist', ('varray', ('prim', 'i'), 500000)), _rt.ParamInfo('over', 'OUT', 'afs_int32 *over', ('prim', 'i')), )),
     ),
     split_start='Start',
     split_end='End',

@@ -78,7 +78,7 @@ def _RXSTATS_RetrieveProcessRPCStats_odec(dec):
 
 
 async def RXSTATS_RetrieveProcessRPCStats(conn, clientVersion: int) -> RXSTATS_RetrieveProcessRPCStats_Result:
-    """RXSTATS_RetrieveProcessRPCStats (opcode 0, multi): IN afs_uint32 clientVersion, OUT afs_uint32 * serverVersion, OUT afs_uint32 * clock_sec, OUT afs_uint32 * clock_usec, OUT afs_uint32 * stat_count, OUT rpcStats * stats."""
+    """RXSTATS_RetrieveProcessRPCStats (opcode 0, multi): IN afs_uint32 clientVersion, OUT afs_uint32 *serverVersion, OUT afs_uint32 *clock_sec, OUT afs_uint32 *clock_usec, OUT afs_uint32 *stat_count, OUT rpcStats *stats."""
     return await _rt.call(conn, b'\x00\x00\x00\x00', _RXSTATS_RetrieveProcessRPCStats_ienc, (clientVersion, ), _RXSTATS_RetrieveProcessRPCStats_odec)
 
 
@@ -114,7 +114,7 @@ def _RXSTATS_RetrievePeerRPCStats_odec(dec):
 
 
 async def RXSTATS_RetrievePeerRPCStats(conn, clientVersion: int) -> RXSTATS_RetrievePeerRPCStats_Result:
-    """RXSTATS_RetrievePeerRPCStats (opcode 1, multi): IN afs_uint32 clientVersion, OUT afs_uint32 * serverVersion, OUT afs_uint32 * stat_count, OUT afs_uint32 * clock_sec, OUT afs_uint32 * clock_usec, OUT rpcStats * stats."""
+    """RXSTATS_RetrievePeerRPCStats (opcode 1, multi): IN afs_uint32 clientVersion, OUT afs_uint32 *serverVersion, OUT afs_uint32 *stat_count, OUT afs_uint32 *clock_sec, OUT afs_uint32 *clock_usec, OUT rpcStats *stats."""
     return await _rt.call(conn, b'\x00\x00\x00\x01', _RXSTATS_RetrievePeerRPCStats_ienc, (clientVersion, ), _RXSTATS_RetrievePeerRPCStats_odec)
 
 
@@ -136,7 +136,7 @@ def _RXSTATS_QueryProcessRPCStats_odec(dec):
 
 
 async def RXSTATS_QueryProcessRPCStats(conn) -> int:
-    """RXSTATS_QueryProcessRPCStats (opcode 2): OUT afs_int32 * on."""
+    """RXSTATS_QueryProcessRPCStats (opcode 2): OUT afs_int32 *on."""
     return await _rt.call(conn, b'\x00\x00\x00\x02', _RXSTATS_QueryProcessRPCStats_ienc, (), _RXSTATS_QueryProcessRPCStats_odec)
 
 
@@ -158,7 +158,7 @@ def _RXSTATS_QueryPeerRPCStats_odec(dec):
 
 
 async def RXSTATS_QueryPeerRPCStats(conn) -> int:
-    """RXSTATS_QueryPeerRPCStats (opcode 3): OUT afs_int32 * on."""
+    """RXSTATS_QueryPeerRPCStats (opcode 3): OUT afs_int32 *on."""
     return await _rt.call(conn, b'\x00\x00\x00\x03', _RXSTATS_QueryPeerRPCStats_ienc, (), _RXSTATS_QueryPeerRPCStats_odec)
 
 
@@ -264,7 +264,7 @@ def _RXSTATS_QueryRPCStatsVersion_odec(dec):
 
 
 async def RXSTATS_QueryRPCStatsVersion(conn) -> int:
-    """RXSTATS_QueryRPCStatsVersion (opcode 8): OUT afs_uint32 * ver."""
+    """RXSTATS_QueryRPCStatsVersion (opcode 8): OUT afs_uint32 *ver."""
     return await _rt.call(conn, b'\x00\x00\x00\x08', _RXSTATS_QueryRPCStatsVersion_ienc, (), _RXSTATS_QueryRPCStatsVersion_odec)
 
 
@@ -317,15 +317,15 @@ RXSTATS_PACKAGE = _rt.PackageInfo(
     server_prefix='M',
     statindex=9,
     procs=(
-        _rt.ProcInfo('RetrieveProcessRPCStats', 0, 0, False, True, (_rt.ParamInfo('clientVersion', 'IN', 'afs_uint32 clientVersion', ('prim', 'I')), _rt.ParamInfo('serverVersion', 'OUT', 'afs_uint32 * serverVersion', ('prim', 'I')), _rt.ParamInfo('clock_sec', 'OUT', 'afs_uint32 * clock_sec', ('prim', 'I')), _rt.ParamInfo('clock_usec', 'OUT', 'afs_uint32 * clock_usec', ('prim', 'I')), _rt.ParamInfo('stat_count', 'OUT', 'afs_uint32 * stat_count', ('prim', 'I')), _rt.ParamInfo('stats', 'OUT', 'rpcStats * stats', ('varray', ('prim', 'I'), None)), )),
-        _rt.ProcInfo('RetrievePeerRPCStats', 1, 1, False, True, (_rt.ParamInfo('clientVersion', 'IN', 'afs_uint32 clientVersion', ('prim', 'I')), _rt.ParamInfo('serverVersion', 'OUT', 'afs_uint32 * serverVersion', ('prim', 'I')), _rt.ParamInfo('stat_count', 'OUT', 'afs_uint32 * stat_count', ('prim', 'I')), _rt.ParamInfo('clock_sec', 'OUT', 'afs_uint32 * clock_sec', ('prim', 'I')), _rt.ParamInfo('clock_usec', 'OUT', 'afs_uint32 * clock_usec', ('prim', 'I')), _rt.ParamInfo('stats', 'OUT', 'rpcStats * stats', ('varray', ('prim', 'I'), None)), )),
-        _rt.ProcInfo('QueryProcessRPCStats', 2, 2, False, False, (_rt.ParamInfo('on', 'OUT', 'afs_int32 * on', ('prim', 'i')), )),
-        _rt.ProcInfo('QueryPeerRPCStats', 3, 3, False, False, (_rt.ParamInfo('on', 'OUT', 'afs_int32 * on', ('prim', 'i')), )),
+        _rt.ProcInfo('RetrieveProcessRPCStats', 0, 0, False, True, (_rt.ParamInfo('clientVersion', 'IN', 'afs_uint32 clientVersion', ('prim', 'I')), _rt.ParamInfo('serverVersion', 'OUT', 'afs_uint32 *serverVersion', ('prim', 'I')), _rt.ParamInfo('clock_sec', 'OUT', 'afs_uint32 *clock_sec', ('prim', 'I')), _rt.ParamInfo('clock_usec', 'OUT', 'afs_uint32 *clock_usec', ('prim', 'I')), _rt.ParamInfo('stat_count', 'OUT', 'afs_uint32 *stat_count', ('prim', 'I')), _rt.ParamInfo('stats', 'OUT', 'rpcStats *stats', ('varray', ('prim', 'I'), None)), )),
+        _rt.ProcInfo('RetrievePeerRPCStats', 1, 1, False, True, (_rt.ParamInfo('clientVersion', 'IN', 'afs_uint32 clientVersion', ('prim', 'I')), _rt.ParamInfo('serverVersion', 'OUT', 'afs_uint32 *serverVersion', ('prim', 'I')), _rt.ParamInfo('stat_count', 'OUT', 'afs_uint32 *stat_count', ('prim', 'I')), _rt.ParamInfo('clock_sec', 'OUT', 'afs_uint32 *clock_sec', ('prim', 'I')), _rt.ParamInfo('clock_usec', 'OUT', 'afs_uint32 *clock_usec', ('prim', 'I')), _rt.ParamInfo('stats', 'OUT', 'rpcStats *stats', ('varray', ('prim', 'I'), None)), )),
+        _rt.ProcInfo('QueryProcessRPCStats', 2, 2, False, False, (_rt.ParamInfo('on', 'OUT', 'afs_int32 *on', ('prim', 'i')), )),
+        _rt.ProcInfo('QueryPeerRPCStats', 3, 3, False, False, (_rt.ParamInfo('on', 'OUT', 'afs_int32 *on', ('prim', 'i')), )),
         _rt.ProcInfo('EnableProcessRPCStats', 4, 4, False, False, ()),
         _rt.ProcInfo('EnablePeerRPCStats', 5, 5, False, False, ()),
         _rt.ProcInfo('DisableProcessRPCStats', 6, 6, False, False, ()),
         _rt.ProcInfo('DisablePeerRPCStats', 7, 7, False, False, ()),
-        _rt.ProcInfo('QueryRPCStatsVersion', 8, 8, False, False, (_rt.ParamInfo('ver', 'OUT', 'afs_uint32 * ver', ('prim', 'I')), )),
+        _rt.ProcInfo('QueryRPCStatsVersion', 8, 8, False, False, (_rt.ParamInfo('ver', 'OUT', 'afs_uint32 *ver', ('prim', 'I')), )),
         _rt.ProcInfo('ClearProcessRPCStats', 9, 9, False, False, (_rt.ParamInfo('clearFlag', 'IN', 'afs_uint32 clearFlag', ('prim', 'I')), )),
         _rt.ProcInfo('ClearPeerRPCStats', 10, 10, False, False, (_rt.ParamInfo('clearFlag', 'IN', 'afs_uint32 clearFlag', ('prim', 'I')), )),
     ),

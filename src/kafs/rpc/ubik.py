@@ -332,6 +332,8 @@ class ubik_iovec:
     @classmethod
     def _from_t(cls, _t0):
         return cls(_t0[0], _t0[1], _t0[2])
+
+
 VOTE_SERVICE_ID = 50
 DISK_SERVICE_ID = 51
 
@@ -369,7 +371,7 @@ def _VOTE_Beacon_odec(dec):
 
 
 async def VOTE_Beacon(conn, state: int, voteStart: int, Version: ubik_version, tid: ubik_tid) -> None:
-    """VOTE_Beacon (opcode 10000, multi): IN afs_int32 state, IN afs_int32 voteStart, IN ubik_version * Version, IN ubik_tid * tid."""
+    """VOTE_Beacon (opcode 10000, multi): IN afs_int32 state, IN afs_int32 voteStart, IN ubik_version *Version, IN ubik_tid *tid."""
     return await _rt.call(conn, b"\x00\x00'\x10", _VOTE_Beacon_ienc, (state, voteStart, Version, tid, ), _VOTE_Beacon_odec)
 
 
@@ -391,7 +393,7 @@ def _VOTE_DebugOld_odec(dec):
 
 
 async def VOTE_DebugOld(conn) -> ubik_debug_old:
-    """VOTE_DebugOld (opcode 10001): OUT ubik_debug_old * db."""
+    """VOTE_DebugOld (opcode 10001): OUT ubik_debug_old *db."""
     return await _rt.call(conn, b"\x00\x00'\x11", _VOTE_DebugOld_ienc, (), _VOTE_DebugOld_odec)
 
 
@@ -414,7 +416,7 @@ def _VOTE_SDebugOld_odec(dec):
 
 
 async def VOTE_SDebugOld(conn, which: int) -> ubik_sdebug_old:
-    """VOTE_SDebugOld (opcode 10002): IN afs_int32 which, OUT ubik_sdebug_old * db."""
+    """VOTE_SDebugOld (opcode 10002): IN afs_int32 which, OUT ubik_sdebug_old *db."""
     return await _rt.call(conn, b"\x00\x00'\x12", _VOTE_SDebugOld_ienc, (which, ), _VOTE_SDebugOld_odec)
 
 
@@ -436,7 +438,7 @@ def _VOTE_GetSyncSite_odec(dec):
 
 
 async def VOTE_GetSyncSite(conn, site: int) -> None:
-    """VOTE_GetSyncSite (opcode 10003): IN afs_int32 * site."""
+    """VOTE_GetSyncSite (opcode 10003): IN afs_int32 *site."""
     return await _rt.call(conn, b"\x00\x00'\x13", _VOTE_GetSyncSite_ienc, (site, ), _VOTE_GetSyncSite_odec)
 
 
@@ -458,7 +460,7 @@ def _VOTE_Debug_odec(dec):
 
 
 async def VOTE_Debug(conn) -> ubik_debug:
-    """VOTE_Debug (opcode 10004): OUT ubik_debug * db."""
+    """VOTE_Debug (opcode 10004): OUT ubik_debug *db."""
     return await _rt.call(conn, b"\x00\x00'\x14", _VOTE_Debug_ienc, (), _VOTE_Debug_odec)
 
 
@@ -481,7 +483,7 @@ def _VOTE_SDebug_odec(dec):
 
 
 async def VOTE_SDebug(conn, which: int) -> ubik_sdebug:
-    """VOTE_SDebug (opcode 10005): IN afs_int32 which, OUT ubik_sdebug * db."""
+    """VOTE_SDebug (opcode 10005): IN afs_int32 which, OUT ubik_sdebug *db."""
     return await _rt.call(conn, b"\x00\x00'\x15", _VOTE_SDebug_ienc, (which, ), _VOTE_SDebug_odec)
 
 
@@ -511,7 +513,7 @@ def _VOTE_XDebug_odec(dec):
 
 
 async def VOTE_XDebug(conn) -> VOTE_XDebug_Result:
-    """VOTE_XDebug (opcode 10006): OUT ubik_debug * db, OUT afs_int32 * isClone."""
+    """VOTE_XDebug (opcode 10006): OUT ubik_debug *db, OUT afs_int32 *isClone."""
     return await _rt.call(conn, b"\x00\x00'\x16", _VOTE_XDebug_ienc, (), _VOTE_XDebug_odec)
 
 
@@ -542,7 +544,7 @@ def _VOTE_XSDebug_odec(dec):
 
 
 async def VOTE_XSDebug(conn, which: int) -> VOTE_XSDebug_Result:
-    """VOTE_XSDebug (opcode 10007): IN afs_int32 which, OUT ubik_sdebug * db, OUT afs_int32 * isClone."""
+    """VOTE_XSDebug (opcode 10007): IN afs_int32 which, OUT ubik_sdebug *db, OUT afs_int32 *isClone."""
     return await _rt.call(conn, b"\x00\x00'\x17", _VOTE_XSDebug_ienc, (which, ), _VOTE_XSDebug_odec)
 
 
@@ -551,14 +553,14 @@ VOTE_PACKAGE = _rt.PackageInfo(
     server_prefix='S',
     statindex=11,
     procs=(
-        _rt.ProcInfo('Beacon', 10000, 0, False, True, (_rt.ParamInfo('state', 'IN', 'afs_int32 state', ('prim', 'i')), _rt.ParamInfo('voteStart', 'IN', 'afs_int32 voteStart', ('prim', 'i')), _rt.ParamInfo('Version', 'IN', 'ubik_version * Version', ('struct', 'ubik_version')), _rt.ParamInfo('tid', 'IN', 'ubik_tid * tid', ('struct', 'ubik_tid')), )),
-        _rt.ProcInfo('DebugOld', 10001, 1, False, False, (_rt.ParamInfo('db', 'OUT', 'ubik_debug_old * db', ('struct', 'ubik_debug_old')), )),
-        _rt.ProcInfo('SDebugOld', 10002, 2, False, False, (_rt.ParamInfo('which', 'IN', 'afs_int32 which', ('prim', 'i')), _rt.ParamInfo('db', 'OUT', 'ubik_sdebug_old * db', ('struct', 'ubik_sdebug_old')), )),
-        _rt.ProcInfo('GetSyncSite', 10003, 3, False, False, (_rt.ParamInfo('site', 'IN', 'afs_int32 * site', ('prim', 'i')), )),
-        _rt.ProcInfo('Debug', 10004, 4, False, False, (_rt.ParamInfo('db', 'OUT', 'ubik_debug * db', ('struct', 'ubik_debug')), )),
-        _rt.ProcInfo('SDebug', 10005, 5, False, False, (_rt.ParamInfo('which', 'IN', 'afs_int32 which', ('prim', 'i')), _rt.ParamInfo('db', 'OUT', 'ubik_sdebug * db', ('struct', 'ubik_sdebug')), )),
-        _rt.ProcInfo('XDebug', 10006, 6, False, False, (_rt.ParamInfo('db', 'OUT', 'ubik_debug * db', ('struct', 'ubik_debug')), _rt.ParamInfo('isClone', 'OUT', 'afs_int32 * isClone', ('prim', 'i')), )),
-        _rt.ProcInfo('XSDebug', 10007, 7, False, False, (_rt.ParamInfo('which', 'IN', 'afs_int32 which', ('prim', 'i')), _rt.ParamInfo('db', 'OUT', 'ubik_sdebug * db', ('struct', 'ubik_sdebug')), _rt.ParamInfo('isClone', 'OUT', 'afs_int32 * isClone', ('prim', 'i')), )),
+        _rt.ProcInfo('Beacon', 10000, 0, False, True, (_rt.ParamInfo('state', 'IN', 'afs_int32 state', ('prim', 'i')), _rt.ParamInfo('voteStart', 'IN', 'afs_int32 voteStart', ('prim', 'i')), _rt.ParamInfo('Version', 'IN', 'ubik_version *Version', ('struct', 'ubik_version')), _rt.ParamInfo('tid', 'IN', 'ubik_tid *tid', ('struct', 'ubik_tid')), )),
+        _rt.ProcInfo('DebugOld', 10001, 1, False, False, (_rt.ParamInfo('db', 'OUT', 'ubik_debug_old *db', ('struct', 'ubik_debug_old')), )),
+        _rt.ProcInfo('SDebugOld', 10002, 2, False, False, (_rt.ParamInfo('which', 'IN', 'afs_int32 which', ('prim', 'i')), _rt.ParamInfo('db', 'OUT', 'ubik_sdebug_old *db', ('struct', 'ubik_sdebug_old')), )),
+        _rt.ProcInfo('GetSyncSite', 10003, 3, False, False, (_rt.ParamInfo('site', 'IN', 'afs_int32 *site', ('prim', 'i')), )),
+        _rt.ProcInfo('Debug', 10004, 4, False, False, (_rt.ParamInfo('db', 'OUT', 'ubik_debug *db', ('struct', 'ubik_debug')), )),
+        _rt.ProcInfo('SDebug', 10005, 5, False, False, (_rt.ParamInfo('which', 'IN', 'afs_int32 which', ('prim', 'i')), _rt.ParamInfo('db', 'OUT', 'ubik_sdebug *db', ('struct', 'ubik_sdebug')), )),
+        _rt.ProcInfo('XDebug', 10006, 6, False, False, (_rt.ParamInfo('db', 'OUT', 'ubik_debug *db', ('struct', 'ubik_debug')), _rt.ParamInfo('isClone', 'OUT', 'afs_int32 *isClone', ('prim', 'i')), )),
+        _rt.ProcInfo('XSDebug', 10007, 7, False, False, (_rt.ParamInfo('which', 'IN', 'afs_int32 which', ('prim', 'i')), _rt.ParamInfo('db', 'OUT', 'ubik_sdebug *db', ('struct', 'ubik_sdebug')), _rt.ParamInfo('isClone', 'OUT', 'afs_int32 *isClone', ('prim', 'i')), )),
     ),
     split_start='Start',
     split_end='End',
@@ -621,7 +623,7 @@ def _DISK_Begin_odec(dec):
 
 
 async def DISK_Begin(conn, tid: ubik_tid) -> None:
-    """DISK_Begin (opcode 20000): IN ubik_tid * tid."""
+    """DISK_Begin (opcode 20000): IN ubik_tid *tid."""
     return await _rt.call(conn, b'\x00\x00N ', _DISK_Begin_ienc, (tid, ), _DISK_Begin_odec)
 
 
@@ -643,7 +645,7 @@ def _DISK_Commit_odec(dec):
 
 
 async def DISK_Commit(conn, tid: ubik_tid) -> None:
-    """DISK_Commit (opcode 20001): IN ubik_tid * tid."""
+    """DISK_Commit (opcode 20001): IN ubik_tid *tid."""
     return await _rt.call(conn, b'\x00\x00N!', _DISK_Commit_ienc, (tid, ), _DISK_Commit_odec)
 
 
@@ -665,7 +667,7 @@ def _DISK_Lock_odec(dec):
 
 
 async def DISK_Lock(conn, tid: ubik_tid, file: int, position: int, length: int, type: int) -> None:
-    """DISK_Lock (opcode 20002): IN ubik_tid * tid, IN afs_int32 file, IN afs_int32 position, IN afs_int32 length, IN afs_int32 type."""
+    """DISK_Lock (opcode 20002): IN ubik_tid *tid, IN afs_int32 file, IN afs_int32 position, IN afs_int32 length, IN afs_int32 type."""
     return await _rt.call(conn, b'\x00\x00N"', _DISK_Lock_ienc, (tid, file, position, length, type, ), _DISK_Lock_odec)
 
 
@@ -689,7 +691,7 @@ def _DISK_Write_odec(dec):
 
 
 async def DISK_Write(conn, tid: ubik_tid, file: int, position: int, data: bytes) -> None:
-    """DISK_Write (opcode 20003): IN ubik_tid * tid, IN afs_int32 file, IN afs_int32 position, IN bulkdata * data."""
+    """DISK_Write (opcode 20003): IN ubik_tid *tid, IN afs_int32 file, IN afs_int32 position, IN bulkdata *data."""
     return await _rt.call(conn, b'\x00\x00N#', _DISK_Write_ienc, (tid, file, position, data, ), _DISK_Write_odec)
 
 
@@ -711,7 +713,7 @@ def _DISK_GetVersion_odec(dec):
 
 
 async def DISK_GetVersion(conn) -> ubik_version:
-    """DISK_GetVersion (opcode 20004): OUT ubik_version * Version."""
+    """DISK_GetVersion (opcode 20004): OUT ubik_version *Version."""
     return await _rt.call(conn, b'\x00\x00N$', _DISK_GetVersion_ienc, (), _DISK_GetVersion_odec)
 
 
@@ -734,7 +736,7 @@ def _DISK_GetFile_odec(dec):
 
 
 def DISK_GetFile(conn, file: int) -> _rt.SplitCall:
-    """DISK_GetFile (opcode 20005, split): IN afs_int32 file, OUT ubik_version * Version.
+    """DISK_GetFile (opcode 20005, split): IN afs_int32 file, OUT ubik_version *Version.
 
     ``async with DISK_GetFile(conn, ...) as s:`` stream on ``s.call``; afterwards
     ``s.result`` is ubik_version.
@@ -760,7 +762,7 @@ def _DISK_SendFile_odec(dec):
 
 
 def DISK_SendFile(conn, file: int, length: int, Version: ubik_version) -> _rt.SplitCall:
-    """DISK_SendFile (opcode 20006, split): IN afs_int32 file, IN afs_int32 length, IN ubik_version * Version.
+    """DISK_SendFile (opcode 20006, split): IN afs_int32 file, IN afs_int32 length, IN ubik_version *Version.
 
     ``async with DISK_SendFile(conn, ...) as s:`` stream on ``s.call``; afterwards
     ``s.result`` is None.
@@ -786,7 +788,7 @@ def _DISK_Abort_odec(dec):
 
 
 async def DISK_Abort(conn, tid: ubik_tid) -> None:
-    """DISK_Abort (opcode 20007): IN ubik_tid * tid."""
+    """DISK_Abort (opcode 20007): IN ubik_tid *tid."""
     return await _rt.call(conn, b"\x00\x00N'", _DISK_Abort_ienc, (tid, ), _DISK_Abort_odec)
 
 
@@ -808,7 +810,7 @@ def _DISK_ReleaseLocks_odec(dec):
 
 
 async def DISK_ReleaseLocks(conn, tid: ubik_tid) -> None:
-    """DISK_ReleaseLocks (opcode 20008): IN ubik_tid * tid."""
+    """DISK_ReleaseLocks (opcode 20008): IN ubik_tid *tid."""
     return await _rt.call(conn, b'\x00\x00N(', _DISK_ReleaseLocks_ienc, (tid, ), _DISK_ReleaseLocks_odec)
 
 
@@ -830,7 +832,7 @@ def _DISK_Truncate_odec(dec):
 
 
 async def DISK_Truncate(conn, tid: ubik_tid, file: int, length: int) -> None:
-    """DISK_Truncate (opcode 20009): IN ubik_tid * tid, IN afs_int32 file, IN afs_int32 length."""
+    """DISK_Truncate (opcode 20009): IN ubik_tid *tid, IN afs_int32 file, IN afs_int32 length."""
     return await _rt.call(conn, b'\x00\x00N)', _DISK_Truncate_ienc, (tid, file, length, ), _DISK_Truncate_odec)
 
 
@@ -879,7 +881,7 @@ def _DISK_WriteV_odec(dec):
 
 
 async def DISK_WriteV(conn, tid: ubik_tid, io_vector: list[ubik_iovec], io_buffer: bytes) -> None:
-    """DISK_WriteV (opcode 20011): IN ubik_tid * tid, IN iovec_wrt * io_vector, IN iovec_buf * io_buffer."""
+    """DISK_WriteV (opcode 20011): IN ubik_tid *tid, IN iovec_wrt *io_vector, IN iovec_buf *io_buffer."""
     return await _rt.call(conn, b'\x00\x00N+', _DISK_WriteV_ienc, (tid, io_vector, io_buffer, ), _DISK_WriteV_odec)
 
 
@@ -902,7 +904,7 @@ def _DISK_UpdateInterfaceAddr_odec(dec):
 
 
 async def DISK_UpdateInterfaceAddr(conn, inAddr: UbikInterfaceAddr) -> UbikInterfaceAddr:
-    """DISK_UpdateInterfaceAddr (opcode 20012, multi): IN UbikInterfaceAddr * inAddr, OUT UbikInterfaceAddr * outAddr."""
+    """DISK_UpdateInterfaceAddr (opcode 20012, multi): IN UbikInterfaceAddr *inAddr, OUT UbikInterfaceAddr *outAddr."""
     return await _rt.call(conn, b'\x00\x00N,', _DISK_UpdateInterfaceAddr_ienc, (inAddr, ), _DISK_UpdateInterfaceAddr_odec)
 
 
@@ -924,7 +926,7 @@ def _DISK_SetVersion_odec(dec):
 
 
 async def DISK_SetVersion(conn, tid: ubik_tid, OldVersion: ubik_version, NewVersion: ubik_version) -> None:
-    """DISK_SetVersion (opcode 20013): IN ubik_tid * tid, IN ubik_version * OldVersion, IN ubik_version * NewVersion."""
+    """DISK_SetVersion (opcode 20013): IN ubik_tid *tid, IN ubik_version *OldVersion, IN ubik_version *NewVersion."""
     return await _rt.call(conn, b'\x00\x00N-', _DISK_SetVersion_ienc, (tid, OldVersion, NewVersion, ), _DISK_SetVersion_odec)
 
 
@@ -933,20 +935,20 @@ DISK_PACKAGE = _rt.PackageInfo(
     server_prefix='S',
     statindex=12,
     procs=(
-        _rt.ProcInfo('Begin', 20000, 0, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid * tid', ('struct', 'ubik_tid')), )),
-        _rt.ProcInfo('Commit', 20001, 1, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid * tid', ('struct', 'ubik_tid')), )),
-        _rt.ProcInfo('Lock', 20002, 2, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid * tid', ('struct', 'ubik_tid')), _rt.ParamInfo('file', 'IN', 'afs_int32 file', ('prim', 'i')), _rt.ParamInfo('position', 'IN', 'afs_int32 position', ('prim', 'i')), _rt.ParamInfo('length', 'IN', 'afs_int32 length', ('prim', 'i')), _rt.ParamInfo('type', 'IN', 'afs_int32 type', ('prim', 'i')), )),
-        _rt.ProcInfo('Write', 20003, 3, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid * tid', ('struct', 'ubik_tid')), _rt.ParamInfo('file', 'IN', 'afs_int32 file', ('prim', 'i')), _rt.ParamInfo('position', 'IN', 'afs_int32 position', ('prim', 'i')), _rt.ParamInfo('data', 'IN', 'bulkdata * data', ('vopaque', 20000)), )),
-        _rt.ProcInfo('GetVersion', 20004, 4, False, False, (_rt.ParamInfo('Version', 'OUT', 'ubik_version * Version', ('struct', 'ubik_version')), )),
-        _rt.ProcInfo('GetFile', 20005, 5, True, False, (_rt.ParamInfo('file', 'IN', 'afs_int32 file', ('prim', 'i')), _rt.ParamInfo('Version', 'OUT', 'ubik_version * Version', ('struct', 'ubik_version')), )),
-        _rt.ProcInfo('SendFile', 20006, 6, True, False, (_rt.ParamInfo('file', 'IN', 'afs_int32 file', ('prim', 'i')), _rt.ParamInfo('length', 'IN', 'afs_int32 length', ('prim', 'i')), _rt.ParamInfo('Version', 'IN', 'ubik_version * Version', ('struct', 'ubik_version')), )),
-        _rt.ProcInfo('Abort', 20007, 7, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid * tid', ('struct', 'ubik_tid')), )),
-        _rt.ProcInfo('ReleaseLocks', 20008, 8, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid * tid', ('struct', 'ubik_tid')), )),
-        _rt.ProcInfo('Truncate', 20009, 9, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid * tid', ('struct', 'ubik_tid')), _rt.ParamInfo('file', 'IN', 'afs_int32 file', ('prim', 'i')), _rt.ParamInfo('length', 'IN', 'afs_int32 length', ('prim', 'i')), )),
+        _rt.ProcInfo('Begin', 20000, 0, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid *tid', ('struct', 'ubik_tid')), )),
+        _rt.ProcInfo('Commit', 20001, 1, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid *tid', ('struct', 'ubik_tid')), )),
+        _rt.ProcInfo('Lock', 20002, 2, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid *tid', ('struct', 'ubik_tid')), _rt.ParamInfo('file', 'IN', 'afs_int32 file', ('prim', 'i')), _rt.ParamInfo('position', 'IN', 'afs_int32 position', ('prim', 'i')), _rt.ParamInfo('length', 'IN', 'afs_int32 length', ('prim', 'i')), _rt.ParamInfo('type', 'IN', 'afs_int32 type', ('prim', 'i')), )),
+        _rt.ProcInfo('Write', 20003, 3, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid *tid', ('struct', 'ubik_tid')), _rt.ParamInfo('file', 'IN', 'afs_int32 file', ('prim', 'i')), _rt.ParamInfo('position', 'IN', 'afs_int32 position', ('prim', 'i')), _rt.ParamInfo('data', 'IN', 'bulkdata *data', ('vopaque', 20000)), )),
+        _rt.ProcInfo('GetVersion', 20004, 4, False, False, (_rt.ParamInfo('Version', 'OUT', 'ubik_version *Version', ('struct', 'ubik_version')), )),
+        _rt.ProcInfo('GetFile', 20005, 5, True, False, (_rt.ParamInfo('file', 'IN', 'afs_int32 file', ('prim', 'i')), _rt.ParamInfo('Version', 'OUT', 'ubik_version *Version', ('struct', 'ubik_version')), )),
+        _rt.ProcInfo('SendFile', 20006, 6, True, False, (_rt.ParamInfo('file', 'IN', 'afs_int32 file', ('prim', 'i')), _rt.ParamInfo('length', 'IN', 'afs_int32 length', ('prim', 'i')), _rt.ParamInfo('Version', 'IN', 'ubik_version *Version', ('struct', 'ubik_version')), )),
+        _rt.ProcInfo('Abort', 20007, 7, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid *tid', ('struct', 'ubik_tid')), )),
+        _rt.ProcInfo('ReleaseLocks', 20008, 8, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid *tid', ('struct', 'ubik_tid')), )),
+        _rt.ProcInfo('Truncate', 20009, 9, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid *tid', ('struct', 'ubik_tid')), _rt.ParamInfo('file', 'IN', 'afs_int32 file', ('prim', 'i')), _rt.ParamInfo('length', 'IN', 'afs_int32 length', ('prim', 'i')), )),
         _rt.ProcInfo('Probe', 20010, 10, False, True, ()),
-        _rt.ProcInfo('WriteV', 20011, 11, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid * tid', ('struct', 'ubik_tid')), _rt.ParamInfo('io_vector', 'IN', 'iovec_wrt * io_vector', ('varray', ('struct', 'ubik_iovec'), 64)), _rt.ParamInfo('io_buffer', 'IN', 'iovec_buf * io_buffer', ('vopaque', 65536)), )),
-        _rt.ProcInfo('UpdateInterfaceAddr', 20012, 12, False, True, (_rt.ParamInfo('inAddr', 'IN', 'UbikInterfaceAddr * inAddr', ('struct', 'UbikInterfaceAddr')), _rt.ParamInfo('outAddr', 'OUT', 'UbikInterfaceAddr * outAddr', ('struct', 'UbikInterfaceAddr')), )),
-        _rt.ProcInfo('SetVersion', 20013, 13, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid * tid', ('struct', 'ubik_tid')), _rt.ParamInfo('OldVersion', 'IN', 'ubik_version * OldVersion', ('struct', 'ubik_version')), _rt.ParamInfo('NewVersion', 'IN', 'ubik_version * NewVersion', ('struct', 'ubik_version')), )),
+        _rt.ProcInfo('WriteV', 20011, 11, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid *tid', ('struct', 'ubik_tid')), _rt.ParamInfo('io_vector', 'IN', 'iovec_wrt *io_vector', ('varray', ('struct', 'ubik_iovec'), 64)), _rt.ParamInfo('io_buffer', 'IN', 'iovec_buf *io_buffer', ('vopaque', 65536)), )),
+        _rt.ProcInfo('UpdateInterfaceAddr', 20012, 12, False, True, (_rt.ParamInfo('inAddr', 'IN', 'UbikInterfaceAddr *inAddr', ('struct', 'UbikInterfaceAddr')), _rt.ParamInfo('outAddr', 'OUT', 'UbikInterfaceAddr *outAddr', ('struct', 'UbikInterfaceAddr')), )),
+        _rt.ProcInfo('SetVersion', 20013, 13, False, False, (_rt.ParamInfo('tid', 'IN', 'ubik_tid *tid', ('struct', 'ubik_tid')), _rt.ParamInfo('OldVersion', 'IN', 'ubik_version *OldVersion', ('struct', 'ubik_version')), _rt.ParamInfo('NewVersion', 'IN', 'ubik_version *NewVersion', ('struct', 'ubik_version')), )),
     ),
     split_start='Start',
     split_end='End',

@@ -162,6 +162,8 @@ class VldbUpdateEntry:
     @classmethod
     def _from_t(cls, _t0):
         return cls(_t0[0], _cstr(_t0[1]), _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], list(_t0[8:16]), list(_t0[16:24]), list(_t0[24:32]), list(_t0[32:40]), list(_t0[40:48]), list(_t0[48:56]))
+
+
 VLUPDATE_VOLUMENAME = 1
 VLUPDATE_FLAGS = 4
 VLUPDATE_READONLYID = 8
@@ -204,6 +206,8 @@ class VldbListByAttributes:
     @classmethod
     def _from_t(cls, _t0):
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5])
+
+
 VLLIST_SERVER = 1
 VLLIST_PARTITION = 2
 VLLIST_VOLUMEID = 8
@@ -447,6 +451,8 @@ class ListAddrByAttributes:
     @classmethod
     def _from_t(cls, _t0):
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], afsUUID(_t0[4], _t0[5], _t0[6], _t0[7], _t0[8], _t0[9][3::4]))
+
+
 VLADDR_IPADDR = 1
 VLADDR_INDEX = 2
 VLADDR_UUID = 4
@@ -612,7 +618,7 @@ def _VL_GetEntryByNameO_odec(dec):
 
 
 async def VL_GetEntryByNameO(conn, volumename: str) -> vldbentry:
-    """VL_GetEntryByNameO (opcode 504): IN string volumename < VL_MAXNAMELEN >, OUT vldbentry * entry."""
+    """VL_GetEntryByNameO (opcode 504): IN string volumename<VL_MAXNAMELEN>, OUT vldbentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x01\xf8', _VL_GetEntryByNameO_ienc, (volumename, ), _VL_GetEntryByNameO_odec)
 
 
@@ -635,7 +641,7 @@ def _VL_GetEntryByNameN_odec(dec):
 
 
 async def VL_GetEntryByNameN(conn, volumename: str) -> nvldbentry:
-    """VL_GetEntryByNameN (opcode 519): IN string volumename < VL_MAXNAMELEN >, OUT nvldbentry * entry."""
+    """VL_GetEntryByNameN (opcode 519): IN string volumename<VL_MAXNAMELEN>, OUT nvldbentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x02\x07', _VL_GetEntryByNameN_ienc, (volumename, ), _VL_GetEntryByNameN_odec)
 
 
@@ -658,7 +664,7 @@ def _VL_GetEntryByNameU_odec(dec):
 
 
 async def VL_GetEntryByNameU(conn, volumename: str) -> uvldbentry:
-    """VL_GetEntryByNameU (opcode 527): IN string volumename < VL_MAXNAMELEN >, OUT uvldbentry * entry."""
+    """VL_GetEntryByNameU (opcode 527): IN string volumename<VL_MAXNAMELEN>, OUT uvldbentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x02\x0f', _VL_GetEntryByNameU_ienc, (volumename, ), _VL_GetEntryByNameU_odec)
 
 
@@ -693,7 +699,7 @@ def _VL_GetAddrsU_odec(dec):
 
 
 async def VL_GetAddrsU(conn, inaddr: ListAddrByAttributes) -> VL_GetAddrsU_Result:
-    """VL_GetAddrsU (opcode 533): IN ListAddrByAttributes * inaddr, OUT afsUUID * uuidp1, OUT afs_int32 * uniquifier, OUT afs_int32 * nentries, OUT bulkaddrs * blkaddrs."""
+    """VL_GetAddrsU (opcode 533): IN ListAddrByAttributes *inaddr, OUT afsUUID *uuidp1, OUT afs_int32 *uniquifier, OUT afs_int32 *nentries, OUT bulkaddrs *blkaddrs."""
     return await _rt.call(conn, b'\x00\x00\x02\x15', _VL_GetAddrsU_ienc, (inaddr, ), _VL_GetAddrsU_odec)
 
 
@@ -715,7 +721,7 @@ def _VL_CreateEntry_odec(dec):
 
 
 async def VL_CreateEntry(conn, newentry: vldbentry) -> None:
-    """VL_CreateEntry (opcode 501): IN vldbentry * newentry."""
+    """VL_CreateEntry (opcode 501): IN vldbentry *newentry."""
     return await _rt.call(conn, b'\x00\x00\x01\xf5', _VL_CreateEntry_ienc, (newentry, ), _VL_CreateEntry_odec)
 
 
@@ -760,7 +766,7 @@ def _VL_GetEntryByID_odec(dec):
 
 
 async def VL_GetEntryByID(conn, Volid: int, voltype: int) -> vldbentry:
-    """VL_GetEntryByID (opcode 503): IN afs_uint32 Volid, IN afs_int32 voltype, OUT vldbentry * entry."""
+    """VL_GetEntryByID (opcode 503): IN afs_uint32 Volid, IN afs_int32 voltype, OUT vldbentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x01\xf7', _VL_GetEntryByID_ienc, (Volid, voltype, ), _VL_GetEntryByID_odec)
 
 
@@ -783,7 +789,7 @@ def _VL_GetNewVolumeId_odec(dec):
 
 
 async def VL_GetNewVolumeId(conn, bumpcount: int) -> int:
-    """VL_GetNewVolumeId (opcode 505): IN afs_uint32 bumpcount, OUT afs_uint32 * newvolumid."""
+    """VL_GetNewVolumeId (opcode 505): IN afs_uint32 bumpcount, OUT afs_uint32 *newvolumid."""
     return await _rt.call(conn, b'\x00\x00\x01\xf9', _VL_GetNewVolumeId_ienc, (bumpcount, ), _VL_GetNewVolumeId_odec)
 
 
@@ -805,7 +811,7 @@ def _VL_ReplaceEntry_odec(dec):
 
 
 async def VL_ReplaceEntry(conn, Volid: int, voltype: int, newentry: vldbentry, ReleaseType: int) -> None:
-    """VL_ReplaceEntry (opcode 506): IN afs_uint32 Volid, IN afs_int32 voltype, IN vldbentry * newentry, IN afs_int32 ReleaseType."""
+    """VL_ReplaceEntry (opcode 506): IN afs_uint32 Volid, IN afs_int32 voltype, IN vldbentry *newentry, IN afs_int32 ReleaseType."""
     return await _rt.call(conn, b'\x00\x00\x01\xfa', _VL_ReplaceEntry_ienc, (Volid, voltype, newentry, ReleaseType, ), _VL_ReplaceEntry_odec)
 
 
@@ -827,7 +833,7 @@ def _VL_UpdateEntry_odec(dec):
 
 
 async def VL_UpdateEntry(conn, Volid: int, voltype: int, UpdateEntry: VldbUpdateEntry, ReleaseType: int) -> None:
-    """VL_UpdateEntry (opcode 507): IN afs_uint32 Volid, IN afs_int32 voltype, IN VldbUpdateEntry * UpdateEntry, IN afs_int32 ReleaseType."""
+    """VL_UpdateEntry (opcode 507): IN afs_uint32 Volid, IN afs_int32 voltype, IN VldbUpdateEntry *UpdateEntry, IN afs_int32 ReleaseType."""
     return await _rt.call(conn, b'\x00\x00\x01\xfb', _VL_UpdateEntry_ienc, (Volid, voltype, UpdateEntry, ReleaseType, ), _VL_UpdateEntry_odec)
 
 
@@ -903,7 +909,7 @@ def _VL_ListEntry_odec(dec):
 
 
 async def VL_ListEntry(conn, previous_index: int) -> VL_ListEntry_Result:
-    """VL_ListEntry (opcode 510): IN afs_int32 previous_index, OUT afs_int32 * count, OUT afs_int32 * next_index, OUT vldbentry * entry."""
+    """VL_ListEntry (opcode 510): IN afs_int32 previous_index, OUT afs_int32 *count, OUT afs_int32 *next_index, OUT vldbentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x01\xfe', _VL_ListEntry_ienc, (previous_index, ), _VL_ListEntry_odec)
 
 
@@ -938,7 +944,7 @@ def _VL_ListAttributes_odec(dec):
 
 
 async def VL_ListAttributes(conn, attributes: VldbListByAttributes) -> VL_ListAttributes_Result:
-    """VL_ListAttributes (opcode 511): IN VldbListByAttributes * attributes, OUT afs_int32 * nentries, OUT bulkentries * blkentries."""
+    """VL_ListAttributes (opcode 511): IN VldbListByAttributes *attributes, OUT afs_int32 *nentries, OUT bulkentries *blkentries."""
     return await _rt.call(conn, b'\x00\x00\x01\xff', _VL_ListAttributes_ienc, (attributes, ), _VL_ListAttributes_odec)
 
 
@@ -971,7 +977,7 @@ def _VL_LinkedList_odec(dec):
 
 
 async def VL_LinkedList(conn, attributes: VldbListByAttributes) -> VL_LinkedList_Result:
-    """VL_LinkedList (opcode 512): IN VldbListByAttributes * attributes, OUT afs_int32 * nentries, OUT vldb_list * linkedentries."""
+    """VL_LinkedList (opcode 512): IN VldbListByAttributes *attributes, OUT afs_int32 *nentries, OUT vldb_list *linkedentries."""
     return await _rt.call(conn, b'\x00\x00\x02\x00', _VL_LinkedList_ienc, (attributes, ), _VL_LinkedList_odec)
 
 
@@ -1001,7 +1007,7 @@ def _VL_GetStats_odec(dec):
 
 
 async def VL_GetStats(conn) -> VL_GetStats_Result:
-    """VL_GetStats (opcode 513): OUT vldstats * stats, OUT vital_vlheader * vital_header."""
+    """VL_GetStats (opcode 513): OUT vldstats *stats, OUT vital_vlheader *vital_header."""
     return await _rt.call(conn, b'\x00\x00\x02\x01', _VL_GetStats_ienc, (), _VL_GetStats_odec)
 
 
@@ -1035,7 +1041,7 @@ def _VL_GetAddrs_odec(dec):
 
 
 async def VL_GetAddrs(conn, Handle: int, spare2: int) -> VL_GetAddrs_Result:
-    """VL_GetAddrs (opcode 515): IN afs_int32 Handle, IN afs_int32 spare2, OUT VLCallBack * spare3, OUT afs_int32 * nentries, OUT bulkaddrs * blkaddrs."""
+    """VL_GetAddrs (opcode 515): IN afs_int32 Handle, IN afs_int32 spare2, OUT VLCallBack *spare3, OUT afs_int32 *nentries, OUT bulkaddrs *blkaddrs."""
     return await _rt.call(conn, b'\x00\x00\x02\x03', _VL_GetAddrs_ienc, (Handle, spare2, ), _VL_GetAddrs_odec)
 
 
@@ -1079,7 +1085,7 @@ def _VL_CreateEntryN_odec(dec):
 
 
 async def VL_CreateEntryN(conn, newentry: nvldbentry) -> None:
-    """VL_CreateEntryN (opcode 517): IN nvldbentry * newentry."""
+    """VL_CreateEntryN (opcode 517): IN nvldbentry *newentry."""
     return await _rt.call(conn, b'\x00\x00\x02\x05', _VL_CreateEntryN_ienc, (newentry, ), _VL_CreateEntryN_odec)
 
 
@@ -1102,7 +1108,7 @@ def _VL_GetEntryByIDN_odec(dec):
 
 
 async def VL_GetEntryByIDN(conn, Volid: int, voltype: int) -> nvldbentry:
-    """VL_GetEntryByIDN (opcode 518): IN afs_uint32 Volid, IN afs_int32 voltype, OUT nvldbentry * entry."""
+    """VL_GetEntryByIDN (opcode 518): IN afs_uint32 Volid, IN afs_int32 voltype, OUT nvldbentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x02\x06', _VL_GetEntryByIDN_ienc, (Volid, voltype, ), _VL_GetEntryByIDN_odec)
 
 
@@ -1124,7 +1130,7 @@ def _VL_ReplaceEntryN_odec(dec):
 
 
 async def VL_ReplaceEntryN(conn, Volid: int, voltype: int, newentry: nvldbentry, ReleaseType: int) -> None:
-    """VL_ReplaceEntryN (opcode 520): IN afs_uint32 Volid, IN afs_int32 voltype, IN nvldbentry * newentry, IN afs_int32 ReleaseType."""
+    """VL_ReplaceEntryN (opcode 520): IN afs_uint32 Volid, IN afs_int32 voltype, IN nvldbentry *newentry, IN afs_int32 ReleaseType."""
     return await _rt.call(conn, b'\x00\x00\x02\x08', _VL_ReplaceEntryN_ienc, (Volid, voltype, newentry, ReleaseType, ), _VL_ReplaceEntryN_odec)
 
 
@@ -1156,7 +1162,7 @@ def _VL_ListEntryN_odec(dec):
 
 
 async def VL_ListEntryN(conn, previous_index: int) -> VL_ListEntryN_Result:
-    """VL_ListEntryN (opcode 521): IN afs_int32 previous_index, OUT afs_int32 * count, OUT afs_int32 * next_index, OUT nvldbentry * entry."""
+    """VL_ListEntryN (opcode 521): IN afs_int32 previous_index, OUT afs_int32 *count, OUT afs_int32 *next_index, OUT nvldbentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x02\t', _VL_ListEntryN_ienc, (previous_index, ), _VL_ListEntryN_odec)
 
 
@@ -1191,7 +1197,7 @@ def _VL_ListAttributesN_odec(dec):
 
 
 async def VL_ListAttributesN(conn, attributes: VldbListByAttributes) -> VL_ListAttributesN_Result:
-    """VL_ListAttributesN (opcode 522): IN VldbListByAttributes * attributes, OUT afs_int32 * nentries, OUT nbulkentries * blkentries."""
+    """VL_ListAttributesN (opcode 522): IN VldbListByAttributes *attributes, OUT afs_int32 *nentries, OUT nbulkentries *blkentries."""
     return await _rt.call(conn, b'\x00\x00\x02\n', _VL_ListAttributesN_ienc, (attributes, ), _VL_ListAttributesN_odec)
 
 
@@ -1224,7 +1230,7 @@ def _VL_LinkedListN_odec(dec):
 
 
 async def VL_LinkedListN(conn, attributes: VldbListByAttributes) -> VL_LinkedListN_Result:
-    """VL_LinkedListN (opcode 523): IN VldbListByAttributes * attributes, OUT afs_int32 * nentries, OUT nvldb_list * linkedentries."""
+    """VL_LinkedListN (opcode 523): IN VldbListByAttributes *attributes, OUT afs_int32 *nentries, OUT nvldb_list *linkedentries."""
     return await _rt.call(conn, b'\x00\x00\x02\x0b', _VL_LinkedListN_ienc, (attributes, ), _VL_LinkedListN_odec)
 
 
@@ -1248,7 +1254,7 @@ def _VL_UpdateEntryByName_odec(dec):
 
 
 async def VL_UpdateEntryByName(conn, volumename: str, UpdateEntry: VldbUpdateEntry, ReleaseType: int) -> None:
-    """VL_UpdateEntryByName (opcode 524): IN string volumename < VL_MAXNAMELEN >, IN VldbUpdateEntry * UpdateEntry, IN afs_int32 ReleaseType."""
+    """VL_UpdateEntryByName (opcode 524): IN string volumename<VL_MAXNAMELEN>, IN VldbUpdateEntry *UpdateEntry, IN afs_int32 ReleaseType."""
     return await _rt.call(conn, b'\x00\x00\x02\x0c', _VL_UpdateEntryByName_ienc, (volumename, UpdateEntry, ReleaseType, ), _VL_UpdateEntryByName_odec)
 
 
@@ -1272,7 +1278,7 @@ def _VL_RegisterAddrs_odec(dec):
 
 
 async def VL_RegisterAddrs(conn, uuidp: afsUUID, spare1: int, ipaddr: list[int]) -> None:
-    """VL_RegisterAddrs (opcode 532): IN afsUUID * uuidp, IN afs_int32 spare1, IN bulkaddrs * ipaddr."""
+    """VL_RegisterAddrs (opcode 532): IN afsUUID *uuidp, IN afs_int32 spare1, IN bulkaddrs *ipaddr."""
     return await _rt.call(conn, b'\x00\x00\x02\x14', _VL_RegisterAddrs_ienc, (uuidp, spare1, ipaddr, ), _VL_RegisterAddrs_odec)
 
 
@@ -1314,7 +1320,7 @@ def _VL_ListAttributesN2_odec(dec):
 
 
 async def VL_ListAttributesN2(conn, attributes: VldbListByAttributes, volumename: str, startindex: int) -> VL_ListAttributesN2_Result:
-    """VL_ListAttributesN2 (opcode 534): IN VldbListByAttributes * attributes, IN string volumename < VL_MAXNAMELEN >, IN afs_int32 startindex, OUT afs_int32 * nentries, OUT nbulkentries * blkentries, OUT afs_int32 * nextstartindex."""
+    """VL_ListAttributesN2 (opcode 534): IN VldbListByAttributes *attributes, IN string volumename<VL_MAXNAMELEN>, IN afs_int32 startindex, OUT afs_int32 *nentries, OUT nbulkentries *blkentries, OUT afs_int32 *nextstartindex."""
     return await _rt.call(conn, b'\x00\x00\x02\x16', _VL_ListAttributesN2_ienc, (attributes, volumename, startindex, ), _VL_ListAttributesN2_odec)
 
 
@@ -1324,33 +1330,33 @@ VL_PACKAGE = _rt.PackageInfo(
     statindex=15,
     procs=(
         _rt.ProcInfo('ProbeServer', 514, 0, False, True, ()),
-        _rt.ProcInfo('GetEntryByNameO', 504, 1, False, False, (_rt.ParamInfo('volumename', 'IN', 'string volumename < VL_MAXNAMELEN >', ('string', 65)), _rt.ParamInfo('entry', 'OUT', 'vldbentry * entry', ('struct', 'vldbentry')), )),
-        _rt.ProcInfo('GetEntryByNameN', 519, 2, False, False, (_rt.ParamInfo('volumename', 'IN', 'string volumename < VL_MAXNAMELEN >', ('string', 65)), _rt.ParamInfo('entry', 'OUT', 'nvldbentry * entry', ('struct', 'nvldbentry')), )),
-        _rt.ProcInfo('GetEntryByNameU', 527, 3, False, False, (_rt.ParamInfo('volumename', 'IN', 'string volumename < VL_MAXNAMELEN >', ('string', 65)), _rt.ParamInfo('entry', 'OUT', 'uvldbentry * entry', ('struct', 'uvldbentry')), )),
-        _rt.ProcInfo('GetAddrsU', 533, 4, False, False, (_rt.ParamInfo('inaddr', 'IN', 'ListAddrByAttributes * inaddr', ('struct', 'ListAddrByAttributes')), _rt.ParamInfo('uuidp1', 'OUT', 'afsUUID * uuidp1', ('struct', 'afsUUID')), _rt.ParamInfo('uniquifier', 'OUT', 'afs_int32 * uniquifier', ('prim', 'i')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 * nentries', ('prim', 'i')), _rt.ParamInfo('blkaddrs', 'OUT', 'bulkaddrs * blkaddrs', ('varray', ('prim', 'I'), 500)), )),
-        _rt.ProcInfo('CreateEntry', 501, 5, False, False, (_rt.ParamInfo('newentry', 'IN', 'vldbentry * newentry', ('struct', 'vldbentry')), )),
+        _rt.ProcInfo('GetEntryByNameO', 504, 1, False, False, (_rt.ParamInfo('volumename', 'IN', 'string volumename<VL_MAXNAMELEN>', ('string', 65)), _rt.ParamInfo('entry', 'OUT', 'vldbentry *entry', ('struct', 'vldbentry')), )),
+        _rt.ProcInfo('GetEntryByNameN', 519, 2, False, False, (_rt.ParamInfo('volumename', 'IN', 'string volumename<VL_MAXNAMELEN>', ('string', 65)), _rt.ParamInfo('entry', 'OUT', 'nvldbentry *entry', ('struct', 'nvldbentry')), )),
+        _rt.ProcInfo('GetEntryByNameU', 527, 3, False, False, (_rt.ParamInfo('volumename', 'IN', 'string volumename<VL_MAXNAMELEN>', ('string', 65)), _rt.ParamInfo('entry', 'OUT', 'uvldbentry *entry', ('struct', 'uvldbentry')), )),
+        _rt.ProcInfo('GetAddrsU', 533, 4, False, False, (_rt.ParamInfo('inaddr', 'IN', 'ListAddrByAttributes *inaddr', ('struct', 'ListAddrByAttributes')), _rt.ParamInfo('uuidp1', 'OUT', 'afsUUID *uuidp1', ('struct', 'afsUUID')), _rt.ParamInfo('uniquifier', 'OUT', 'afs_int32 *uniquifier', ('prim', 'i')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 *nentries', ('prim', 'i')), _rt.ParamInfo('blkaddrs', 'OUT', 'bulkaddrs *blkaddrs', ('varray', ('prim', 'I'), 500)), )),
+        _rt.ProcInfo('CreateEntry', 501, 5, False, False, (_rt.ParamInfo('newentry', 'IN', 'vldbentry *newentry', ('struct', 'vldbentry')), )),
         _rt.ProcInfo('DeleteEntry', 502, 6, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), )),
-        _rt.ProcInfo('GetEntryByID', 503, 7, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), _rt.ParamInfo('entry', 'OUT', 'vldbentry * entry', ('struct', 'vldbentry')), )),
-        _rt.ProcInfo('GetNewVolumeId', 505, 8, False, False, (_rt.ParamInfo('bumpcount', 'IN', 'afs_uint32 bumpcount', ('prim', 'I')), _rt.ParamInfo('newvolumid', 'OUT', 'afs_uint32 * newvolumid', ('prim', 'I')), )),
-        _rt.ProcInfo('ReplaceEntry', 506, 9, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), _rt.ParamInfo('newentry', 'IN', 'vldbentry * newentry', ('struct', 'vldbentry')), _rt.ParamInfo('ReleaseType', 'IN', 'afs_int32 ReleaseType', ('prim', 'i')), )),
-        _rt.ProcInfo('UpdateEntry', 507, 10, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), _rt.ParamInfo('UpdateEntry', 'IN', 'VldbUpdateEntry * UpdateEntry', ('struct', 'VldbUpdateEntry')), _rt.ParamInfo('ReleaseType', 'IN', 'afs_int32 ReleaseType', ('prim', 'i')), )),
+        _rt.ProcInfo('GetEntryByID', 503, 7, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), _rt.ParamInfo('entry', 'OUT', 'vldbentry *entry', ('struct', 'vldbentry')), )),
+        _rt.ProcInfo('GetNewVolumeId', 505, 8, False, False, (_rt.ParamInfo('bumpcount', 'IN', 'afs_uint32 bumpcount', ('prim', 'I')), _rt.ParamInfo('newvolumid', 'OUT', 'afs_uint32 *newvolumid', ('prim', 'I')), )),
+        _rt.ProcInfo('ReplaceEntry', 506, 9, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), _rt.ParamInfo('newentry', 'IN', 'vldbentry *newentry', ('struct', 'vldbentry')), _rt.ParamInfo('ReleaseType', 'IN', 'afs_int32 ReleaseType', ('prim', 'i')), )),
+        _rt.ProcInfo('UpdateEntry', 507, 10, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), _rt.ParamInfo('UpdateEntry', 'IN', 'VldbUpdateEntry *UpdateEntry', ('struct', 'VldbUpdateEntry')), _rt.ParamInfo('ReleaseType', 'IN', 'afs_int32 ReleaseType', ('prim', 'i')), )),
         _rt.ProcInfo('SetLock', 508, 11, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), _rt.ParamInfo('voloper', 'IN', 'afs_int32 voloper', ('prim', 'i')), )),
         _rt.ProcInfo('ReleaseLock', 509, 12, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), _rt.ParamInfo('ReleaseType', 'IN', 'afs_int32 ReleaseType', ('prim', 'i')), )),
-        _rt.ProcInfo('ListEntry', 510, 13, False, False, (_rt.ParamInfo('previous_index', 'IN', 'afs_int32 previous_index', ('prim', 'i')), _rt.ParamInfo('count', 'OUT', 'afs_int32 * count', ('prim', 'i')), _rt.ParamInfo('next_index', 'OUT', 'afs_int32 * next_index', ('prim', 'i')), _rt.ParamInfo('entry', 'OUT', 'vldbentry * entry', ('struct', 'vldbentry')), )),
-        _rt.ProcInfo('ListAttributes', 511, 14, False, False, (_rt.ParamInfo('attributes', 'IN', 'VldbListByAttributes * attributes', ('struct', 'VldbListByAttributes')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 * nentries', ('prim', 'i')), _rt.ParamInfo('blkentries', 'OUT', 'bulkentries * blkentries', ('varray', ('struct', 'vldbentry'), None)), )),
-        _rt.ProcInfo('LinkedList', 512, 15, False, False, (_rt.ParamInfo('attributes', 'IN', 'VldbListByAttributes * attributes', ('struct', 'VldbListByAttributes')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 * nentries', ('prim', 'i')), _rt.ParamInfo('linkedentries', 'OUT', 'vldb_list * linkedentries', ('struct', 'vldb_list')), )),
-        _rt.ProcInfo('GetStats', 513, 16, False, False, (_rt.ParamInfo('stats', 'OUT', 'vldstats * stats', ('struct', 'vldstats')), _rt.ParamInfo('vital_header', 'OUT', 'vital_vlheader * vital_header', ('struct', 'vital_vlheader')), )),
-        _rt.ProcInfo('GetAddrs', 515, 17, False, False, (_rt.ParamInfo('Handle', 'IN', 'afs_int32 Handle', ('prim', 'i')), _rt.ParamInfo('spare2', 'IN', 'afs_int32 spare2', ('prim', 'i')), _rt.ParamInfo('spare3', 'OUT', 'VLCallBack * spare3', ('struct', 'VLCallBack')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 * nentries', ('prim', 'i')), _rt.ParamInfo('blkaddrs', 'OUT', 'bulkaddrs * blkaddrs', ('varray', ('prim', 'I'), 500)), )),
+        _rt.ProcInfo('ListEntry', 510, 13, False, False, (_rt.ParamInfo('previous_index', 'IN', 'afs_int32 previous_index', ('prim', 'i')), _rt.ParamInfo('count', 'OUT', 'afs_int32 *count', ('prim', 'i')), _rt.ParamInfo('next_index', 'OUT', 'afs_int32 *next_index', ('prim', 'i')), _rt.ParamInfo('entry', 'OUT', 'vldbentry *entry', ('struct', 'vldbentry')), )),
+        _rt.ProcInfo('ListAttributes', 511, 14, False, False, (_rt.ParamInfo('attributes', 'IN', 'VldbListByAttributes *attributes', ('struct', 'VldbListByAttributes')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 *nentries', ('prim', 'i')), _rt.ParamInfo('blkentries', 'OUT', 'bulkentries *blkentries', ('varray', ('struct', 'vldbentry'), None)), )),
+        _rt.ProcInfo('LinkedList', 512, 15, False, False, (_rt.ParamInfo('attributes', 'IN', 'VldbListByAttributes *attributes', ('struct', 'VldbListByAttributes')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 *nentries', ('prim', 'i')), _rt.ParamInfo('linkedentries', 'OUT', 'vldb_list *linkedentries', ('struct', 'vldb_list')), )),
+        _rt.ProcInfo('GetStats', 513, 16, False, False, (_rt.ParamInfo('stats', 'OUT', 'vldstats *stats', ('struct', 'vldstats')), _rt.ParamInfo('vital_header', 'OUT', 'vital_vlheader *vital_header', ('struct', 'vital_vlheader')), )),
+        _rt.ProcInfo('GetAddrs', 515, 17, False, False, (_rt.ParamInfo('Handle', 'IN', 'afs_int32 Handle', ('prim', 'i')), _rt.ParamInfo('spare2', 'IN', 'afs_int32 spare2', ('prim', 'i')), _rt.ParamInfo('spare3', 'OUT', 'VLCallBack *spare3', ('struct', 'VLCallBack')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 *nentries', ('prim', 'i')), _rt.ParamInfo('blkaddrs', 'OUT', 'bulkaddrs *blkaddrs', ('varray', ('prim', 'I'), 500)), )),
         _rt.ProcInfo('ChangeAddr', 516, 18, False, False, (_rt.ParamInfo('ip1', 'IN', 'afs_uint32 ip1', ('prim', 'I')), _rt.ParamInfo('ip2', 'IN', 'afs_uint32 ip2', ('prim', 'I')), )),
-        _rt.ProcInfo('CreateEntryN', 517, 19, False, False, (_rt.ParamInfo('newentry', 'IN', 'nvldbentry * newentry', ('struct', 'nvldbentry')), )),
-        _rt.ProcInfo('GetEntryByIDN', 518, 20, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), _rt.ParamInfo('entry', 'OUT', 'nvldbentry * entry', ('struct', 'nvldbentry')), )),
-        _rt.ProcInfo('ReplaceEntryN', 520, 21, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), _rt.ParamInfo('newentry', 'IN', 'nvldbentry * newentry', ('struct', 'nvldbentry')), _rt.ParamInfo('ReleaseType', 'IN', 'afs_int32 ReleaseType', ('prim', 'i')), )),
-        _rt.ProcInfo('ListEntryN', 521, 22, False, False, (_rt.ParamInfo('previous_index', 'IN', 'afs_int32 previous_index', ('prim', 'i')), _rt.ParamInfo('count', 'OUT', 'afs_int32 * count', ('prim', 'i')), _rt.ParamInfo('next_index', 'OUT', 'afs_int32 * next_index', ('prim', 'i')), _rt.ParamInfo('entry', 'OUT', 'nvldbentry * entry', ('struct', 'nvldbentry')), )),
-        _rt.ProcInfo('ListAttributesN', 522, 23, False, False, (_rt.ParamInfo('attributes', 'IN', 'VldbListByAttributes * attributes', ('struct', 'VldbListByAttributes')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 * nentries', ('prim', 'i')), _rt.ParamInfo('blkentries', 'OUT', 'nbulkentries * blkentries', ('varray', ('struct', 'nvldbentry'), None)), )),
-        _rt.ProcInfo('LinkedListN', 523, 24, False, False, (_rt.ParamInfo('attributes', 'IN', 'VldbListByAttributes * attributes', ('struct', 'VldbListByAttributes')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 * nentries', ('prim', 'i')), _rt.ParamInfo('linkedentries', 'OUT', 'nvldb_list * linkedentries', ('struct', 'nvldb_list')), )),
-        _rt.ProcInfo('UpdateEntryByName', 524, 25, False, False, (_rt.ParamInfo('volumename', 'IN', 'string volumename < VL_MAXNAMELEN >', ('string', 65)), _rt.ParamInfo('UpdateEntry', 'IN', 'VldbUpdateEntry * UpdateEntry', ('struct', 'VldbUpdateEntry')), _rt.ParamInfo('ReleaseType', 'IN', 'afs_int32 ReleaseType', ('prim', 'i')), )),
-        _rt.ProcInfo('RegisterAddrs', 532, 26, False, False, (_rt.ParamInfo('uuidp', 'IN', 'afsUUID * uuidp', ('struct', 'afsUUID')), _rt.ParamInfo('spare1', 'IN', 'afs_int32 spare1', ('prim', 'i')), _rt.ParamInfo('ipaddr', 'IN', 'bulkaddrs * ipaddr', ('varray', ('prim', 'I'), 500)), )),
-        _rt.ProcInfo('ListAttributesN2', 534, 27, False, False, (_rt.ParamInfo('attributes', 'IN', 'VldbListByAttributes * attributes', ('struct', 'VldbListByAttributes')), _rt.ParamInfo('volumename', 'IN', 'string volumename < VL_MAXNAMELEN >', ('string', 65)), _rt.ParamInfo('startindex', 'IN', 'afs_int32 startindex', ('prim', 'i')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 * nentries', ('prim', 'i')), _rt.ParamInfo('blkentries', 'OUT', 'nbulkentries * blkentries', ('varray', ('struct', 'nvldbentry'), None)), _rt.ParamInfo('nextstartindex', 'OUT', 'afs_int32 * nextstartindex', ('prim', 'i')), )),
+        _rt.ProcInfo('CreateEntryN', 517, 19, False, False, (_rt.ParamInfo('newentry', 'IN', 'nvldbentry *newentry', ('struct', 'nvldbentry')), )),
+        _rt.ProcInfo('GetEntryByIDN', 518, 20, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), _rt.ParamInfo('entry', 'OUT', 'nvldbentry *entry', ('struct', 'nvldbentry')), )),
+        _rt.ProcInfo('ReplaceEntryN', 520, 21, False, False, (_rt.ParamInfo('Volid', 'IN', 'afs_uint32 Volid', ('prim', 'I')), _rt.ParamInfo('voltype', 'IN', 'afs_int32 voltype', ('prim', 'i')), _rt.ParamInfo('newentry', 'IN', 'nvldbentry *newentry', ('struct', 'nvldbentry')), _rt.ParamInfo('ReleaseType', 'IN', 'afs_int32 ReleaseType', ('prim', 'i')), )),
+        _rt.ProcInfo('ListEntryN', 521, 22, False, False, (_rt.ParamInfo('previous_index', 'IN', 'afs_int32 previous_index', ('prim', 'i')), _rt.ParamInfo('count', 'OUT', 'afs_int32 *count', ('prim', 'i')), _rt.ParamInfo('next_index', 'OUT', 'afs_int32 *next_index', ('prim', 'i')), _rt.ParamInfo('entry', 'OUT', 'nvldbentry *entry', ('struct', 'nvldbentry')), )),
+        _rt.ProcInfo('ListAttributesN', 522, 23, False, False, (_rt.ParamInfo('attributes', 'IN', 'VldbListByAttributes *attributes', ('struct', 'VldbListByAttributes')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 *nentries', ('prim', 'i')), _rt.ParamInfo('blkentries', 'OUT', 'nbulkentries *blkentries', ('varray', ('struct', 'nvldbentry'), None)), )),
+        _rt.ProcInfo('LinkedListN', 523, 24, False, False, (_rt.ParamInfo('attributes', 'IN', 'VldbListByAttributes *attributes', ('struct', 'VldbListByAttributes')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 *nentries', ('prim', 'i')), _rt.ParamInfo('linkedentries', 'OUT', 'nvldb_list *linkedentries', ('struct', 'nvldb_list')), )),
+        _rt.ProcInfo('UpdateEntryByName', 524, 25, False, False, (_rt.ParamInfo('volumename', 'IN', 'string volumename<VL_MAXNAMELEN>', ('string', 65)), _rt.ParamInfo('UpdateEntry', 'IN', 'VldbUpdateEntry *UpdateEntry', ('struct', 'VldbUpdateEntry')), _rt.ParamInfo('ReleaseType', 'IN', 'afs_int32 ReleaseType', ('prim', 'i')), )),
+        _rt.ProcInfo('RegisterAddrs', 532, 26, False, False, (_rt.ParamInfo('uuidp', 'IN', 'afsUUID *uuidp', ('struct', 'afsUUID')), _rt.ParamInfo('spare1', 'IN', 'afs_int32 spare1', ('prim', 'i')), _rt.ParamInfo('ipaddr', 'IN', 'bulkaddrs *ipaddr', ('varray', ('prim', 'I'), 500)), )),
+        _rt.ProcInfo('ListAttributesN2', 534, 27, False, False, (_rt.ParamInfo('attributes', 'IN', 'VldbListByAttributes *attributes', ('struct', 'VldbListByAttributes')), _rt.ParamInfo('volumename', 'IN', 'string volumename<VL_MAXNAMELEN>', ('string', 65)), _rt.ParamInfo('startindex', 'IN', 'afs_int32 startindex', ('prim', 'i')), _rt.ParamInfo('nentries', 'OUT', 'afs_int32 *nentries', ('prim', 'i')), _rt.ParamInfo('blkentries', 'OUT', 'nbulkentries *blkentries', ('varray', ('struct', 'nvldbentry'), None)), _rt.ParamInfo('nextstartindex', 'OUT', 'afs_int32 *nextstartindex', ('prim', 'i')), )),
     ),
     split_start='Start',
     split_end='End',

@@ -172,6 +172,8 @@ class volintInfo:
     @classmethod
     def _from_t(cls, _t0):
         return cls(_cstr(_t0[0]), _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], _t0[8], _t0[9], _t0[10], _t0[11], _t0[12], _t0[13], _t0[14], _t0[15], _t0[16], _t0[17], _t0[18], _t0[19], _t0[20], _t0[21], _t0[22], _t0[23])
+
+
 VOLINT_STATS_NUM_RWINFO_FIELDS = 4
 VOLINT_STATS_SAME_NET = 0
 VOLINT_STATS_SAME_NET_AUTH = 1
@@ -532,7 +534,7 @@ def _AFSVolCreateVolume_odec(dec):
 
 
 async def AFSVolCreateVolume(conn, partition: int, name: str, type: int, parent: int, volid: int) -> AFSVolCreateVolume_Result:
-    """AFSVolCreateVolume (opcode 100): IN afs_int32 partition, IN string name < VNAMESIZE >, IN afs_int32 type, IN afs_uint32 parent, INOUT afs_uint32 * volid, OUT afs_int32 * trans."""
+    """AFSVolCreateVolume (opcode 100): IN afs_int32 partition, IN string name<VNAMESIZE>, IN afs_int32 type, IN afs_uint32 parent, INOUT afs_uint32 *volid, OUT afs_int32 *trans."""
     return await _rt.call(conn, b'\x00\x00\x00d', _AFSVolCreateVolume_ienc, (partition, name, type, parent, volid, ), _AFSVolCreateVolume_odec)
 
 
@@ -576,7 +578,7 @@ def _AFSVolRestore_odec(dec):
 
 
 def AFSVolRestore(conn, toTrans: int, flags: int, cookie: restoreCookie) -> _rt.SplitCall:
-    """AFSVolRestore (opcode 102, split): IN afs_int32 toTrans, IN afs_int32 flags, IN restoreCookie * cookie.
+    """AFSVolRestore (opcode 102, split): IN afs_int32 toTrans, IN afs_int32 flags, IN restoreCookie *cookie.
 
     ``async with AFSVolRestore(conn, ...) as s:`` stream on ``s.call``; afterwards
     ``s.result`` is None.
@@ -602,7 +604,7 @@ def _AFSVolForward_odec(dec):
 
 
 async def AFSVolForward(conn, fromTrans: int, fromDate: int, destination: destServer, destTrans: int, cookie: restoreCookie) -> None:
-    """AFSVolForward (opcode 103): IN afs_int32 fromTrans, IN afs_int32 fromDate, IN destServer * destination, IN afs_int32 destTrans, IN restoreCookie * cookie."""
+    """AFSVolForward (opcode 103): IN afs_int32 fromTrans, IN afs_int32 fromDate, IN destServer *destination, IN afs_int32 destTrans, IN restoreCookie *cookie."""
     return await _rt.call(conn, b'\x00\x00\x00g', _AFSVolForward_ienc, (fromTrans, fromDate, destination, destTrans, cookie, ), _AFSVolForward_odec)
 
 
@@ -625,7 +627,7 @@ def _AFSVolEndTrans_odec(dec):
 
 
 async def AFSVolEndTrans(conn, trans: int) -> int:
-    """AFSVolEndTrans (opcode 104): IN afs_int32 trans, OUT afs_int32 * rcode."""
+    """AFSVolEndTrans (opcode 104): IN afs_int32 trans, OUT afs_int32 *rcode."""
     return await _rt.call(conn, b'\x00\x00\x00h', _AFSVolEndTrans_ienc, (trans, ), _AFSVolEndTrans_odec)
 
 
@@ -652,7 +654,7 @@ def _AFSVolClone_odec(dec):
 
 
 async def AFSVolClone(conn, trans: int, purgeVol: int, newType: int, newName: str, newVol: int) -> int:
-    """AFSVolClone (opcode 105): IN afs_int32 trans, IN afs_uint32 purgeVol, IN afs_int32 newType, IN string newName < VNAMESIZE >, INOUT afs_uint32 * newVol."""
+    """AFSVolClone (opcode 105): IN afs_int32 trans, IN afs_uint32 purgeVol, IN afs_int32 newType, IN string newName<VNAMESIZE>, INOUT afs_uint32 *newVol."""
     return await _rt.call(conn, b'\x00\x00\x00i', _AFSVolClone_ienc, (trans, purgeVol, newType, newName, newVol, ), _AFSVolClone_odec)
 
 
@@ -697,7 +699,7 @@ def _AFSVolGetFlags_odec(dec):
 
 
 async def AFSVolGetFlags(conn, trans: int) -> int:
-    """AFSVolGetFlags (opcode 107): IN afs_int32 trans, OUT afs_int32 * flags."""
+    """AFSVolGetFlags (opcode 107): IN afs_int32 trans, OUT afs_int32 *flags."""
     return await _rt.call(conn, b'\x00\x00\x00k', _AFSVolGetFlags_ienc, (trans, ), _AFSVolGetFlags_odec)
 
 
@@ -720,7 +722,7 @@ def _AFSVolTransCreate_odec(dec):
 
 
 async def AFSVolTransCreate(conn, volume: int, partition: int, flags: int) -> int:
-    """AFSVolTransCreate (opcode 108): IN afs_uint32 volume, IN afs_int32 partition, IN afs_int32 flags, OUT afs_int32 * trans."""
+    """AFSVolTransCreate (opcode 108): IN afs_uint32 volume, IN afs_int32 partition, IN afs_int32 flags, OUT afs_int32 *trans."""
     return await _rt.call(conn, b'\x00\x00\x00l', _AFSVolTransCreate_ienc, (volume, partition, flags, ), _AFSVolTransCreate_odec)
 
 
@@ -777,7 +779,7 @@ def _AFSVolGetNthVolume_odec(dec):
 
 
 async def AFSVolGetNthVolume(conn, index: int) -> AFSVolGetNthVolume_Result:
-    """AFSVolGetNthVolume (opcode 110): IN afs_int32 index, OUT afs_uint32 * volume, OUT afs_int32 * partition."""
+    """AFSVolGetNthVolume (opcode 110): IN afs_int32 index, OUT afs_uint32 *volume, OUT afs_int32 *partition."""
     return await _rt.call(conn, b'\x00\x00\x00n', _AFSVolGetNthVolume_ienc, (index, ), _AFSVolGetNthVolume_odec)
 
 
@@ -822,7 +824,7 @@ def _AFSVolGetName_odec(dec):
 
 
 async def AFSVolGetName(conn, tid: int) -> str:
-    """AFSVolGetName (opcode 112): IN afs_int32 tid, OUT string tname < 256 >."""
+    """AFSVolGetName (opcode 112): IN afs_int32 tid, OUT string tname<256>."""
     return await _rt.call(conn, b'\x00\x00\x00p', _AFSVolGetName_ienc, (tid, ), _AFSVolGetName_odec)
 
 
@@ -845,7 +847,7 @@ def _AFSVolGetStatus_odec(dec):
 
 
 async def AFSVolGetStatus(conn, tid: int) -> volser_status:
-    """AFSVolGetStatus (opcode 113): IN afs_int32 tid, OUT volser_status * status."""
+    """AFSVolGetStatus (opcode 113): IN afs_int32 tid, OUT volser_status *status."""
     return await _rt.call(conn, b'\x00\x00\x00q', _AFSVolGetStatus_ienc, (tid, ), _AFSVolGetStatus_odec)
 
 
@@ -869,7 +871,7 @@ def _AFSVolSignalRestore_odec(dec):
 
 
 async def AFSVolSignalRestore(conn, name: str, type: int, pid: int, cloneid: int) -> None:
-    """AFSVolSignalRestore (opcode 114): IN string name < VNAMESIZE >, IN int type, IN afs_uint32 pid, IN afs_uint32 cloneid."""
+    """AFSVolSignalRestore (opcode 114): IN string name<VNAMESIZE>, IN int type, IN afs_uint32 pid, IN afs_uint32 cloneid."""
     return await _rt.call(conn, b'\x00\x00\x00r', _AFSVolSignalRestore_ienc, (name, type, pid, cloneid, ), _AFSVolSignalRestore_odec)
 
 
@@ -891,7 +893,7 @@ def _AFSVolListPartitions_odec(dec):
 
 
 async def AFSVolListPartitions(conn) -> pIDs:
-    """AFSVolListPartitions (opcode 115): OUT pIDs * partIDs."""
+    """AFSVolListPartitions (opcode 115): OUT pIDs *partIDs."""
     return await _rt.call(conn, b'\x00\x00\x00s', _AFSVolListPartitions_ienc, (), _AFSVolListPartitions_odec)
 
 
@@ -916,7 +918,7 @@ def _AFSVolListVolumes_odec(dec):
 
 
 async def AFSVolListVolumes(conn, partID: int, flags: int) -> list[volintInfo]:
-    """AFSVolListVolumes (opcode 116): IN afs_int32 partID, IN afs_int32 flags, OUT volEntries * resultEntries."""
+    """AFSVolListVolumes (opcode 116): IN afs_int32 partID, IN afs_int32 flags, OUT volEntries *resultEntries."""
     return await _rt.call(conn, b'\x00\x00\x00t', _AFSVolListVolumes_ienc, (partID, flags, ), _AFSVolListVolumes_odec)
 
 
@@ -942,7 +944,7 @@ def _AFSVolSetIdsTypes_odec(dec):
 
 
 async def AFSVolSetIdsTypes(conn, tId: int, name: str, type: int, pId: int, cloneId: int, backupId: int) -> None:
-    """AFSVolSetIdsTypes (opcode 117): IN afs_int32 tId, IN string name < VNAMESIZE >, IN afs_int32 type, IN afs_uint32 pId, IN afs_uint32 cloneId, IN afs_uint32 backupId."""
+    """AFSVolSetIdsTypes (opcode 117): IN afs_int32 tId, IN string name<VNAMESIZE>, IN afs_int32 type, IN afs_uint32 pId, IN afs_uint32 cloneId, IN afs_uint32 backupId."""
     return await _rt.call(conn, b'\x00\x00\x00u', _AFSVolSetIdsTypes_ienc, (tId, name, type, pId, cloneId, backupId, ), _AFSVolSetIdsTypes_odec)
 
 
@@ -966,7 +968,7 @@ def _AFSVolMonitor_odec(dec):
 
 
 async def AFSVolMonitor(conn) -> list[transDebugInfo]:
-    """AFSVolMonitor (opcode 118): OUT transDebugEntries * result."""
+    """AFSVolMonitor (opcode 118): OUT transDebugEntries *result."""
     return await _rt.call(conn, b'\x00\x00\x00v', _AFSVolMonitor_ienc, (), _AFSVolMonitor_odec)
 
 
@@ -989,7 +991,7 @@ def _AFSVolPartitionInfo_odec(dec):
 
 
 async def AFSVolPartitionInfo(conn, name: str) -> diskPartition:
-    """AFSVolPartitionInfo (opcode 119): IN string name < VOLSER_PATHMAX >, OUT diskPartition * partition."""
+    """AFSVolPartitionInfo (opcode 119): IN string name<VOLSER_PATHMAX>, OUT diskPartition *partition."""
     return await _rt.call(conn, b'\x00\x00\x00w', _AFSVolPartitionInfo_ienc, (name, ), _AFSVolPartitionInfo_odec)
 
 
@@ -1036,7 +1038,7 @@ def _AFSVolListOneVolume_odec(dec):
 
 
 async def AFSVolListOneVolume(conn, partID: int, volid: int) -> list[volintInfo]:
-    """AFSVolListOneVolume (opcode 121): IN afs_int32 partID, IN afs_uint32 volid, OUT volEntries * resultEntries."""
+    """AFSVolListOneVolume (opcode 121): IN afs_int32 partID, IN afs_uint32 volid, OUT volEntries *resultEntries."""
     return await _rt.call(conn, b'\x00\x00\x00y', _AFSVolListOneVolume_ienc, (partID, volid, ), _AFSVolListOneVolume_odec)
 
 
@@ -1105,7 +1107,7 @@ def _AFSVolXListVolumes_odec(dec):
 
 
 async def AFSVolXListVolumes(conn, partID: int, flags: int) -> list[volintXInfo]:
-    """AFSVolXListVolumes (opcode 124): IN afs_int32 partID, IN afs_int32 flags, OUT volXEntries * resultXEntriesP."""
+    """AFSVolXListVolumes (opcode 124): IN afs_int32 partID, IN afs_int32 flags, OUT volXEntries *resultXEntriesP."""
     return await _rt.call(conn, b'\x00\x00\x00|', _AFSVolXListVolumes_ienc, (partID, flags, ), _AFSVolXListVolumes_odec)
 
 
@@ -1130,7 +1132,7 @@ def _AFSVolXListOneVolume_odec(dec):
 
 
 async def AFSVolXListOneVolume(conn, partID: int, volid: int) -> list[volintXInfo]:
-    """AFSVolXListOneVolume (opcode 125): IN afs_int32 partID, IN afs_uint32 volid, OUT volXEntries * resultXEntries."""
+    """AFSVolXListOneVolume (opcode 125): IN afs_int32 partID, IN afs_uint32 volid, OUT volXEntries *resultXEntries."""
     return await _rt.call(conn, b'\x00\x00\x00}', _AFSVolXListOneVolume_ienc, (partID, volid, ), _AFSVolXListOneVolume_odec)
 
 
@@ -1152,7 +1154,7 @@ def _AFSVolSetInfo_odec(dec):
 
 
 async def AFSVolSetInfo(conn, tid: int, status: volintInfo) -> None:
-    """AFSVolSetInfo (opcode 126): IN afs_int32 tid, IN volintInfo * status."""
+    """AFSVolSetInfo (opcode 126): IN afs_int32 tid, IN volintInfo *status."""
     return await _rt.call(conn, b'\x00\x00\x00~', _AFSVolSetInfo_ienc, (tid, status, ), _AFSVolSetInfo_odec)
 
 
@@ -1174,7 +1176,7 @@ def _AFSVolXListPartitions_odec(dec):
 
 
 async def AFSVolXListPartitions(conn) -> list[int]:
-    """AFSVolXListPartitions (opcode 127): OUT partEntries * partIDs."""
+    """AFSVolXListPartitions (opcode 127): OUT partEntries *partIDs."""
     return await _rt.call(conn, b'\x00\x00\x00\x7f', _AFSVolXListPartitions_ienc, (), _AFSVolXListPartitions_odec)
 
 
@@ -1203,7 +1205,7 @@ def _AFSVolForwardMultiple_odec(dec):
 
 
 async def AFSVolForwardMultiple(conn, fromTrans: int, fromDate: int, destinations: list[replica], spare: int, cookie: restoreCookie) -> list[int]:
-    """AFSVolForwardMultiple (opcode 128): IN afs_int32 fromTrans, IN afs_int32 fromDate, IN manyDests * destinations, IN afs_int32 spare, IN restoreCookie * cookie, OUT manyResults * results."""
+    """AFSVolForwardMultiple (opcode 128): IN afs_int32 fromTrans, IN afs_int32 fromDate, IN manyDests *destinations, IN afs_int32 spare, IN restoreCookie *cookie, OUT manyResults *results."""
     return await _rt.call(conn, b'\x00\x00\x00\x80', _AFSVolForwardMultiple_ienc, (fromTrans, fromDate, destinations, spare, cookie, ), _AFSVolForwardMultiple_odec)
 
 
@@ -1248,7 +1250,7 @@ def _AFSVolGetSize_odec(dec):
 
 
 async def AFSVolGetSize(conn, fromTrans: int, fromDate: int) -> volintSize:
-    """AFSVolGetSize (opcode 65537): IN afs_int32 fromTrans, IN afs_int32 fromDate, OUT volintSize * size."""
+    """AFSVolGetSize (opcode 65537): IN afs_int32 fromTrans, IN afs_int32 fromDate, OUT volintSize *size."""
     return await _rt.call(conn, b'\x00\x01\x00\x01', _AFSVolGetSize_ienc, (fromTrans, fromDate, ), _AFSVolGetSize_odec)
 
 
@@ -1297,7 +1299,7 @@ def _AFSVolPartitionInfo64_odec(dec):
 
 
 async def AFSVolPartitionInfo64(conn, name: str) -> diskPartition64:
-    """AFSVolPartitionInfo64 (opcode 65539): IN string name < VOLSER_PATHMAX >, OUT diskPartition64 * partition."""
+    """AFSVolPartitionInfo64 (opcode 65539): IN string name<VOLSER_PATHMAX>, OUT diskPartition64 *partition."""
     return await _rt.call(conn, b'\x00\x01\x00\x03', _AFSVolPartitionInfo64_ienc, (name, ), _AFSVolPartitionInfo64_odec)
 
 
@@ -1332,39 +1334,39 @@ AFSVolPACKAGE = _rt.PackageInfo(
     server_prefix='S',
     statindex=16,
     procs=(
-        _rt.ProcInfo('CreateVolume', 100, 0, False, False, (_rt.ParamInfo('partition', 'IN', 'afs_int32 partition', ('prim', 'i')), _rt.ParamInfo('name', 'IN', 'string name < VNAMESIZE >', ('string', 32)), _rt.ParamInfo('type', 'IN', 'afs_int32 type', ('prim', 'i')), _rt.ParamInfo('parent', 'IN', 'afs_uint32 parent', ('prim', 'I')), _rt.ParamInfo('volid', 'INOUT', 'afs_uint32 * volid', ('prim', 'I')), _rt.ParamInfo('trans', 'OUT', 'afs_int32 * trans', ('prim', 'i')), )),
+        _rt.ProcInfo('CreateVolume', 100, 0, False, False, (_rt.ParamInfo('partition', 'IN', 'afs_int32 partition', ('prim', 'i')), _rt.ParamInfo('name', 'IN', 'string name<VNAMESIZE>', ('string', 32)), _rt.ParamInfo('type', 'IN', 'afs_int32 type', ('prim', 'i')), _rt.ParamInfo('parent', 'IN', 'afs_uint32 parent', ('prim', 'I')), _rt.ParamInfo('volid', 'INOUT', 'afs_uint32 *volid', ('prim', 'I')), _rt.ParamInfo('trans', 'OUT', 'afs_int32 *trans', ('prim', 'i')), )),
         _rt.ProcInfo('DeleteVolume', 101, 1, False, False, (_rt.ParamInfo('trans', 'IN', 'afs_int32 trans', ('prim', 'i')), )),
-        _rt.ProcInfo('Restore', 102, 2, True, False, (_rt.ParamInfo('toTrans', 'IN', 'afs_int32 toTrans', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('cookie', 'IN', 'restoreCookie * cookie', ('struct', 'restoreCookie')), )),
-        _rt.ProcInfo('Forward', 103, 3, False, False, (_rt.ParamInfo('fromTrans', 'IN', 'afs_int32 fromTrans', ('prim', 'i')), _rt.ParamInfo('fromDate', 'IN', 'afs_int32 fromDate', ('prim', 'i')), _rt.ParamInfo('destination', 'IN', 'destServer * destination', ('struct', 'destServer')), _rt.ParamInfo('destTrans', 'IN', 'afs_int32 destTrans', ('prim', 'i')), _rt.ParamInfo('cookie', 'IN', 'restoreCookie * cookie', ('struct', 'restoreCookie')), )),
-        _rt.ProcInfo('EndTrans', 104, 4, False, False, (_rt.ParamInfo('trans', 'IN', 'afs_int32 trans', ('prim', 'i')), _rt.ParamInfo('rcode', 'OUT', 'afs_int32 * rcode', ('prim', 'i')), )),
-        _rt.ProcInfo('Clone', 105, 5, False, False, (_rt.ParamInfo('trans', 'IN', 'afs_int32 trans', ('prim', 'i')), _rt.ParamInfo('purgeVol', 'IN', 'afs_uint32 purgeVol', ('prim', 'I')), _rt.ParamInfo('newType', 'IN', 'afs_int32 newType', ('prim', 'i')), _rt.ParamInfo('newName', 'IN', 'string newName < VNAMESIZE >', ('string', 32)), _rt.ParamInfo('newVol', 'INOUT', 'afs_uint32 * newVol', ('prim', 'I')), )),
+        _rt.ProcInfo('Restore', 102, 2, True, False, (_rt.ParamInfo('toTrans', 'IN', 'afs_int32 toTrans', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('cookie', 'IN', 'restoreCookie *cookie', ('struct', 'restoreCookie')), )),
+        _rt.ProcInfo('Forward', 103, 3, False, False, (_rt.ParamInfo('fromTrans', 'IN', 'afs_int32 fromTrans', ('prim', 'i')), _rt.ParamInfo('fromDate', 'IN', 'afs_int32 fromDate', ('prim', 'i')), _rt.ParamInfo('destination', 'IN', 'destServer *destination', ('struct', 'destServer')), _rt.ParamInfo('destTrans', 'IN', 'afs_int32 destTrans', ('prim', 'i')), _rt.ParamInfo('cookie', 'IN', 'restoreCookie *cookie', ('struct', 'restoreCookie')), )),
+        _rt.ProcInfo('EndTrans', 104, 4, False, False, (_rt.ParamInfo('trans', 'IN', 'afs_int32 trans', ('prim', 'i')), _rt.ParamInfo('rcode', 'OUT', 'afs_int32 *rcode', ('prim', 'i')), )),
+        _rt.ProcInfo('Clone', 105, 5, False, False, (_rt.ParamInfo('trans', 'IN', 'afs_int32 trans', ('prim', 'i')), _rt.ParamInfo('purgeVol', 'IN', 'afs_uint32 purgeVol', ('prim', 'I')), _rt.ParamInfo('newType', 'IN', 'afs_int32 newType', ('prim', 'i')), _rt.ParamInfo('newName', 'IN', 'string newName<VNAMESIZE>', ('string', 32)), _rt.ParamInfo('newVol', 'INOUT', 'afs_uint32 *newVol', ('prim', 'I')), )),
         _rt.ProcInfo('SetFlags', 106, 6, False, False, (_rt.ParamInfo('trans', 'IN', 'afs_int32 trans', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), )),
-        _rt.ProcInfo('GetFlags', 107, 7, False, False, (_rt.ParamInfo('trans', 'IN', 'afs_int32 trans', ('prim', 'i')), _rt.ParamInfo('flags', 'OUT', 'afs_int32 * flags', ('prim', 'i')), )),
-        _rt.ProcInfo('TransCreate', 108, 8, False, False, (_rt.ParamInfo('volume', 'IN', 'afs_uint32 volume', ('prim', 'I')), _rt.ParamInfo('partition', 'IN', 'afs_int32 partition', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('trans', 'OUT', 'afs_int32 * trans', ('prim', 'i')), )),
+        _rt.ProcInfo('GetFlags', 107, 7, False, False, (_rt.ParamInfo('trans', 'IN', 'afs_int32 trans', ('prim', 'i')), _rt.ParamInfo('flags', 'OUT', 'afs_int32 *flags', ('prim', 'i')), )),
+        _rt.ProcInfo('TransCreate', 108, 8, False, False, (_rt.ParamInfo('volume', 'IN', 'afs_uint32 volume', ('prim', 'I')), _rt.ParamInfo('partition', 'IN', 'afs_int32 partition', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('trans', 'OUT', 'afs_int32 *trans', ('prim', 'i')), )),
         _rt.ProcInfo('Dump', 109, 9, True, False, (_rt.ParamInfo('fromTrans', 'IN', 'afs_int32 fromTrans', ('prim', 'i')), _rt.ParamInfo('fromDate', 'IN', 'afs_int32 fromDate', ('prim', 'i')), )),
-        _rt.ProcInfo('GetNthVolume', 110, 10, False, False, (_rt.ParamInfo('index', 'IN', 'afs_int32 index', ('prim', 'i')), _rt.ParamInfo('volume', 'OUT', 'afs_uint32 * volume', ('prim', 'I')), _rt.ParamInfo('partition', 'OUT', 'afs_int32 * partition', ('prim', 'i')), )),
+        _rt.ProcInfo('GetNthVolume', 110, 10, False, False, (_rt.ParamInfo('index', 'IN', 'afs_int32 index', ('prim', 'i')), _rt.ParamInfo('volume', 'OUT', 'afs_uint32 *volume', ('prim', 'I')), _rt.ParamInfo('partition', 'OUT', 'afs_int32 *partition', ('prim', 'i')), )),
         _rt.ProcInfo('SetForwarding', 111, 11, False, False, (_rt.ParamInfo('tid', 'IN', 'afs_int32 tid', ('prim', 'i')), _rt.ParamInfo('newsite', 'IN', 'afs_int32 newsite', ('prim', 'i')), )),
-        _rt.ProcInfo('GetName', 112, 12, False, False, (_rt.ParamInfo('tid', 'IN', 'afs_int32 tid', ('prim', 'i')), _rt.ParamInfo('tname', 'OUT', 'string tname < 256 >', ('string', 256)), )),
-        _rt.ProcInfo('GetStatus', 113, 13, False, False, (_rt.ParamInfo('tid', 'IN', 'afs_int32 tid', ('prim', 'i')), _rt.ParamInfo('status', 'OUT', 'volser_status * status', ('struct', 'volser_status')), )),
-        _rt.ProcInfo('SignalRestore', 114, 14, False, False, (_rt.ParamInfo('name', 'IN', 'string name < VNAMESIZE >', ('string', 32)), _rt.ParamInfo('type', 'IN', 'int type', ('prim', 'i')), _rt.ParamInfo('pid', 'IN', 'afs_uint32 pid', ('prim', 'I')), _rt.ParamInfo('cloneid', 'IN', 'afs_uint32 cloneid', ('prim', 'I')), )),
-        _rt.ProcInfo('ListPartitions', 115, 15, False, False, (_rt.ParamInfo('partIDs', 'OUT', 'pIDs * partIDs', ('struct', 'pIDs')), )),
-        _rt.ProcInfo('ListVolumes', 116, 16, False, False, (_rt.ParamInfo('partID', 'IN', 'afs_int32 partID', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('resultEntries', 'OUT', 'volEntries * resultEntries', ('varray', ('struct', 'volintInfo'), None)), )),
-        _rt.ProcInfo('SetIdsTypes', 117, 17, False, False, (_rt.ParamInfo('tId', 'IN', 'afs_int32 tId', ('prim', 'i')), _rt.ParamInfo('name', 'IN', 'string name < VNAMESIZE >', ('string', 32)), _rt.ParamInfo('type', 'IN', 'afs_int32 type', ('prim', 'i')), _rt.ParamInfo('pId', 'IN', 'afs_uint32 pId', ('prim', 'I')), _rt.ParamInfo('cloneId', 'IN', 'afs_uint32 cloneId', ('prim', 'I')), _rt.ParamInfo('backupId', 'IN', 'afs_uint32 backupId', ('prim', 'I')), )),
-        _rt.ProcInfo('Monitor', 118, 18, False, False, (_rt.ParamInfo('result', 'OUT', 'transDebugEntries * result', ('varray', ('struct', 'transDebugInfo'), None)), )),
-        _rt.ProcInfo('PartitionInfo', 119, 19, False, False, (_rt.ParamInfo('name', 'IN', 'string name < VOLSER_PATHMAX >', ('string', 4096)), _rt.ParamInfo('partition', 'OUT', 'diskPartition * partition', ('struct', 'diskPartition')), )),
+        _rt.ProcInfo('GetName', 112, 12, False, False, (_rt.ParamInfo('tid', 'IN', 'afs_int32 tid', ('prim', 'i')), _rt.ParamInfo('tname', 'OUT', 'string tname<256>', ('string', 256)), )),
+        _rt.ProcInfo('GetStatus', 113, 13, False, False, (_rt.ParamInfo('tid', 'IN', 'afs_int32 tid', ('prim', 'i')), _rt.ParamInfo('status', 'OUT', 'volser_status *status', ('struct', 'volser_status')), )),
+        _rt.ProcInfo('SignalRestore', 114, 14, False, False, (_rt.ParamInfo('name', 'IN', 'string name<VNAMESIZE>', ('string', 32)), _rt.ParamInfo('type', 'IN', 'int type', ('prim', 'i')), _rt.ParamInfo('pid', 'IN', 'afs_uint32 pid', ('prim', 'I')), _rt.ParamInfo('cloneid', 'IN', 'afs_uint32 cloneid', ('prim', 'I')), )),
+        _rt.ProcInfo('ListPartitions', 115, 15, False, False, (_rt.ParamInfo('partIDs', 'OUT', 'pIDs *partIDs', ('struct', 'pIDs')), )),
+        _rt.ProcInfo('ListVolumes', 116, 16, False, False, (_rt.ParamInfo('partID', 'IN', 'afs_int32 partID', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('resultEntries', 'OUT', 'volEntries *resultEntries', ('varray', ('struct', 'volintInfo'), None)), )),
+        _rt.ProcInfo('SetIdsTypes', 117, 17, False, False, (_rt.ParamInfo('tId', 'IN', 'afs_int32 tId', ('prim', 'i')), _rt.ParamInfo('name', 'IN', 'string name<VNAMESIZE>', ('string', 32)), _rt.ParamInfo('type', 'IN', 'afs_int32 type', ('prim', 'i')), _rt.ParamInfo('pId', 'IN', 'afs_uint32 pId', ('prim', 'I')), _rt.ParamInfo('cloneId', 'IN', 'afs_uint32 cloneId', ('prim', 'I')), _rt.ParamInfo('backupId', 'IN', 'afs_uint32 backupId', ('prim', 'I')), )),
+        _rt.ProcInfo('Monitor', 118, 18, False, False, (_rt.ParamInfo('result', 'OUT', 'transDebugEntries *result', ('varray', ('struct', 'transDebugInfo'), None)), )),
+        _rt.ProcInfo('PartitionInfo', 119, 19, False, False, (_rt.ParamInfo('name', 'IN', 'string name<VOLSER_PATHMAX>', ('string', 4096)), _rt.ParamInfo('partition', 'OUT', 'diskPartition *partition', ('struct', 'diskPartition')), )),
         _rt.ProcInfo('ReClone', 120, 20, False, False, (_rt.ParamInfo('tid', 'IN', 'afs_int32 tid', ('prim', 'i')), _rt.ParamInfo('cloneID', 'IN', 'afs_uint32 cloneID', ('prim', 'I')), )),
-        _rt.ProcInfo('ListOneVolume', 121, 21, False, False, (_rt.ParamInfo('partID', 'IN', 'afs_int32 partID', ('prim', 'i')), _rt.ParamInfo('volid', 'IN', 'afs_uint32 volid', ('prim', 'I')), _rt.ParamInfo('resultEntries', 'OUT', 'volEntries * resultEntries', ('varray', ('struct', 'volintInfo'), None)), )),
+        _rt.ProcInfo('ListOneVolume', 121, 21, False, False, (_rt.ParamInfo('partID', 'IN', 'afs_int32 partID', ('prim', 'i')), _rt.ParamInfo('volid', 'IN', 'afs_uint32 volid', ('prim', 'I')), _rt.ParamInfo('resultEntries', 'OUT', 'volEntries *resultEntries', ('varray', ('struct', 'volintInfo'), None)), )),
         _rt.ProcInfo('NukeVolume', 122, 22, False, False, (_rt.ParamInfo('partID', 'IN', 'afs_int32 partID', ('prim', 'i')), _rt.ParamInfo('volID', 'IN', 'afs_uint32 volID', ('prim', 'I')), )),
         _rt.ProcInfo('SetDate', 123, 23, False, False, (_rt.ParamInfo('tid', 'IN', 'afs_int32 tid', ('prim', 'i')), _rt.ParamInfo('newDate', 'IN', 'afs_int32 newDate', ('prim', 'i')), )),
-        _rt.ProcInfo('XListVolumes', 124, 24, False, False, (_rt.ParamInfo('partID', 'IN', 'afs_int32 partID', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('resultXEntriesP', 'OUT', 'volXEntries * resultXEntriesP', ('varray', ('struct', 'volintXInfo'), None)), )),
-        _rt.ProcInfo('XListOneVolume', 125, 25, False, False, (_rt.ParamInfo('partID', 'IN', 'afs_int32 partID', ('prim', 'i')), _rt.ParamInfo('volid', 'IN', 'afs_uint32 volid', ('prim', 'I')), _rt.ParamInfo('resultXEntries', 'OUT', 'volXEntries * resultXEntries', ('varray', ('struct', 'volintXInfo'), None)), )),
-        _rt.ProcInfo('SetInfo', 126, 26, False, False, (_rt.ParamInfo('tid', 'IN', 'afs_int32 tid', ('prim', 'i')), _rt.ParamInfo('status', 'IN', 'volintInfo * status', ('struct', 'volintInfo')), )),
-        _rt.ProcInfo('XListPartitions', 127, 27, False, False, (_rt.ParamInfo('partIDs', 'OUT', 'partEntries * partIDs', ('varray', ('prim', 'i'), None)), )),
-        _rt.ProcInfo('ForwardMultiple', 128, 28, False, False, (_rt.ParamInfo('fromTrans', 'IN', 'afs_int32 fromTrans', ('prim', 'i')), _rt.ParamInfo('fromDate', 'IN', 'afs_int32 fromDate', ('prim', 'i')), _rt.ParamInfo('destinations', 'IN', 'manyDests * destinations', ('varray', ('struct', 'replica'), 13)), _rt.ParamInfo('spare', 'IN', 'afs_int32 spare', ('prim', 'i')), _rt.ParamInfo('cookie', 'IN', 'restoreCookie * cookie', ('struct', 'restoreCookie')), _rt.ParamInfo('results', 'OUT', 'manyResults * results', ('varray', ('prim', 'i'), None)), )),
+        _rt.ProcInfo('XListVolumes', 124, 24, False, False, (_rt.ParamInfo('partID', 'IN', 'afs_int32 partID', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), _rt.ParamInfo('resultXEntriesP', 'OUT', 'volXEntries *resultXEntriesP', ('varray', ('struct', 'volintXInfo'), None)), )),
+        _rt.ProcInfo('XListOneVolume', 125, 25, False, False, (_rt.ParamInfo('partID', 'IN', 'afs_int32 partID', ('prim', 'i')), _rt.ParamInfo('volid', 'IN', 'afs_uint32 volid', ('prim', 'I')), _rt.ParamInfo('resultXEntries', 'OUT', 'volXEntries *resultXEntries', ('varray', ('struct', 'volintXInfo'), None)), )),
+        _rt.ProcInfo('SetInfo', 126, 26, False, False, (_rt.ParamInfo('tid', 'IN', 'afs_int32 tid', ('prim', 'i')), _rt.ParamInfo('status', 'IN', 'volintInfo *status', ('struct', 'volintInfo')), )),
+        _rt.ProcInfo('XListPartitions', 127, 27, False, False, (_rt.ParamInfo('partIDs', 'OUT', 'partEntries *partIDs', ('varray', ('prim', 'i'), None)), )),
+        _rt.ProcInfo('ForwardMultiple', 128, 28, False, False, (_rt.ParamInfo('fromTrans', 'IN', 'afs_int32 fromTrans', ('prim', 'i')), _rt.ParamInfo('fromDate', 'IN', 'afs_int32 fromDate', ('prim', 'i')), _rt.ParamInfo('destinations', 'IN', 'manyDests *destinations', ('varray', ('struct', 'replica'), 13)), _rt.ParamInfo('spare', 'IN', 'afs_int32 spare', ('prim', 'i')), _rt.ParamInfo('cookie', 'IN', 'restoreCookie *cookie', ('struct', 'restoreCookie')), _rt.ParamInfo('results', 'OUT', 'manyResults *results', ('varray', ('prim', 'i'), None)), )),
         _rt.ProcInfo('ConvertROtoRWvolume', 65536, 29, False, False, (_rt.ParamInfo('partid', 'IN', 'afs_int32 partid', ('prim', 'i')), _rt.ParamInfo('volid', 'IN', 'afs_uint32 volid', ('prim', 'I')), )),
-        _rt.ProcInfo('GetSize', 65537, 30, False, False, (_rt.ParamInfo('fromTrans', 'IN', 'afs_int32 fromTrans', ('prim', 'i')), _rt.ParamInfo('fromDate', 'IN', 'afs_int32 fromDate', ('prim', 'i')), _rt.ParamInfo('size', 'OUT', 'volintSize * size', ('struct', 'volintSize')), )),
+        _rt.ProcInfo('GetSize', 65537, 30, False, False, (_rt.ParamInfo('fromTrans', 'IN', 'afs_int32 fromTrans', ('prim', 'i')), _rt.ParamInfo('fromDate', 'IN', 'afs_int32 fromDate', ('prim', 'i')), _rt.ParamInfo('size', 'OUT', 'volintSize *size', ('struct', 'volintSize')), )),
         _rt.ProcInfo('DumpV2', 65538, 31, True, False, (_rt.ParamInfo('fromTrans', 'IN', 'afs_int32 fromTrans', ('prim', 'i')), _rt.ParamInfo('fromDate', 'IN', 'afs_int32 fromDate', ('prim', 'i')), _rt.ParamInfo('flags', 'IN', 'afs_int32 flags', ('prim', 'i')), )),
-        _rt.ProcInfo('PartitionInfo64', 65539, 32, False, False, (_rt.ParamInfo('name', 'IN', 'string name < VOLSER_PATHMAX >', ('string', 4096)), _rt.ParamInfo('partition', 'OUT', 'diskPartition64 * partition', ('struct', 'diskPartition64')), )),
+        _rt.ProcInfo('PartitionInfo64', 65539, 32, False, False, (_rt.ParamInfo('name', 'IN', 'string name<VOLSER_PATHMAX>', ('string', 4096)), _rt.ParamInfo('partition', 'OUT', 'diskPartition64 *partition', ('struct', 'diskPartition64')), )),
         _rt.ProcInfo('SplitVolume', 65547, 33, True, False, (_rt.ParamInfo('vid', 'IN', 'afs_uint32 vid', ('prim', 'I')), _rt.ParamInfo('newid', 'IN', 'afs_uint32 newid', ('prim', 'I')), _rt.ParamInfo('where', 'IN', 'afs_uint32 where', ('prim', 'I')), _rt.ParamInfo('verbose', 'IN', 'afs_int32 verbose', ('prim', 'i')), )),
     ),
     split_start='Start',

@@ -47,7 +47,8 @@ _AFSUUID = Struct(
 
 _RESERVED = set(keyword.kwlist) | set(keyword.softkwlist) | {
     "encode", "decode", "field", "dataclass", "int", "str", "bytes", "list", "bool", "float",
-    "object", "cls", "self", "enc", "dec", "conn", "call",
+    "object", "cls", "self", "enc", "dec", "conn", "call", "len", "range", "max", "isinstance",
+    "bytearray", "memoryview", "d",
 }
 _METHOD = {"i": "int32", "I": "uint32", "q": "int64", "Q": "uint64", "f": "float32",
            "d": "float64", "3xb": "char", "3xB": "uchar", "2xh": "short", "2xH": "ushort"}
@@ -351,7 +352,7 @@ class Emitter:
         if isinstance(r, Prim):
             return {"int": "0", "bool": "False", "float": "0.0"}[r.kind]
         if isinstance(r, Chars):
-            return '""' if r.text else 'b""'
+            return '""' if r.text else f"bytes({r.n})"
         if isinstance(r, OpaqueFixed):
             return f"bytes({r.n})"
         if isinstance(r, OpaqueVar):
@@ -752,6 +753,8 @@ class Emitter:
                 imports.setdefault(mod, []).extend(pyname(n) for n in names)
                 continue
             if isinstance(d, Const):
+                if body and body[-1].startswith(" "):
+                    body += ["", ""]
                 body.append(f"{pyname(d.name)} = {d.value!r}")
             elif isinstance(d, Enum):
                 body += self.emit_enum(d)

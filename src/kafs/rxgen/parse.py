@@ -548,6 +548,7 @@ class Parser:
                 j0 = self.i
                 d = self.declaration(ctx)
                 ctype = " ".join(tok.val for tok in self.t[j0 : self.i])
+                ctype = re.sub(r"\s*([<>\[\]])\s*", r"\1", ctype).replace("* ", "*")
                 if d.name in names:
                     self.err(f"duplicate parameter name {d.name!r}", start)
                 names.add(d.name)

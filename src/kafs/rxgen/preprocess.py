@@ -136,7 +136,7 @@ class Preprocessor:
         self.files.append(path)
         text = strip_comments(text, path)
         raw = text.split("\n")
-        # (active, seen_true, is_else) per open conditional
+        # [active, seen_true, after_else, line] per open conditional
         stack: list[list] = []
         i = 0
         while i < len(raw):
@@ -159,7 +159,7 @@ class Preprocessor:
                 continue
             out.append(Line(self.expand(s), path, lineno))
         if stack:
-            raise CompileError(path, len(raw), "unterminated #if")
+            raise CompileError(path, stack[-1][3], "unterminated #if")
 
     def _directive(self, d: str, path: str, lineno: int, stack: list, active: bool, out, depth) -> None:
         m = re.match(r"([A-Za-z_]\w*|\d+)?\s*(.*)$", d)
@@ -170,11 +170,11 @@ class Preprocessor:
             if not mm:
                 raise CompileError(path, lineno, f"#{name} needs a macro name")
             val = (mm.group(0) in self.macros) == (name == "ifdef")
-            stack.append([val if active else False, val, False])
+            stack.append([val if active else False, val, False, lineno])
             return
         if name == "if":
             val = self.eval_if(rest, path, lineno) if active else False
-            stack.append([val, val, False])
+            stack.append([val, val, False, lineno])
             return
         if name in ("elif", "else", "endif"):
             if not stack:
