@@ -1,0 +1,2 @@
+"""Authentication: rxkad cryptography (:mod:`kafs.auth.crypto`), tokens,
+server keys, -localauth and Kerberos (aklog)."""
