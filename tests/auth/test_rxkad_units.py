@@ -228,3 +228,17 @@ def test_time_to_life_rounding():
 ])
 def test_check_times(start, end, now, want):
     assert check_times(start, end, now) == want
+
+
+@pytest.mark.parametrize("value, want_python", [("1", True), ("0", False), ("", False)])
+def test_kafs_no_c_env(value, want_python):
+    import subprocess
+    import sys
+    env = dict(os.environ, KAFS_NO_C=value)
+    out = subprocess.run(
+        [sys.executable, "-c", "from kafs.auth.crypto import fcrypt; print(fcrypt.BACKEND)"],
+        env=env, capture_output=True, text=True, check=True).stdout.strip()
+    if want_python:
+        assert out == "python"
+    else:
+        assert out == ("c" if fcrypt.load_c_backend() else "python")
