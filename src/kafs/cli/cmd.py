@@ -107,7 +107,9 @@ class Param:
 class Command:
     """A subcommand: name, one-line help, parameters in slot order.
 
-    ``aliases`` lists alias names in the order ``help`` prints them.
+    ``aliases`` lists alias names in the order ``help`` prints them; an
+    entry ``(name, n)`` is an alias created when only the first ``n``
+    parameters had been declared (it has only those).
     ``impl`` names the implementing module (default:
     ``kafs.cli.<suite>.<name>``).
     """
@@ -166,9 +168,14 @@ class Suite:
             for c in self.commands:
                 idx[c.name] = c
                 for a in c.aliases:
-                    idx.setdefault(a, c)
+                    idx.setdefault(alias_name(a), c)
             self._index = idx
         return self._index.get(name)
+
+
+def alias_name(alias) -> str:
+    """The name of an entry of :attr:`Command.aliases`."""
+    return alias if isinstance(alias, str) else alias[0]
 
 
 def param_key(name: str) -> str:
@@ -282,23 +289,17 @@ class Syntax:
         if last is not None:
             last.expands = True
 
-    def make_alias(self, name: str) -> "Syntax":
-        a = Syntax.__new__(Syntax)
-        a.name = name
-        a.help = self.help
-        a.slots = []
-        for s in self.slots:
-            c = _Slot(s.param)
-            c.expands = s.expands
-            a.slots.append(c)
+    def make_alias(self, name: str, nparams: int | None = None,
+                   extra=()) -> "Syntax":
+        """cmd_CreateAlias: a copy of this syntax under another name.  The C
+        library copies the parameters declared *so far*: ``nparams`` keeps
+        only the first ones (``fs cachesize`` lacks ``-reset``)."""
+        c = self.command
+        params = c.params if nparams is None else c.params[:nparams]
+        a = Syntax(name, self.help, params, self.proc, command=c,
+                   hidden=self.hidden, implicit=self.implicit, extra=extra)
         a.alias = True
-        a.hidden = self.hidden
-        a.implicit = self.implicit
         a.alias_of = self
-        a.aliases = []
-        a.proc = self.proc
-        a.command = self.command
-        a.a0name = None
         return a
 
     def reset(self) -> None:
@@ -382,7 +383,8 @@ class Parser:
             # cmd_CreateAlias threads each new alias at the head of the
             # alias chain; c.aliases is already in display order.
             for a in c.aliases:
-                al = ts.make_alias(a)
+                name, n = (a, None) if isinstance(a, str) else a
+                al = ts.make_alias(name, n, suite.extra_params)
                 ts.aliases.append(al)
                 syntaxes.append(al)
         if not self.no_opcodes:

@@ -171,7 +171,8 @@ COMMANDS = (
     cmd('setcachesize', 'set cache size',
         opt('-blocks', 'size in 1K byte blocks (0 => reset)'),
         flag('-reset', 'reset size back to boot value'),
-        aliases=('cachesize',),
+        # fs.c creates the alias before adding -reset: it has no -reset.
+        aliases=(('cachesize', 1),),
     ),
     cmd('setcbaddr', 'configure callback connection address',
         opt('-addr', 'host name or address'),
