@@ -1284,6 +1284,7 @@ class Core:
         conn.channels[ch] = call
         conn.call_numbers[ch] = callno
         self.stats["nCallStructs"] += 1
+        self._schedule(call)
         if conn.authenticated:
             self.new_calls.append(call)
         else:
