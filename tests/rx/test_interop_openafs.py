@@ -71,6 +71,24 @@ def test_streaming_interface_against_vlserver(cell):
     run(main())
 
 
+def test_multi_packet_request_to_openafs(cell):
+    """A 20 kB request (15 DATA packets): OpenAFS acks it and rejects the
+    over-long name with RXGEN_SS_UNMARSHAL; the connection stays usable."""
+    async def main():
+        ep = await Endpoint.open("0.0.0.0", 0)
+        conn = ep.connection((cell.host, cell.ports["vlserver"]), 52)
+        with pytest.raises(RemoteAbort) as ei:
+            await conn.call((519).to_bytes(4, "big") + xdr_string(b"v" * 20000))
+        assert ei.value.code == errors.RXGEN_SS_UNMARSHAL
+        r = await conn.call((519).to_bytes(4, "big") + xdr_string(b"root.cell"))
+        assert nvldb_name(r) == b"root.cell"
+        # the vlserver's ACK trailer told us its limits
+        peer = [p for p in ep.peers() if p.peer[0] == cell.host][0]
+        assert peer.max_mtu >= 1444
+        await ep.close()
+    run(main())
+
+
 def test_wrong_service_is_rejected_by_openafs(cell):
     async def main():
         ep = await Endpoint.open("0.0.0.0", 0)

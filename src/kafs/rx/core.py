@@ -988,6 +988,8 @@ class Core:
             raise DecodeError("bad packet type")
         if ptype == P.DATA:
             st["dataPacketsRead"] += 1
+            if flags & P.JUMBO_PACKET and n < 28 + P.JUMBO_BUFFER_SIZE + 4:
+                raise DecodeError("truncated jumbogram")
         if ptype == P.VERSION or ptype == P.DEBUG:
             self._receive_debug(ptype, data, addr, flags, now)
             return
