@@ -126,6 +126,7 @@ class CellServDB:
 # -- low-level scanf emulation ---------------------------------------------
 
 _WS = " \t\n\r\v\f"
+_INT = re.compile(r"[+-]?[0-9]+")
 
 
 class _Scan:
@@ -149,7 +150,7 @@ class _Scan:
 
     def int_(self) -> int | None:
         self.skip_ws()
-        m = re.compile(r"[+-]?[0-9]+").match(self.s, self.i)
+        m = _INT.match(self.s, self.i)
         if not m:
             return None
         self.i = m.end()
