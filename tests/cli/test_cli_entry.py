@@ -1,0 +1,139 @@
+"""The entry points: ``python -m kafs.cli.main``, the console scripts, the
+program name as messages print it, ``afs``, bash completion, and what
+start-up imports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+VENV_BIN = os.path.dirname(sys.executable)
+ENV = dict(os.environ, LC_ALL="C")
+
+
+def real(suite, *args, argv0=None):
+    exe = "/usr/bin/" + suite
+    if not os.access(exe, os.X_OK):
+        pytest.skip("OpenAFS %s is not installed" % suite)
+    p = subprocess.run([argv0 or suite, *args], executable=exe,
+                       capture_output=True, env=ENV)
+    return p.stdout, p.stderr, p.returncode
+
+
+def ours(cmd, env=None):
+    p = subprocess.run(cmd, capture_output=True, env=env or ENV)
+    return p.stdout, p.stderr, p.returncode
+
+
+def script(name):
+    path = os.path.join(VENV_BIN, name)
+    if not os.access(path, os.X_OK):
+        pytest.skip("console script %s is not installed (pip install -e .)" % name)
+    return path
+
+
+@pytest.mark.parametrize("args", [["help"], ["foo"], ["examine", "-help"],
+                                  ["exa", "-foo"], []])
+def test_python_m(args):
+    assert ours([sys.executable, "-m", "kafs.cli.main", "vos", *args]) == \
+        real("vos", *args)
+
+
+@pytest.mark.parametrize("suite", ["vos", "pts", "bos", "fs"])
+def test_console_script_full_path(suite):
+    # Typed with a path, argv[0] is that path in OpenAFS's messages too.
+    path = script(suite)
+    o = ours([path, "nosuchcommand"])
+    r = real(suite, "nosuchcommand", argv0="/usr/bin/" + suite)
+    assert o[0] == r[0] and o[2] == r[2]
+    assert o[1] == r[1].replace(b"/usr/bin/" + suite.encode(), path.encode())
+
+
+@pytest.mark.parametrize("suite", ["vos", "pts", "bos", "fs"])
+def test_console_script_bare_name(suite):
+    script(suite)
+    env = dict(ENV, PATH=VENV_BIN + os.pathsep + ENV.get("PATH", ""))
+    assert shutil.which(suite, path=env["PATH"]) == os.path.join(VENV_BIN, suite)
+    for args in (["nosuchcommand"], ["help"], ["li"], ["help", "nosuch"]):
+        o = subprocess.run([suite, *args], capture_output=True, env=env)
+        assert (o.stdout, o.stderr, o.returncode) == real(suite, *args)
+
+
+def test_afs_entry():
+    afs = script("afs")
+    assert ours([afs, "fs", "help"]) == real("fs", "help")
+    assert ours([afs, "pts", "exa"]) == real("pts", "exa")
+    o = ours([afs])
+    assert o[2] == 1 and o[0].startswith(b"Usage: afs")
+    o = ours([afs, "nosuchsuite"])
+    assert o[2] == 1 and o[1] == b"afs: unknown suite 'nosuchsuite'; type 'afs help' for help\n"
+
+
+def test_not_implemented():
+    o = ours([sys.executable, "-m", "kafs.cli.main", "vos", "examine", "x"])
+    assert o == (b"", b"vos examine: not implemented yet in kafs\n", 255)
+    o = ours([sys.executable, "-m", "kafs.cli.main", "bos", "stat", "s"])
+    assert o == (b"", b"bos status: not implemented yet in kafs\n", 1)
+    o = ours([sys.executable, "-m", "kafs.cli.main", "pts", "cu", "x"])
+    assert o == (b"", b"pts createuser: not implemented yet in kafs\n", 1)
+
+
+def test_completion_script_is_valid_bash(tmp_path):
+    bash = shutil.which("bash")
+    if not bash:
+        pytest.skip("no bash")
+    o = ours([sys.executable, "-m", "kafs.cli.main", "completion", "bash"])
+    assert o[2] == 0
+    f = tmp_path / "c.sh"
+    f.write_bytes(o[0])
+    probe = f"""
+source {f}
+t() {{ COMP_WORDS=("$@"); COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); COMPREPLY=()
+      if [[ $1 == afs ]]; then _kafs_complete_afs; else _kafs_complete; fi
+      echo "${{COMPREPLY[*]}}"; }}
+t vos ex
+t vos e -e
+t vos release -f
+t fs cachesize -
+t afs pts examine -c
+t afs vos listv
+t pts help cre
+"""
+    p = subprocess.run([bash, "-c", probe], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [
+        "examine",
+        "-extended -encrypt",
+        "-force -force-reclone",
+        "-blocks -help -json",
+        "-cell -config",
+        "listvldb listvol",
+        "creategroup createuser",
+    ]
+
+
+_PROBE = """
+import sys
+from kafs.cli.main import run_suite
+import io
+run_suite(%r, %r, out=io.StringIO(), err=io.StringIO())
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("suite,args", [("pts", ["help"]), ("vos", ["help"]),
+                                        ("pts", ["examine", "-help"]),
+                                        ("vos", ["examine", "x"]),
+                                        ("fs", ["apropos", "acl"])])
+def test_startup_imports_little(suite, args):
+    p = subprocess.run([sys.executable, "-c", _PROBE % (suite, args)],
+                       capture_output=True, text=True, env=ENV)
+    mods = set(p.stdout.split())
+    assert not {"asyncio", "json", "socket", "kafs.errors", "kafs.rx",
+                "kafs.cli.render", "kafs.cli.completion"} & mods
+    assert {m for m in mods if m.startswith("kafs.cli.suites.")} == \
+        {"kafs.cli.suites." + suite}
