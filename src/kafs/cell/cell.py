@@ -46,7 +46,7 @@ they change (mtime/size/inode); DNS answers are cached for their TTL.
 
 OpenAFS additionally resolves the ``#hostname`` of every client CellServDB
 line and prefers the addresses it resolves to.  We use the address written
-in the file (what the file says, no DNS wait); see ``docs`` in the report.
+in the file (what the file says, no DNS wait); see docs/cell-and-ubik.md.
 """
 
 from __future__ import annotations
