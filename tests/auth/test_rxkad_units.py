@@ -242,3 +242,10 @@ def test_kafs_no_c_env(value, want_python):
         assert out == "python"
     else:
         assert out == ("c" if fcrypt.load_c_backend() else "python")
+
+
+def test_ints_are_not_keys(backend):
+    with pytest.raises(TypeError):
+        backend.ecb_encrypt(8, bytes(8))
+    with pytest.raises(TypeError):
+        backend.pcbc_encrypt(KEY, KEY, 16)

@@ -261,6 +261,7 @@ py_key_schedule(PyObject *self, PyObject *args)
     PyObject *t;
     int i;
 
+    (void)self;
     if (!PyArg_ParseTuple(args, "y*:key_schedule", &key))
         return NULL;
     if (!need8(&key, "key")) {
@@ -313,8 +314,8 @@ ecb(PyObject *args, int encrypt)
     return PyBytes_FromStringAndSize((const char *)out, 8);
 }
 
-static PyObject *py_ecb_encrypt(PyObject *self, PyObject *args) { return ecb(args, 1); }
-static PyObject *py_ecb_decrypt(PyObject *self, PyObject *args) { return ecb(args, 0); }
+static PyObject *py_ecb_encrypt(PyObject *self, PyObject *args) { (void)self; return ecb(args, 1); }
+static PyObject *py_ecb_decrypt(PyObject *self, PyObject *args) { (void)self; return ecb(args, 0); }
 
 static PyObject *
 pcbc(PyObject *args, int encrypt)
@@ -367,8 +368,8 @@ out:
     return res;
 }
 
-static PyObject *py_pcbc_encrypt(PyObject *self, PyObject *args) { return pcbc(args, 1); }
-static PyObject *py_pcbc_decrypt(PyObject *self, PyObject *args) { return pcbc(args, 0); }
+static PyObject *py_pcbc_encrypt(PyObject *self, PyObject *args) { (void)self; return pcbc(args, 1); }
+static PyObject *py_pcbc_decrypt(PyObject *self, PyObject *args) { (void)self; return pcbc(args, 0); }
 
 static PyObject *
 py_header_checksum(PyObject *self, PyObject *args)
@@ -378,6 +379,7 @@ py_header_checksum(PyObject *self, PyObject *args)
     schedule_t ks;
     uint32_t w0, w1, t;
 
+    (void)self;
     if (!PyArg_ParseTuple(args, "y*y*kkk:header_checksum", &key, &pre,
                           &call, &cid, &seq))
         return NULL;
@@ -411,9 +413,11 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "kafs.auth._fcrypt",
-    "C accelerator for rxkad's fcrypt (see kafs.auth.crypto.fcrypt).",
-    -1, methods
+    PyModuleDef_HEAD_INIT,
+    .m_name = "kafs.auth._fcrypt",
+    .m_doc = "C accelerator for rxkad's fcrypt (see kafs.auth.crypto.fcrypt).",
+    .m_size = -1,
+    .m_methods = methods,
 };
 
 PyMODINIT_FUNC

@@ -43,7 +43,7 @@ _T3 = tuple(_rotr5(v << 24) for v in SBOX3)
 
 
 def _check_key(key) -> bytes:
-    key = bytes(key)
+    key = bytes(memoryview(key))
     if len(key) != 8:
         raise ValueError(f"fcrypt key must be 8 bytes, not {len(key)}")
     return key
@@ -90,7 +90,7 @@ def _dec(L: int, R: int, ks) -> tuple[int, int]:
 
 
 def _block(block) -> tuple[int, int]:
-    block = bytes(block)
+    block = bytes(memoryview(block))
     if len(block) != 8:
         raise ValueError(f"fcrypt block must be 8 bytes, not {len(block)}")
     return _PAIR.unpack(block)
@@ -118,7 +118,7 @@ def pcbc_encrypt(key, iv, data) -> bytes:
     """
     ks = key_schedule(key)
     v0, v1 = _block(iv)
-    data = bytes(data)
+    data = bytes(memoryview(data))
     pad = -len(data) % 8
     if pad:
         data += bytes(pad)
@@ -140,7 +140,7 @@ def pcbc_decrypt(key, iv, data) -> bytes:
     """Inverse of :func:`pcbc_encrypt`; ``len(data)`` must be a multiple of 8."""
     ks = key_schedule(key)
     v0, v1 = _block(iv)
-    data = bytes(data)
+    data = bytes(memoryview(data))
     if len(data) % 8:
         raise ValueError("PCBC ciphertext length must be a multiple of 8")
     w = _words(data)

@@ -179,7 +179,7 @@ def _crypt(block: int, sks) -> int:
 
 
 def _key(key) -> bytes:
-    key = bytes(key)
+    key = bytes(memoryview(key))
     if len(key) != 8:
         raise ValueError(f"DES key must be 8 bytes, not {len(key)}")
     return key
@@ -187,18 +187,18 @@ def _key(key) -> bytes:
 
 def des_encrypt_block(key, block) -> bytes:
     """DES-encrypt one 8-byte block."""
-    return _Q.pack(_crypt(_Q.unpack(bytes(block))[0], _subkeys(_key(key))))
+    return _Q.pack(_crypt(_Q.unpack(bytes(memoryview(block)))[0], _subkeys(_key(key))))
 
 
 def des_decrypt_block(key, block) -> bytes:
     """DES-decrypt one 8-byte block."""
-    return _Q.pack(_crypt(_Q.unpack(bytes(block))[0], _subkeys(_key(key))[::-1]))
+    return _Q.pack(_crypt(_Q.unpack(bytes(memoryview(block)))[0], _subkeys(_key(key))[::-1]))
 
 
 def des_pcbc_encrypt(key, iv, data) -> bytes:
     """DES in PCBC mode; ``data`` is zero-padded to a multiple of 8 bytes."""
     sks = _subkeys(_key(key))
-    v = _Q.unpack(bytes(iv))[0]
+    v = _Q.unpack(bytes(memoryview(iv)))[0]
     data = bytes(data)
     data += bytes(-len(data) % 8)
     out = bytearray()
@@ -212,7 +212,7 @@ def des_pcbc_encrypt(key, iv, data) -> bytes:
 def des_pcbc_decrypt(key, iv, data) -> bytes:
     """Inverse of :func:`des_pcbc_encrypt`; ``len(data)`` must be a multiple of 8."""
     sks = _subkeys(_key(key))[::-1]
-    v = _Q.unpack(bytes(iv))[0]
+    v = _Q.unpack(bytes(memoryview(iv)))[0]
     data = bytes(data)
     if len(data) % 8:
         raise ValueError("DES-PCBC ciphertext length must be a multiple of 8")

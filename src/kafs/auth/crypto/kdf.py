@@ -63,7 +63,7 @@ _LABEL = b"rxkad\0" + pack(">I", 64)
 
 def rxkad_kdf(key: bytes) -> bytes:
     """The 8-byte DES key derived from ``key`` (HMAC-MD5 counter-mode KDF)."""
-    key = bytes(key)
+    key = bytes(memoryview(key))
     for i in range(1, 256):
         out = set_odd_parity(hmac.digest(key, bytes((i,)) + _LABEL, "md5")[:8])
         if not is_weak_key(out):
@@ -77,7 +77,7 @@ def compress_parity_bits(key: bytes) -> bytes:
     The low bit of byte j (j = 0..6) of a group is replaced by bit j+1 of the
     group's 8th byte (the inverse of RFC 3961's 3DES random-to-key).
     """
-    key = bytes(key)
+    key = bytes(memoryview(key))
     if len(key) % 8:
         raise ValueError("3DES key length must be a multiple of 8")
     out = bytearray()
@@ -93,7 +93,7 @@ def derive_des_key(enctype: int, key: bytes) -> bytes:
 
     Raises ``ValueError`` for the enctypes and key sizes OpenAFS refuses.
     """
-    key = bytes(key)
+    key = bytes(memoryview(key))
     if enctype in _DES:
         if len(key) != 8:
             raise ValueError(f"DES key must be 8 bytes, not {len(key)}")

@@ -77,7 +77,7 @@ def _be(backend: ModuleType | None) -> ModuleType:
 
 
 def _key8(key) -> bytes:
-    key = bytes(key)
+    key = bytes(memoryview(key))
     if len(key) != 8:
         raise ValueError(f"rxkad session key must be 8 bytes, not {len(key)}")
     return key

@@ -223,7 +223,7 @@ def parse_ticket(plain: bytes, ticket_len: int | None = None) -> Ticket:
 # ---------------------------------------------------------------- sealed
 
 def _server_key(key) -> bytes:
-    key = bytes(key)
+    key = bytes(memoryview(key))
     if len(key) != 8:
         raise ValueError(f"server key must be 8 bytes, not {len(key)}")
     return key
