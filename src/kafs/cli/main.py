@@ -453,6 +453,13 @@ def run_suite(name: str, argv: list[str], prog: str | None = None,
 
 
 def _setup_streams() -> None:
+    # Like the C tools, die quietly of SIGPIPE when the reader goes away
+    # (``vos listvldb | head``) instead of raising BrokenPipeError.
+    try:
+        import _signal
+        _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
+    except (ImportError, AttributeError, ValueError, OSError):
+        pass
     for s in (sys.stdout, sys.stderr):
         try:
             s.reconfigure(errors="surrogateescape")
