@@ -1,0 +1,1 @@
+"""The AFS file client: volumes, vnodes, callbacks, path walk, cache."""

@@ -1,0 +1,1 @@
+"""Small diagnostic tools that sit directly on the RPC layer."""
