@@ -81,7 +81,7 @@ def test_fuse_symlink_becomes_mount_point():
 def test_loss_ruleset_text():
     text = loss.ruleset(5)
     assert f"table {config.NFT_FAMILY} {config.NFT_TABLE}" in text
-    assert "hook output" in text
+    assert "hook input" in text                # silent loss, see loss.py
     assert text.count("numgen random mod 100 < 5") == 2
     assert f"ip daddr {config.SERVER_HOST}" in text and f"ip saddr {config.SERVER_HOST}" in text
     assert "numgen" not in loss.ruleset(100)

@@ -1,9 +1,13 @@
 """Random UDP loss between clients and the cell's servers, with nftables.
 
-One table of our own (``inet kafs_loss``) with one chain on the *output*
-hook.  On loopback every packet passes output once (and input once), so
-hooking output alone drops each packet with the given probability exactly
+One table of our own (``inet kafs_loss``) with one chain on the *input*
+hook.  On loopback every packet passes output once and input once, so
+hooking input alone drops each packet with the given probability exactly
 once: packets to 127.1.0.1 (requests) and packets from it (replies) alike.
+Input, not output: a packet dropped on the output hook fails the sender's
+sendmsg() with EPERM, and Rx (OpenAFS's and ours) then simply sends it again
+at once, so the "loss" would never be seen; dropped on input, it is lost
+silently, as on a real network.
 ``numgen random mod 100 < N`` is the random choice (this kernel has no netem).
 """
 
@@ -45,8 +49,8 @@ def ruleset(percent: int) -> str:
         f"table {t}\n"
         f"delete table {t}\n"
         f"table {t} {{\n"
-        f"  chain out {{\n"
-        f"    type filter hook output priority 0; policy accept;\n"
+        f"  chain in {{\n"
+        f"    type filter hook input priority 0; policy accept;\n"
         f"    ip daddr {h} meta l4proto udp {rnd}counter drop\n"
         f"    ip saddr {h} ip daddr != {h} meta l4proto udp {rnd}counter drop\n"
         f"  }}\n"
