@@ -1,0 +1,150 @@
+"""A Session: one cell, one security choice, one Rx endpoint, and the
+connections of a command (or a script) to that cell's servers.
+
+The endpoint belongs to the running event loop, so a Session is opened and
+closed inside one ``asyncio.run``.  Connections are made lazily and shared:
+the VL and PT database servers go through Ubik clients (server choice,
+failover, sync site); bosserver, volserver and fileserver connections are
+per host.  The session also serves the cache manager's callback service
+(RXAFSCB) on its endpoint, because a file server calls back every client
+before it answers its first call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..cell import Cell
+from ..errors import ConfigError
+
+#: Rx dead time of vos's connections (protocol-notes section 1.9)
+VOS_DEAD_TIME = 90.0
+#: Rx dead time of ubik database connections used by our tools
+UBIK_DEAD_TIME = 50.0
+
+
+@dataclass
+class AuthSpec:
+    """How to authenticate, as the tools' -noauth/-localauth/-encrypt say.
+
+    ``noauth``: rxnull, never look for a token.  ``localauth``: use the
+    server's own keys (KeyFileExt...) to forge a ticket.  Otherwise the
+    stored token for the cell is used, and without one the call runs
+    unauthenticated with a warning.  ``encrypt``: rxkad crypt level instead
+    of the tool's default.
+    """
+
+    noauth: bool = False
+    localauth: bool = False
+    encrypt: bool = False
+    #: set by Session.open: True when a token was wanted but none could be
+    #: had, so calls run unauthenticated.  Each tool prints its own warning
+    #: for this, as OpenAFS's do ("vos: Could not get afs tokens, running
+    #: unauthenticated.", "bos: running unauthenticated", libprot's two lines).
+    unauthenticated: bool = False
+
+
+class Session:
+    """Use :meth:`open`; ``async with`` closes it."""
+
+    def __init__(self, cell: Cell, endpoint, security, auth: AuthSpec, owns_endpoint: bool):
+        self.cell = cell
+        self.endpoint = endpoint
+        self.security = security          # None == rxnull
+        self.auth = auth
+        self._owns_endpoint = owns_endpoint
+        self._ubik: dict[str, Any] = {}
+        self._conns: dict[tuple, Any] = {}
+        self.callbacks = None
+
+    @classmethod
+    async def open(cls, cell: str | Cell | None = None, *, auth: AuthSpec | None = None,
+                   confdir=None, endpoint=None, tool: str = "kafs") -> "Session":
+        """Resolve the cell, choose the security class, open the endpoint.
+
+        ``tool`` is the program name the auth layer may need for its
+        messages ("vos", "pts", "bos").  Raises ConfigError for a cell that
+        cannot be resolved and AFSError for authentication that fails.
+        """
+        auth = auth or AuthSpec()
+        if not isinstance(cell, Cell):
+            cell = Cell(cell, confdir=confdir, localauth=auth.localauth)
+        from ..auth.select import client_security
+        security = await client_security(cell, auth, tool)
+        owns = endpoint is None
+        if endpoint is None:
+            from ..rx.endpoint import Endpoint
+            endpoint = await Endpoint.open("0.0.0.0", 0)
+        s = cls(cell, endpoint, security, auth, owns)
+        from ..client.callback import CallbackService
+        s.callbacks = CallbackService(cell=cell.name)
+        s.callbacks.install(endpoint)
+        return s
+
+    async def close(self) -> None:
+        if self._owns_endpoint and self.endpoint is not None:
+            await self.endpoint.close()
+        self.endpoint = None
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.close()
+
+    # -- database servers (Ubik) -------------------------------------------
+    def ubik(self, service: str):
+        """The Ubik client for "vlserver" or "ptserver" of this cell."""
+        uc = self._ubik.get(service)
+        if uc is None:
+            from ..ubik import UbikClient
+            servers = self.cell.servers(service)
+            if not servers:
+                raise ConfigError(f"no {service} found for cell {self.cell.name}")
+            uc = UbikClient(servers, {"vlserver": 52, "ptserver": 73}[service],
+                            self.security, _DeadTime(self.endpoint, UBIK_DEAD_TIME))
+            self._ubik[service] = uc
+        return uc
+
+    @property
+    def vl(self):
+        return self.ubik("vlserver")
+
+    @property
+    def pt(self):
+        return self.ubik("ptserver")
+
+    # -- per-host servers --------------------------------------------------
+    def connection(self, addr: tuple[str, int], service_id: int, *,
+                   dead_time: float | None = None, security: Any = "session"):
+        """A shared connection to one server (bosserver, volserver, fileserver)."""
+        sec = self.security if security == "session" else security
+        key = (addr, service_id, id(sec), dead_time)
+        c = self._conns.get(key)
+        if c is None:
+            kw = {"dead_time": dead_time} if dead_time else {}
+            c = self.endpoint.connection(addr, service_id, sec, **kw)
+            self._conns[key] = c
+        return c
+
+    def bos(self, host: str):
+        return self.connection(self.cell.bosserver(host), 1)
+
+    def volser(self, host: str, dead_time: float = VOS_DEAD_TIME):
+        return self.connection(self.cell.volserver(host), 4, dead_time=dead_time)
+
+    def fileserver(self, host: str):
+        return self.connection(self.cell.fileserver(host), 1)
+
+
+class _DeadTime:
+    """An endpoint view whose connections carry a given Rx dead time."""
+
+    def __init__(self, endpoint, dead_time: float):
+        self._ep = endpoint
+        self._dead = dead_time
+
+    def connection(self, addr, service_id, security=None, **kw):
+        kw.setdefault("dead_time", self._dead)
+        return self._ep.connection(addr, service_id, security, **kw)
