@@ -16,3 +16,11 @@ Modules: ``session`` (endpoint, cell, security, connections); ``vldb``,
 from .session import AuthSpec, Session
 
 __all__ = ["AuthSpec", "Session"]
+from . import vldb, volume
+from .vldb import VLDBEntry, Site, ServerAddrs, list_volumes
+from .volume import VolumeInfo, VolumeXInfo, PartitionInfo, Transaction
+__all__ += ["vldb", "volume", "VLDBEntry", "Site", "ServerAddrs", "list_volumes",
+            "VolumeInfo", "VolumeXInfo", "PartitionInfo", "Transaction"]
+from .pts import Pts, PtsEntry  # noqa: E402
+from .bos import Bos  # noqa: E402
+__all__ += ["Pts", "PtsEntry", "Bos"]

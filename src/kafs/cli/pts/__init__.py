@@ -1,0 +1,230 @@
+"""pts subcommands.
+
+The *before* hook is pts.c's ``GetGlobals``: it (re)opens the connection
+to the protection servers when the security options, the cell or the
+configuration directory change (always for the first command), printing
+libprot's warnings exactly as ``pr_Initialize`` does.  The connection — a
+:class:`kafs.api.Session` on an event loop that lives as long as the
+process — is kept in ``args.state`` so that ``pts interactive`` and
+``pts source`` share one connection across commands, as the C tool does.
+
+Every command module calls :func:`run_async` to run its coroutine on that
+loop and :func:`pts_api` to reach the :class:`kafs.api.pts.Pts` client.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+#: pts loads these com_err tables (pr_Initialize + ubik); others print as
+#: "Unknown code ..." as in OpenAFS.
+TABLES = ("U", "ACFG", "KTC", "PT", "RXK")
+
+CLIENT_ETC = "/etc/openafs/"          # AFSDIR_CLIENT_ETC_DIRPATH as pts prints it
+SERVER_ETC = "/etc/openafs/server"    # AFSDIR_SERVER_ETC_DIRPATH
+
+RXGEN_CC_UNMARSHAL = -451
+AFSCONF_NOTFOUND = 70354689
+AFSCONF_NO_SECURITY_CLASS = 70354696
+
+_OPEN: list = []          # (loop, state) of every process-wide connection
+
+
+# -- output helpers ------------------------------------------------------------
+
+def out(args):
+    r = getattr(args, "session", None)
+    return r._out() if r is not None else sys.stdout
+
+
+def err(args):
+    r = getattr(args, "session", None)
+    return r._err() if r is not None else sys.stderr
+
+
+def whoami(args) -> str:
+    return args.state.get("whoami") or args.prog
+
+
+def com_err(args, code: int, text: str) -> None:
+    """afs_com_err(whoami, code, text) with pts's tables."""
+    from kafs.cli.render import com_err_line
+    e = err(args)
+    e.write(com_err_line(whoami(args), code, text, tables=TABLES))
+    e.flush()
+
+
+def error_code(exc: BaseException) -> int:
+    """The code libprot would have seen for an exception of ours."""
+    from kafs.errors import AFSError, DecodeError
+    if isinstance(exc, AFSError):
+        return exc.code
+    if isinstance(exc, DecodeError):
+        return RXGEN_CC_UNMARSHAL
+    if isinstance(exc, OSError):
+        return -1
+    raise exc
+
+
+# -- the connection --------------------------------------------------------------
+
+def _loop(state):
+    loop = state.get("pts_loop")
+    if loop is None:
+        import asyncio
+        loop = asyncio.new_event_loop()
+        state["pts_loop"] = loop
+        if not _OPEN:
+            import atexit
+            atexit.register(_close_all)
+        _OPEN.append(state)
+    return loop
+
+
+def run_async(args, coro):
+    """Run ``coro`` on the process-wide loop of this pts run."""
+    return _loop(args.state).run_until_complete(coro)
+
+
+def pts_api(args):
+    """The Pts client of the current connection."""
+    s = args.state.get("pts_session")
+    if s is None:
+        s = _NoClient()
+    from kafs.api.pts import Pts
+    return Pts(s)
+
+
+class _NoClient:
+    """After a failed initialisation pts goes on with a NULL ubik client;
+    every call on it fails with UNOENT ("file not found when processing
+    dbase")."""
+
+    @property
+    def pt(self):
+        from kafs.errors import AFSError
+        raise AFSError(5382)          # UNOENT
+
+
+def _close(state) -> None:
+    s = state.pop("pts_session", None)
+    loop = state.get("pts_loop")
+    if s is not None and loop is not None and not loop.is_closed():
+        try:
+            loop.run_until_complete(s.close())
+        except Exception:         # noqa: BLE001 - closing is best effort
+            pass
+
+
+def _close_all() -> None:
+    for state in list(_OPEN):
+        _close(state)
+        loop = state.pop("pts_loop", None)
+        if loop is not None and not loop.is_closed():
+            loop.close()
+    _OPEN.clear()
+
+
+def before(args) -> int:
+    """GetGlobals (pts.c)."""
+    st = args.state
+    st["whoami"] = args.prog
+    if args.command == "help":
+        return 0
+    def a(key):
+        try:
+            return getattr(args, key)
+        except AttributeError:          # version: a command without switches
+            return None
+    cell = st.get("pts_cell") or None
+    sec = st.get("pts_sec", 1)
+    changed = st.get("pts_confdir") is None
+    if a("cell") is not None:
+        changed, cell = True, a("cell")
+    if a("noauth"):
+        changed, sec = True, 0
+    if a("localauth"):
+        changed, sec = True, 2
+    if a("auth"):
+        changed, sec = True, 1
+    if a("encrypt"):
+        changed, sec = True, 3
+    if a("test") or a("localauth"):
+        changed, confdir = True, SERVER_ETC
+    else:
+        confdir = SERVER_ETC if sec == 2 else CLIENT_ETC
+    if a("config") is not None:
+        changed, confdir = True, a("config")
+    if changed:
+        _close(st)                                    # CleanUp
+        code = _initialize(args, sec, confdir, cell)
+        if code:
+            com_err(args, code, "while initializing")
+            return code
+    st["pts_sec"] = sec
+    st["pts_confdir"] = confdir
+    if cell:
+        st["pts_cell"] = cell
+    return 0
+
+
+def after(args) -> None:
+    r = getattr(args, "session", None)
+    if r is None or r.source is None or r.finished:
+        # The last command of the process: close the connection now (the
+        # atexit fallback covers interactive input that ends with EOF).
+        _close(args.state)
+
+
+def _initialize(args, sec: int, confdir: str, cell: str | None) -> int:
+    """pr_Initialize (ptuser.c): find the cell, choose the security class,
+    make the Ubik client.  Returns a com_err code (0 = fine)."""
+    from kafs.errors import AFSError, ConfigError
+    e = err(args)
+    explicit_dir = confdir not in (CLIENT_ETC, SERVER_ETC)
+    if explicit_dir and not os.path.isdir(confdir):
+        if confdir:
+            e.write("libprot: Could not open configuration directory: %s.\n"
+                    % confdir)
+        else:
+            e.write("libprot: No configuration directory specified.\n")
+        return -1
+    from kafs.cell import Cell
+    try:
+        c = Cell(cell, confdir=confdir if explicit_dir else None,
+                 localauth=confdir == SERVER_ETC and not explicit_dir)
+        c.servers("ptserver")
+    except ConfigError:
+        name = cell if cell else "(local)"
+        e.write("libprot: Could not locate cell %s in %s/CellServDB\n"
+                % (name, confdir.rstrip("/") if confdir == SERVER_ETC else confdir))
+        return AFSCONF_NOTFOUND
+    from kafs.api.session import AuthSpec, Session
+    auth = AuthSpec(noauth=sec == 0, localauth=sec == 2, encrypt=sec == 3)
+
+    async def _open():
+        return await Session.open(c, auth=auth, tool="pts")
+
+    try:
+        s = run_async(args, _open())
+    except AFSError as x:
+        e.write("libprot: %s (getting token)\n" % _msg(x.code))
+        return x.code
+    except ConfigError as x:
+        e.write("%s: %s\n" % (args.prog, x))
+        return 1
+    if s.auth.unauthenticated:
+        e.write("libprot: %s (getting token)\n" % _msg(AFSCONF_NO_SECURITY_CLASS))
+        if sec == 3:
+            run_async(args, s.close())
+            return AFSCONF_NO_SECURITY_CLASS
+    if s.security is None and sec != 0:
+        e.write("libprot: Could not get afs tokens, running unauthenticated\n")
+    args.state["pts_session"] = s
+    return 0
+
+
+def _msg(code: int) -> str:
+    from kafs.errors.tables import error_message
+    return error_message(code, TABLES)
