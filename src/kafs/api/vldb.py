@@ -1,0 +1,551 @@
+"""The Volume Location Database: entries, lookups, listings, server addresses.
+
+Every function takes an open :class:`kafs.api.Session` first and returns
+plain dataclasses::
+
+    async with await Session.open() as s:
+        e = await vldb.get_entry(s, "root.cell")        # name, id, .readonly, .backup
+        everything = await vldb.list_entries(s)         # VL_ListAttributesN2, paged
+        servers = await vldb.list_servers(s)            # GetAddrs + GetAddrsU (UUIDs)
+
+or, for one-liners, :func:`list_volumes` opens (and closes) a session itself:
+``asyncio.run(kafs.api.list_volumes())``.
+
+Failures raise :class:`kafs.errors.AFSError` (``.code`` is the VL/Rx code,
+e.g. VL_NOENT 363524) or :class:`kafs.errors.DecodeError` for a reply that
+does not decode.
+
+Addresses are IPv4 numbers in host byte order (``Site.server``) with a
+dotted-quad ``Site.addr``; :func:`host_name` turns one into a name the way
+OpenAFS's ``hostutil_GetNameByINet`` does, :func:`server_address` turns a
+user's host argument into an address the way vos's ``GetServer`` does.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Site", "VLDBEntry", "ServerAddrs", "VLOP_NAMES",
+    "get_entry", "get_entry_by_id", "volume_id", "list_entries", "list_volumes",
+    "get_addrs", "get_addrs_u", "list_servers",
+    "server_address", "server_address_noresolve", "host_name", "inet_ntoa",
+    "partition_name", "partition_id", "uuid_to_string", "uuid_from_string",
+    "RWVOL", "ROVOL", "BACKVOL",
+]
+
+RWVOL, ROVOL, BACKVOL = 0, 1, 2
+
+VLF_RWEXISTS = 0x1000
+VLF_ROEXISTS = 0x2000
+VLF_BACKEXISTS = 0x4000
+VLSF_NEWREPSITE = 0x01
+VLSF_ROVOL = 0x02
+VLSF_RWVOL = 0x04
+VLSF_BACKVOL = 0x08
+VLSF_UUID = 0x10
+VLSF_DONTUSE = 0x20
+VLSF_RWREPLICA = 0x40
+VLOP_ALLOPERS = 0x1F0
+#: lock operation bits -> name, in the order vos prints them
+VLOP_NAMES = ((0x10, "move"), (0x20, "release"), (0x40, "backup"),
+              (0x80, "delete"), (0x100, "dump"))
+
+VLLIST_SERVER = 1
+VLLIST_PARTITION = 2
+VLLIST_FLAG = 0x10
+VLADDR_IPADDR = 1
+VLADDR_INDEX = 2
+VLADDR_UUID = 4
+
+RXGEN_OPCODE = -455
+VOLMAXPARTS = 255
+NMAXNSERVERS = 13
+
+
+# --------------------------------------------------------------------------
+# small conversions (OpenAFS's own rules)
+# --------------------------------------------------------------------------
+
+def inet_ntoa(addr: int) -> str:
+    """Dotted quad of a host-order IPv4 number."""
+    addr &= 0xFFFFFFFF
+    return "%d.%d.%d.%d" % (addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255)
+
+
+def _aton(s: str) -> int:
+    return struct.unpack("!I", socket.inet_aton(s))[0]
+
+
+_names: dict[int, str] = {}
+
+
+def host_name(addr: int) -> str:
+    """``hostutil_GetNameByINet``: the host's name by reverse lookup, else
+    the dotted quad.  Cached per process."""
+    addr &= 0xFFFFFFFF
+    n = _names.get(addr)
+    if n is None:
+        ip = inet_ntoa(addr)
+        try:
+            n = socket.gethostbyaddr(ip)[0]
+        except (OSError, UnicodeError):
+            n = ip
+        if len(n) >= 256:
+            n = ip
+        _names[addr] = n
+    return n
+
+
+def _is_loopback(addr: int) -> bool:
+    # rx_IsLoopbackAddr: 127.0.x.x only (the test cell lives on 127.1.0.1)
+    return (addr & 0xFFFF0000) == 0x7F000000
+
+
+def server_address_noresolve(name: str) -> int:
+    """vos's ``GetServerNoresolve``: ``sscanf("%d.%d.%d.%d")``; 0 if not."""
+    parts = []
+    rest = name
+    for i in range(4):
+        j = 0
+        while j < len(rest) and rest[j] in " \t\n\v\f\r":
+            j += 1
+        k = j
+        if k < len(rest) and rest[k] in "+-":
+            k += 1
+        d0 = k
+        while k < len(rest) and rest[k].isdigit() and rest[k].isascii():
+            k += 1
+        if k == d0:
+            return 0
+        parts.append(int(rest[j:k]))
+        rest = rest[k:]
+        if i < 3:
+            if not rest.startswith("."):
+                return 0
+            rest = rest[1:]
+    b1, b2, b3, b4 = (p & 0xFFFFFFFF for p in parts)
+    return ((b1 << 24) | (b2 << 16) | (b3 << 8) | b4) & 0xFFFFFFFF
+
+
+def server_address(name: str) -> int:
+    """vos's ``GetServer``: a dotted quad or a host name -> a non-loopback
+    IPv4 address (host order); 0 when there is none."""
+    addr = server_address_noresolve(name)
+    if addr:
+        return 0 if _is_loopback(addr) else addr
+    try:
+        addrs = socket.gethostbyname_ex(name)[2]
+    except (OSError, UnicodeError):
+        return 0
+    for a in addrs:
+        n = _aton(a)
+        if not _is_loopback(n):
+            return n
+    try:
+        addrs = socket.gethostbyname_ex(socket.gethostname())[2]
+    except (OSError, UnicodeError):
+        return 0
+    for a in addrs:
+        n = _aton(a)
+        if not _is_loopback(n):
+            return n
+    return 0
+
+
+def partition_name(part: int) -> str:
+    """``MapPartIdIntoName``: 0 -> /vicepa, 26 -> /vicepaa ...; "" when out of range."""
+    if part < 26:
+        return "/vicep" + chr((part + ord("a")) & 0xFF) if part >= 0 else "/vicep?"
+    if part < VOLMAXPARTS:
+        p = part - 26
+        return "/vicep" + chr(ord("a") + p // 26) + chr(ord("a") + p % 26)
+    return ""
+
+
+def partition_id(name: str) -> int:
+    """``volutil_GetPartitionID``: "a", "vicepa", "/vicepa", "0" -> 0; -1 if bad."""
+    if not name:
+        return -1
+    if "0" <= name[0] <= "9":
+        i = 0
+        while i < len(name) and "0" <= name[i] <= "9":
+            i += 1
+        v = int(name[:i])
+        if v > 0x7FFFFFFF:       # atoi overflow: strtol clamps, (int) truncates
+            return -1
+        return v if v < VOLMAXPARTS else -1
+    if len(name.encode()) <= 2:
+        ascii_ = name
+    elif name.startswith("/vicep"):
+        ascii_ = name[6:]
+        if len(ascii_.encode()) > 2:
+            return -1
+    elif name.startswith("vicep"):
+        ascii_ = name[5:]
+        if len(ascii_.encode()) > 2:
+            return -1
+    else:
+        return -1
+    if len(ascii_) == 0:
+        return -1
+    if len(ascii_) == 1:
+        c = ascii_[0]
+        return ord(c) - ord("a") if "a" <= c <= "z" else -1
+    a, b = ascii_[0], ascii_[1]
+    if not ("a" <= a <= "z") or not ("a" <= b <= "z"):
+        return -1
+    t = (ord(a) - ord("a")) * 26 + (ord(b) - ord("a")) + 26
+    return -1 if t >= VOLMAXPARTS else t
+
+
+def uuid_to_string(u) -> str:
+    """``afsUUID_to_string``."""
+    node = (bytes(x & 0xFF for x in u.node) + bytes(6))[:6]
+    return "%08x-%04x-%04x-%02x-%02x-%s" % (
+        u.time_low & 0xFFFFFFFF, u.time_mid & 0xFFFF, u.time_hi_and_version & 0xFFFF,
+        u.clock_seq_hi_and_reserved & 0xFF, u.clock_seq_low & 0xFF, node.hex())
+
+
+def uuid_from_string(s: str):
+    """``afsUUID_from_string`` (sscanf rules, loosely); None if it does not parse."""
+    import re
+    m = re.match(r"\s*([0-9a-fA-F]{1,8})-([0-9a-fA-F]{1,4})-([0-9a-fA-F]{1,4})-"
+                 r"([0-9a-fA-F]{1,2})-([0-9a-fA-F]{1,2})-" + r"([0-9a-fA-F]{1,2})" * 6, s)
+    if not m:
+        return None
+    from kafs.rpc.runtime import afsUUID
+    g = [int(x, 16) for x in m.groups()]
+    sc = lambda v: v - 256 if v > 127 else v      # C chars
+    return afsUUID(g[0], g[1], g[2], sc(g[3]), sc(g[4]), bytes(g[5:11]))
+
+
+# --------------------------------------------------------------------------
+# results
+# --------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Site:
+    """One site of a VLDB entry."""
+
+    server: int             # IPv4 address, host byte order
+    partition: int          # 0 = /vicepa
+    flags: int              # VLSF_* bits
+
+    @property
+    def addr(self) -> str:
+        return inet_ntoa(self.server)
+
+    @property
+    def partition_name(self) -> str:
+        return partition_name(self.partition)
+
+    @property
+    def type(self) -> str:
+        """"RW" for the read-write site, else "RO" (as vos labels them)."""
+        return "RW" if self.flags & VLSF_RWVOL else "RO"
+
+    def to_json(self) -> dict:
+        return {"server": self.addr, "partition": self.partition_name,
+                "type": self.type, "flags": self.flags,
+                "not_released": bool(self.flags & VLSF_DONTUSE),
+                "new_release": bool(self.flags & VLSF_NEWREPSITE)}
+
+
+@dataclass(slots=True)
+class VLDBEntry:
+    """A VLDB entry (``nvldbentry``) in plain form."""
+
+    name: str
+    rw_id: int
+    ro_id: int
+    bk_id: int
+    clone_id: int
+    flags: int              # VLF_* existence bits | VLOP_* lock bits
+    sites: list[Site] = field(default_factory=list)
+    n_servers: int = 0      # as the server sent it (sites is clamped to 0..13)
+
+    @classmethod
+    def from_nvldbentry(cls, e) -> "VLDBEntry":
+        n = e.nServers
+        k = max(0, min(n, NMAXNSERVERS))
+        sn, sp, sf = e.serverNumber, e.serverPartition, e.serverFlags
+        sites = [Site(sn[i] & 0xFFFFFFFF, sp[i], sf[i]) for i in range(k)]
+        v = e.volumeId
+        return cls(e.name, v[0], v[1], v[2], e.cloneId, e.flags, sites, n)
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.flags & VLOP_ALLOPERS)
+
+    @property
+    def lock_operations(self) -> list[str]:
+        return [n for bit, n in VLOP_NAMES if self.flags & bit]
+
+    @property
+    def has_rw(self) -> bool:
+        return bool(self.flags & VLF_RWEXISTS)
+
+    @property
+    def has_ro(self) -> bool:
+        return bool(self.flags & VLF_ROEXISTS)
+
+    @property
+    def has_bk(self) -> bool:
+        return bool(self.flags & VLF_BACKEXISTS)
+
+    def volume_ids(self) -> tuple[int, int, int]:
+        return (self.rw_id, self.ro_id, self.bk_id)
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "rw_id": self.rw_id if self.has_rw else None,
+            "ro_id": self.ro_id if self.has_ro else None,
+            "bk_id": self.bk_id if self.has_bk else None,
+            "clone_id": self.clone_id if (self.clone_id and self.has_ro) else None,
+            "flags": self.flags,
+            "locked": self.lock_operations if self.locked else [],
+            "sites": [s.to_json() for s in self.sites],
+        }
+
+
+@dataclass(slots=True)
+class ServerAddrs:
+    """One file server registered in the VLDB (GetAddrsU)."""
+
+    uuid: str               # afsUUID_to_string form
+    unique: int
+    addrs: list[int]        # IPv4 numbers, host order
+
+    def to_json(self) -> dict:
+        return {"uuid": self.uuid, "unique": self.unique,
+                "addrs": [inet_ntoa(a) for a in self.addrs]}
+
+
+# --------------------------------------------------------------------------
+# lookups
+# --------------------------------------------------------------------------
+
+def _vl():
+    from kafs.rpc import vl
+    return vl
+
+
+async def get_entry(s, name: str | int) -> VLDBEntry:
+    """VL_GetEntryByNameN: the vlserver takes a name, a name with
+    ``.readonly``/``.backup``, or a number."""
+    vl = _vl()
+    e = await s.vl.call(vl.VL_GetEntryByNameN, str(name))
+    return VLDBEntry.from_nvldbentry(e)
+
+
+async def get_entry_by_id(s, volid: int, voltype: int = -1) -> VLDBEntry:
+    """VL_GetEntryByIDN (voltype -1: any of RW/RO/BK)."""
+    vl = _vl()
+    e = await s.vl.call(vl.VL_GetEntryByIDN, volid & 0xFFFFFFFF, voltype)
+    return VLDBEntry.from_nvldbentry(e)
+
+
+def _extract_name(name: str) -> str:
+    """``vsu_ExtractName`` (names are cut to 32 bytes first)."""
+    sname = name.encode("utf-8", "surrogateescape")[:32].decode("utf-8", "surrogateescape")
+    if sname.endswith(".readonly"):
+        return sname[:-9]
+    if sname.endswith(".backup"):
+        return sname[:-7]
+    return name.encode("utf-8", "surrogateescape")[:32].decode("utf-8", "surrogateescape")
+
+
+def numeric_volume_id(spec: str) -> int | None:
+    """The number vsu_GetVolumeID takes literally (``strtoul`` into a
+    32-bit result, UINT_MAX excluded), or None if it is looked up by name."""
+    if not spec or not ("0" <= spec[0] <= "9"):
+        return None
+    if not spec.isdigit() or not spec.isascii():
+        return None
+    v = int(spec)
+    if v > 0xFFFFFFFFFFFFFFFF:
+        v = 0xFFFFFFFFFFFFFFFF
+    v &= 0xFFFFFFFF
+    if v == 0xFFFFFFFF:
+        return None
+    return v
+
+
+async def volume_id(s, spec: str) -> int:
+    """``vsu_GetVolumeID``: a number is taken as is; a name (with its
+    ``.readonly``/``.backup`` suffix choosing the id) is looked up in the
+    VLDB.  Raises AFSError with the VL code if the lookup fails."""
+    v = numeric_volume_id(spec)
+    if v is not None:
+        return v
+    e = await get_entry(s, _extract_name(spec))
+    if len(spec) >= 9 and spec.endswith(".readonly"):
+        return e.ro_id
+    if len(spec) >= 7 and spec.endswith(".backup"):
+        return e.bk_id
+    return e.rw_id
+
+
+# --------------------------------------------------------------------------
+# listings
+# --------------------------------------------------------------------------
+
+async def list_entries(s, *, server: int | None = None, partition: int | None = None,
+                       locked: bool = False, pattern: str = "",
+                       on_page=None) -> list[VLDBEntry]:
+    """Every VLDB entry matching the attributes (VL_ListAttributesN2 with
+    paging, falling back to VL_ListAttributesN on old servers), in server
+    order.  ``server``: host-order address; ``partition``: number;
+    ``locked``: only entries with a lock bit.  ``on_page(entries)`` is
+    called per page if given."""
+    vl = _vl()
+    from kafs.errors import AFSError
+    attrs = vl.VldbListByAttributes()
+    if server is not None:
+        attrs.server = _int32(server)
+        attrs.Mask |= VLLIST_SERVER
+    if partition is not None:
+        attrs.partition = partition
+        attrs.Mask |= VLLIST_PARTITION
+    if locked:
+        attrs.Mask |= VLLIST_FLAG
+        attrs.flag = VLOP_ALLOPERS
+    out: list[VLDBEntry] = []
+    conv = VLDBEntry.from_nvldbentry
+    index = 0
+    pages = 0
+    while index != -1:
+        try:
+            r = await s.vl.call(vl.VL_ListAttributesN2, attrs, pattern, index)
+            n = max(0, min(r.nentries, len(r.blkentries)))
+            entries = r.blkentries[:n]
+            nxt = r.nextstartindex
+        except AFSError as e:
+            if e.code != RXGEN_OPCODE:
+                raise
+            r = await s.vl.call(vl.VL_ListAttributesN, attrs)
+            n = max(0, min(r.nentries, len(r.blkentries)))
+            entries = r.blkentries[:n]
+            nxt = -1
+        page = [conv(e) for e in entries]
+        if on_page is not None:
+            on_page(page)
+        out.extend(page)
+        pages += 1
+        if nxt != -1 and (nxt <= index or pages > 1_000_000):
+            # a server that does not advance would loop for ever
+            from kafs.errors import DecodeError
+            raise DecodeError("VL_ListAttributesN2: next index does not advance")
+        index = nxt
+    return out
+
+
+def _int32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - 0x100000000 if v & 0x80000000 else v
+
+
+async def list_volumes(cell: str | None = None, *, server: str | None = None,
+                       partition: str | int | None = None, locked: bool = False,
+                       auth=None, confdir=None) -> list[VLDBEntry]:
+    """One line for scripts: every VLDB entry of ``cell`` (default: the local
+    cell), sorted by name::
+
+        entries = asyncio.run(kafs.api.list_volumes())
+    """
+    from .session import AuthSpec, Session
+    auth = auth or AuthSpec(noauth=True)
+    async with await Session.open(cell, auth=auth, confdir=confdir) as s:
+        srv = None
+        if server is not None:
+            srv = server_address(server)
+            if not srv:
+                from kafs.errors import ConfigError
+                raise ConfigError(f"server '{server}' not found in host table")
+        part = None
+        if partition is not None:
+            part = partition if isinstance(partition, int) else partition_id(partition)
+            if part < 0:
+                from kafs.errors import ConfigError
+                raise ConfigError(f"could not interpret partition name '{partition}'")
+        out = await list_entries(s, server=srv, partition=part, locked=locked)
+    out.sort(key=lambda e: e.name.encode("utf-8", "surrogateescape"))
+    return out
+
+
+# --------------------------------------------------------------------------
+# file server addresses
+# --------------------------------------------------------------------------
+
+async def get_addrs(s) -> tuple[int, list[int]]:
+    """VL_GetAddrs: (number of registered servers, address list).  An
+    address with top byte 0xff is a multi-homed server's index."""
+    vl = _vl()
+    r = await s.vl.call(vl.VL_GetAddrs, 0, 0)
+    return r.nentries, list(r.blkaddrs)
+
+
+async def get_addrs_u(s, *, index: int | None = None, uuid=None,
+                      ipaddr: int | None = None) -> ServerAddrs:
+    """VL_GetAddrsU by index (1-based), by UUID (an afsUUID or its string)
+    or by one of the server's addresses."""
+    vl = _vl()
+    a = vl.ListAddrByAttributes()
+    if uuid is not None:
+        if isinstance(uuid, str):
+            u = uuid_from_string(uuid)
+            if u is None:
+                raise ValueError(f"invalid UUID '{uuid}'")
+            uuid = u
+        a.Mask = VLADDR_UUID
+        a.uuid = uuid
+    elif ipaddr is not None:
+        a.Mask = VLADDR_IPADDR
+        a.ipaddr = ipaddr & 0xFFFFFFFF
+    else:
+        a.Mask = VLADDR_INDEX
+        a.index = index or 0
+    r = await s.vl.call(vl.VL_GetAddrsU, a)
+    n = max(0, min(r.nentries, len(r.blkaddrs)))
+    return ServerAddrs(uuid_to_string(r.uuidp1), r.uniquifier,
+                       [x & 0xFFFFFFFF for x in r.blkaddrs[:n]])
+
+
+async def list_servers(s, *, uuid=None, host: int | None = None) -> list[ServerAddrs]:
+    """The file servers registered in the VLDB, as ``vos listaddrs`` walks
+    them (GetAddrs for the count, then GetAddrsU by index until
+    VL_INDEXERANGE).  With ``uuid`` or ``host`` just that server."""
+    from kafs.errors import AFSError
+    from kafs.errors.tables import code_from_name
+    noent = code_from_name("VL_NOENT")
+    indexerange = code_from_name("VL_INDEXERANGE")
+    nentries, _ = await get_addrs(s)
+    out: list[ServerAddrs] = []
+    i = 1
+    while nentries > 0:
+        try:
+            if uuid is not None:
+                sa = await get_addrs_u(s, uuid=uuid)
+            elif host is not None:
+                sa = await get_addrs_u(s, ipaddr=host)
+            else:
+                sa = await get_addrs_u(s, index=i)
+        except AFSError as e:
+            if e.code == noent and uuid is None and host is None:
+                i += 1
+                if i > 100000:
+                    break
+                continue
+            if e.code == indexerange:
+                break
+            raise
+        out.append(sa)
+        nentries -= 1
+        i += 1
+        if uuid is not None or host is not None:
+            break
+    return out

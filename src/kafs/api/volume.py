@@ -1,0 +1,284 @@
+"""Volume server (volserver, port 7005) queries: partitions, volume headers,
+transactions, sizes.
+
+Every function takes an open :class:`kafs.api.Session` and the server as an
+IPv4 address (host-order number or dotted quad), and returns plain
+dataclasses::
+
+    async with await Session.open() as s:
+        parts = await volume.list_partitions(s, "127.1.0.1")   # [0] == /vicepa
+        vols = await volume.list_volumes(s, "127.1.0.1", 0)    # [VolumeInfo]
+        info = await volume.partition_info(s, "127.1.0.1", "/vicepa")
+
+Failures raise :class:`kafs.errors.AFSError` (Rx and VOLSER codes) or
+:class:`kafs.errors.DecodeError`.  Old-server fallbacks (RXGEN_OPCODE) are
+those of OpenAFS's vos: XListPartitions -> ListPartitions, PartitionInfo64
+-> PartitionInfo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .vldb import inet_ntoa, partition_name
+
+__all__ = ["VolumeInfo", "VolumeXInfo", "PartitionInfo", "Transaction",
+           "list_partitions", "partition_info", "list_volumes", "xlist_volumes",
+           "list_one_volume", "xlist_one_volume", "monitor", "get_size",
+           "VOK", "VBUSY", "ITOffline", "ITBusy", "ITReadOnly", "ITCreate",
+           "ITCreateVolID"]
+
+RXGEN_OPCODE = -455
+VOK = 0
+VBUSY = 110
+ITOffline, ITBusy, ITReadOnly, ITCreate, ITCreateVolID = 0x1, 0x2, 0x8, 0x10, 0x20
+VTDeleteOnSalvage, VTOutOfService, VTDeleted = 1, 2, 4
+VOLMAXPARTS = 255
+_TYPES = {0: "RW", 1: "RO", 2: "BK"}
+
+
+def _addr(server) -> str:
+    return server if isinstance(server, str) else inet_ntoa(server)
+
+
+def _conn(s, server):
+    return s.volser(_addr(server))
+
+
+@dataclass(slots=True)
+class VolumeInfo:
+    """``volintInfo``: one volume header as ListVolumes/ListOneVolume give it."""
+
+    name: str
+    volid: int
+    type: int               # 0 RW, 1 RO, 2 BK
+    backup_id: int
+    parent_id: int
+    clone_id: int
+    status: int             # 0 OK, VBUSY, else not attachable
+    copy_date: int
+    in_use: int
+    needs_salvaged: int
+    destroy_me: int
+    creation_date: int
+    access_date: int
+    update_date: int
+    backup_date: int
+    day_use: int
+    filecount: int
+    maxquota: int
+    size: int
+    flags: int
+    spare0: int             # minquota
+    spare1: int             # weekUse
+    spare2: int
+    spare3: int
+
+    @classmethod
+    def from_wire(cls, v) -> "VolumeInfo":
+        return cls(v.name, v.volid, v.type, v.backupID, v.parentID, v.cloneID,
+                   v.status, v.copyDate, v.inUse, v.needsSalvaged, v.destroyMe,
+                   v.creationDate, v.accessDate, v.updateDate, v.backupDate,
+                   v.dayUse, v.filecount, v.maxquota, v.size, v.flags, v.spare0,
+                   v.spare1, v.spare2, v.spare3)
+
+    @property
+    def type_name(self) -> str:
+        return _TYPES.get(self.type, "?")
+
+    @property
+    def status_name(self) -> str:
+        return "OK" if self.status == VOK else "BUSY" if self.status == VBUSY else "UNATTACHABLE"
+
+
+@dataclass(slots=True)
+class VolumeXInfo:
+    """``volintXInfo``: the extended header with read/write statistics."""
+
+    name: str
+    volid: int
+    type: int
+    backup_id: int
+    parent_id: int
+    clone_id: int
+    status: int
+    copy_date: int
+    in_use: int
+    creation_date: int
+    access_date: int
+    update_date: int
+    backup_date: int
+    day_use: int
+    filecount: int
+    maxquota: int
+    size: int
+    stat_reads: list[int] = field(default_factory=list)      # same net, same net auth, diff net, diff net auth
+    stat_writes: list[int] = field(default_factory=list)
+    stat_file_same_author: list[int] = field(default_factory=list)   # 6 time ranges
+    stat_file_diff_author: list[int] = field(default_factory=list)
+    stat_dir_same_author: list[int] = field(default_factory=list)
+    stat_dir_diff_author: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_wire(cls, v) -> "VolumeXInfo":
+        return cls(v.name, v.volid, v.type, v.backupID, v.parentID, v.cloneID,
+                   v.status, v.copyDate, v.inUse, v.creationDate, v.accessDate,
+                   v.updateDate, v.backupDate, v.dayUse, v.filecount, v.maxquota,
+                   v.size, list(v.stat_reads), list(v.stat_writes),
+                   list(v.stat_fileSameAuthor), list(v.stat_fileDiffAuthor),
+                   list(v.stat_dirSameAuthor), list(v.stat_dirDiffAuthor))
+
+    @property
+    def type_name(self) -> str:
+        return _TYPES.get(self.type, "?")
+
+    @property
+    def status_name(self) -> str:
+        return "OK" if self.status == VOK else "BUSY" if self.status == VBUSY else "UNATTACHABLE"
+
+
+@dataclass(slots=True)
+class PartitionInfo:
+    """``diskPartition64``.  ``free`` and ``min_free`` in KB; vos prints
+    ``min_free`` as the partition's total (an OpenAFS quirk kept)."""
+
+    name: str
+    device: str
+    free: int
+    min_free: int
+    total_usable: int
+
+
+@dataclass(slots=True)
+class Transaction:
+    """``transDebugInfo``: one active volserver transaction (vos status)."""
+
+    tid: int
+    time: int
+    creation_time: int
+    return_code: int
+    volid: int
+    partition: int
+    iflags: int
+    vflags: int
+    tflags: int
+    last_proc_name: str
+    call_valid: int
+    read_next: int
+    transmit_next: int
+    last_send_time: int
+    last_receive_time: int
+
+    @classmethod
+    def from_wire(cls, t) -> "Transaction":
+        return cls(t.tid, t.time, t.creationTime, t.returnCode, t.volid, t.partition,
+                   t.iflags, t.vflags, t.tflags, t.lastProcName, t.callValid,
+                   t.readNext, t.transmitNext, t.lastSendTime, t.lastReceiveTime)
+
+    @property
+    def attach_flags(self) -> list[str]:
+        return [n for b, n in ((ITOffline, "offline"), (ITBusy, "busy"),
+                               (ITReadOnly, "readonly"), (ITCreate, "create"),
+                               (ITCreateVolID, "create volid")) if self.iflags & b]
+
+    @property
+    def volume_status(self) -> list[str]:
+        return [n for b, n in ((VTDeleteOnSalvage, "deleteOnSalvage"),
+                               (VTOutOfService, "outOfService"),
+                               (VTDeleted, "deleted")) if self.vflags & b]
+
+
+def _vs():
+    from kafs.rpc import volser
+    return volser
+
+
+async def list_partitions(s, server) -> list[int]:
+    """Partition numbers of the server (XListPartitions; ListPartitions on
+    servers without it).  At most 255, as vos keeps."""
+    vs = _vs()
+    from kafs.errors import AFSError
+    conn = _conn(s, server)
+    try:
+        parts = await vs.AFSVolXListPartitions(conn)
+    except AFSError as e:
+        if e.code != RXGEN_OPCODE:
+            raise
+        p = await vs.AFSVolListPartitions(conn)
+        return [x for x in p.partIds if x != -1]
+    return list(parts[:VOLMAXPARTS])
+
+
+async def partition_info(s, server, name: str | int) -> PartitionInfo:
+    """PartitionInfo64 (PartitionInfo on old servers) for "/vicepa" or 0."""
+    vs = _vs()
+    from kafs.errors import AFSError
+    if isinstance(name, int):
+        name = partition_name(name)
+    conn = _conn(s, server)
+    try:
+        p = await vs.AFSVolPartitionInfo64(conn, name)
+        return PartitionInfo(p.name, p.devName, p.free, p.minFree, p.totalUsable)
+    except AFSError as e:
+        if e.code != RXGEN_OPCODE:
+            raise
+    p = await vs.AFSVolPartitionInfo(conn, name)
+    return PartitionInfo(p.name, p.devName, p.free, p.minFree, 0)
+
+
+async def list_volumes(s, server, partition: int, full: bool = True) -> list[VolumeInfo]:
+    """ListVolumes: every volume header of one partition (``full=False``:
+    only ids, as ``vos listvol -fast``)."""
+    vs = _vs()
+    r = await vs.AFSVolListVolumes(_conn(s, server), partition, 1 if full else 0)
+    f = VolumeInfo.from_wire
+    return [f(v) for v in r]
+
+
+async def xlist_volumes(s, server, partition: int, full: bool = True) -> list[VolumeXInfo]:
+    """XListVolumes: extended headers (with statistics) of one partition."""
+    vs = _vs()
+    r = await vs.AFSVolXListVolumes(_conn(s, server), partition, 1 if full else 0)
+    f = VolumeXInfo.from_wire
+    return [f(v) for v in r]
+
+
+async def list_one_volume(s, server, partition: int, volid: int) -> VolumeInfo:
+    vs = _vs()
+    r = await vs.AFSVolListOneVolume(_conn(s, server), partition, volid & 0xFFFFFFFF)
+    if not r:
+        from kafs.errors import DecodeError
+        raise DecodeError("ListOneVolume: empty reply")
+    return VolumeInfo.from_wire(r[0])
+
+
+async def xlist_one_volume(s, server, partition: int, volid: int) -> VolumeXInfo:
+    vs = _vs()
+    r = await vs.AFSVolXListOneVolume(_conn(s, server), partition, volid & 0xFFFFFFFF)
+    if not r:
+        from kafs.errors import DecodeError
+        raise DecodeError("XListOneVolume: empty reply")
+    return VolumeXInfo.from_wire(r[0])
+
+
+async def monitor(s, server) -> list[Transaction]:
+    """Monitor: the server's active transactions (``vos status``)."""
+    vs = _vs()
+    r = await vs.AFSVolMonitor(_conn(s, server))
+    return [Transaction.from_wire(t) for t in r]
+
+
+async def get_size(s, server, partition: int, volid: int, fromdate: int = 0) -> int:
+    """The size of a dump of the volume (TransCreate ITBusy, GetSize,
+    EndTrans), in bytes."""
+    vs = _vs()
+    conn = _conn(s, server)
+    tid = await vs.AFSVolTransCreate(conn, volid & 0xFFFFFFFF, partition, ITBusy)
+    try:
+        r = await vs.AFSVolGetSize(conn, tid, fromdate)
+    finally:
+        rcode = await vs.AFSVolEndTrans(conn, tid)
+    if rcode:
+        from kafs.errors import RemoteAbort
+        raise RemoteAbort(rcode)
+    return r.dump_size

@@ -1,0 +1,371 @@
+"""OpenAFS vos's text formats (vos.c / vsprocs.c printf strings), as
+functions returning strings: VLDB entries (``EnumerateEntry``,
+``PrintLocked``), volume headers (``DisplayFormat``, ``DisplayFormat2``,
+``XDisplayFormat``, ``XDisplayFormat2``)."""
+
+from __future__ import annotations
+
+from kafs.cli.render import ctime as _ctime
+from kafs.api.vldb import (VLF_BACKEXISTS, VLF_ROEXISTS, VLF_RWEXISTS, VLOP_ALLOPERS,
+                           VLSF_DONTUSE, VLSF_NEWREPSITE, VLSF_RWVOL, host_name,
+                           inet_ntoa, partition_name)
+
+VOK = 0
+VBUSY = 110
+
+
+def _s32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - 0x100000000 if v & 0x80000000 else v
+
+
+def _u32(v: int) -> int:
+    return v & 0xFFFFFFFF
+
+
+def ctime(t: int) -> str:
+    """C ``ctime(&t)`` of a signed 32-bit time, with its newline."""
+    return _ctime(_s32(t)) + "\n"
+
+
+def _lx(v: int) -> str:
+    v = _u32(v)
+    return "0x%x" % v if v else "0"
+
+
+_pn_cache: dict[int, str] = {}
+
+
+def pname(part: int) -> str:
+    n = _pn_cache.get(part)
+    if n is None:
+        n = _pn_cache[part] = partition_name(part)
+    return n
+
+
+# --------------------------------------------------------------------------
+# VLDB entries
+# --------------------------------------------------------------------------
+
+def sub_enumerate(e, noresolve: bool) -> str:
+    """``SubEnumerateEntry``."""
+    f = e.flags
+    parts = []
+    if f & VLF_RWEXISTS:
+        parts.append("    RWrite: %-10u" % e.rw_id)
+    if f & VLF_ROEXISTS:
+        parts.append("    ROnly: %-10u" % e.ro_id)
+    if f & VLF_BACKEXISTS:
+        parts.append("    Backup: %-10u" % e.bk_id)
+    if e.clone_id != 0 and f & VLF_ROEXISTS:
+        parts.append("    RClone: %-10u" % e.clone_id)
+    parts.append("\n")
+    n = e.n_servers
+    parts.append("    number of sites -> %u\n" % _u32(n))
+    mixed = any(s.flags & VLSF_NEWREPSITE for s in e.sites)
+    for s in e.sites:
+        host = inet_ntoa(s.server) if noresolve else host_name(s.server)
+        line = "       server %s partition %s " % (host, pname(s.partition))
+        line += "RW Site " if s.flags & VLSF_RWVOL else "RO Site "
+        if mixed:
+            if s.flags & VLSF_NEWREPSITE:
+                line += " -- New release"
+            elif not s.flags & VLSF_RWVOL:
+                line += " -- Old release"
+        elif s.flags & VLSF_DONTUSE:
+            line += " -- Not released"
+        parts.append(line + "\n")
+    return "".join(parts)
+
+
+def enumerate_entry(e, noresolve: bool) -> str:
+    """``EnumerateEntry``."""
+    return "\n%s \n" % e.name + sub_enumerate(e, noresolve)
+
+
+def print_locked(flags: int) -> str:
+    """``PrintLocked``."""
+    f = flags & VLOP_ALLOPERS
+    if not f:
+        return ""
+    s = "    Volume is currently LOCKED  \n"
+    if f & 0x10:
+        s += "    Volume is locked for a move operation\n"
+    if f & 0x20:
+        s += "    Volume is locked for a release operation\n"
+    if f & 0x40:
+        s += "    Volume is locked for a backup operation\n"
+    if f & 0x80:
+        s += "    Volume is locked for a delete/misc operation\n"
+    if f & 0x100:
+        s += "    Volume is locked for a dump/restore operation\n"
+    return s
+
+
+# --------------------------------------------------------------------------
+# volume headers
+# --------------------------------------------------------------------------
+
+_T = {0: "RW ", 1: "RO ", 2: "BK "}
+
+
+class Counts:
+    __slots__ = ("ok", "notok", "busy", "busy_ids", "notok_ids")
+
+    def __init__(self):
+        self.ok = self.notok = self.busy = 0
+        self.busy_ids: list[int] = []
+        self.notok_ids: list[int] = []
+
+
+def display_format(v, server: int, part: int, c: Counts, fast: bool, longlist: bool,
+                   disp: bool) -> str:
+    """``DisplayFormat`` (volintInfo)."""
+    if fast:
+        return "%-10u\n" % _u32(v.volid)
+    out = []
+    if v.status == VOK:
+        out.append("%-32s %10u %s%10d K %s%s%s\n" % (
+            v.name, _u32(v.volid), _T.get(v.type, ""), _s32(v.size),
+            " " if longlist else "",
+            "On-line" if v.in_use == 1 else "Off-line",
+            "**needs salvage**" if v.needs_salvaged == 1 else ""))
+        if v.in_use == 1:
+            c.ok += 1
+        else:
+            c.notok += 1
+        if longlist:
+            out.append("    %s %s \n" % (host_name(server), pname(part)))
+            out.append("    RWrite %10u ROnly %10u Backup %10u \n" % (
+                _u32(v.parent_id), _u32(v.clone_id), _u32(v.backup_id)))
+            out.append("    MaxQuota %10d K \n" % _s32(v.maxquota))
+            out.append("    Creation    " + ctime(v.creation_date))
+            out.append("    Copy        " + ctime(v.copy_date))
+            out.append("    Backup      Never\n" if not v.backup_date
+                       else "    Backup      " + ctime(v.backup_date))
+            if v.access_date:
+                out.append("    Last Access " + ctime(v.access_date))
+            out.append("    Last Update Never\n" if not v.update_date
+                       else "    Last Update " + ctime(v.update_date))
+            out.append("    %d accesses in the past day (i.e., vnode references)\n"
+                       % _s32(v.day_use))
+    elif v.status == VBUSY:
+        c.busy += 1
+        c.busy_ids.append(v.volid)
+        if disp:
+            out.append("**** Volume %u is busy ****\n" % _u32(v.volid))
+    else:
+        c.notok += 1
+        c.notok_ids.append(v.volid)
+        if disp:
+            out.append("**** Could not attach volume %u ****\n" % _u32(v.volid))
+    if longlist:
+        out.append("\n")
+    return "".join(out)
+
+
+def xdisplay_format(v, server: int, part: int, c: Counts, fast: bool, longlist: bool,
+                    disp: bool) -> str:
+    """``XDisplayFormat`` (volintXInfo)."""
+    if fast:
+        return "%-10u\n" % _u32(v.volid)
+    out = []
+    if longlist:
+        if v.status == VOK:
+            out.append("%-32s %10u %s%10d K used %d files %s\n" % (
+                v.name, _u32(v.volid), _T.get(v.type, ""), _s32(v.size),
+                _s32(v.filecount), "On-line" if v.in_use == 1 else "Off-line"))
+            if v.in_use == 1:
+                c.ok += 1
+            else:
+                c.notok += 1
+            out.append("    %s %s \n" % (host_name(server), pname(part)))
+            out.append("    RWrite %10u ROnly %10u Backup %10u \n" % (
+                _u32(v.parent_id), _u32(v.clone_id), _u32(v.backup_id)))
+            out.append("    MaxQuota %10d K \n" % _s32(v.maxquota))
+            out.append("    Creation    " + ctime(v.creation_date))
+            out.append("    Copy        " + ctime(v.copy_date))
+            out.append("    Backup      Never\n" if not v.backup_date
+                       else "    Backup      " + ctime(v.backup_date))
+            if v.access_date:
+                out.append("    Last Access " + ctime(v.access_date))
+            out.append("    Last Update Never\n" if not v.update_date
+                       else "    Last Update " + ctime(v.update_date))
+            out.append("    %d accesses in the past day (i.e., vnode references)\n"
+                       % _s32(v.day_use))
+            r, w = v.stat_reads, v.stat_writes
+            out.append(
+                "\n                      Raw Read/Write Stats\n"
+                "          |-------------------------------------------|\n"
+                "          |    Same Network     |    Diff Network     |\n"
+                "          |----------|----------|----------|----------|\n"
+                "          |  Total   |   Auth   |   Total  |   Auth   |\n"
+                "          |----------|----------|----------|----------|\n")
+            out.append("Reads     | %8d | %8d | %8d | %8d |\n" % tuple(_s32(x) for x in r[:4]))
+            out.append("Writes    | %8d | %8d | %8d | %8d |\n" % tuple(_s32(x) for x in w[:4]))
+            out.append(
+                "          |-------------------------------------------|\n\n"
+                "                   Writes Affecting Authorship\n"
+                "          |-------------------------------------------|\n"
+                "          |   File Authorship   | Directory Authorship|\n"
+                "          |----------|----------|----------|----------|\n"
+                "          |   Same   |   Diff   |    Same  |   Diff   |\n"
+                "          |----------|----------|----------|----------|\n")
+            for i, label in enumerate(("0-60 sec ", "1-10 min ", "10min-1hr",
+                                       "1hr-1day ", "1day-1wk ", "> 1wk    ")):
+                out.append("%s | %8d | %8d | %8d | %8d |\n" % (
+                    label, _s32(v.stat_file_same_author[i]), _s32(v.stat_file_diff_author[i]),
+                    _s32(v.stat_dir_same_author[i]), _s32(v.stat_dir_diff_author[i])))
+            out.append("          |-------------------------------------------|\n")
+        elif v.status == VBUSY:
+            c.busy += 1
+            c.busy_ids.append(v.volid)
+            if disp:
+                out.append("**** Volume %u is busy ****\n" % _u32(v.volid))
+        else:
+            c.notok += 1
+            c.notok_ids.append(v.volid)
+            if disp:
+                out.append("**** Could not attach volume %u ****\n" % _u32(v.volid))
+        out.append("\n")
+        return "".join(out)
+    if v.status == VOK:
+        out.append("%-32s %10u %s%10d K %s\n" % (
+            v.name, _u32(v.volid), _T.get(v.type, ""), _s32(v.size),
+            "On-line" if v.in_use == 1 else "Off-line"))
+        if v.in_use == 1:
+            c.ok += 1
+        else:
+            c.notok += 1
+    elif v.status == VBUSY:
+        c.busy += 1
+        c.busy_ids.append(v.volid)
+        if disp:
+            out.append("**** Volume %u is busy ****\n" % _u32(v.volid))
+    else:
+        c.notok += 1
+        c.notok_ids.append(v.volid)
+        if disp:
+            out.append("**** Could not attach volume %u ****\n" % _u32(v.volid))
+    return "".join(out)
+
+
+def _dates(v, fields) -> str:
+    out = []
+    for label, t in fields:
+        out.append("%s\t%-9u\t%s" % (label, _u32(t), ctime(t)))
+    return "".join(out)
+
+
+def display_format2(v, server: int, part: int) -> str:
+    """``DisplayFormat2`` (volintInfo, -format)."""
+    out = []
+    if v.status == VOK:
+        out.append("name\t\t%s\n" % v.name)
+    out.append("id\t\t%u\n" % _u32(v.volid))
+    out.append("serv\t\t%s\t%s\n" % (inet_ntoa(server), host_name(server)))
+    out.append("part\t\t%s\n" % pname(part))
+    if v.status == VOK:
+        out.append("status\t\tOK\n")
+    elif v.status == VBUSY:
+        out.append("status\t\tBUSY\n")
+        return "".join(out)
+    else:
+        out.append("status\t\tUNATTACHABLE\n")
+        return "".join(out)
+    out.append("backupID\t%u\n" % _u32(v.backup_id))
+    out.append("parentID\t%u\n" % _u32(v.parent_id))
+    out.append("cloneID\t\t%u\n" % _u32(v.clone_id))
+    out.append("inUse\t\t%s\n" % ("Y" if v.in_use else "N"))
+    out.append("needsSalvaged\t%s\n" % ("Y" if v.needs_salvaged else "N"))
+    out.append("destroyMe\t%s\n" % ("Y" if v.destroy_me == 0xD3 else "N"))
+    out.append("type\t\t%s\n" % {0: "RW", 1: "RO", 2: "BK"}.get(v.type, "?"))
+    out.append(_dates(v, (("creationDate", v.creation_date), ("accessDate", v.access_date),
+                          ("updateDate", v.update_date), ("backupDate", v.backup_date),
+                          ("copyDate", v.copy_date))))
+    out.append("flags\t\t%s\t(Optional)\n" % _lx(v.flags))
+    out.append("diskused\t%u\n" % _u32(v.size))
+    out.append("maxquota\t%u\n" % _u32(v.maxquota))
+    out.append("minquota\t%u\t(Optional)\n" % _u32(v.spare0))
+    out.append("filecount\t%u\n" % _u32(v.filecount))
+    out.append("dayUse\t\t%u\n" % _u32(v.day_use))
+    out.append("weekUse\t\t%u\t(Optional)\n" % _u32(v.spare1))
+    out.append("spare2\t\t%u\t(Optional)\n" % _u32(v.spare2))
+    out.append("spare3\t\t%u\t(Optional)\n" % _u32(v.spare3))
+    return "".join(out)
+
+
+def xdisplay_format2(v, server: int, part: int, c: Counts, fast: bool, longlist: bool,
+                     disp: bool) -> str:
+    """``XDisplayFormat2`` (volintXInfo, -format)."""
+    if fast:
+        return "vold_id\t%-10u\n" % _u32(v.volid)
+    out = []
+    if longlist:
+        if v.status == VOK:
+            out.append("name\t\t%s\n" % v.name)
+            out.append("id\t\t%u\n" % _u32(v.volid))
+            out.append("serv\t\t%s\t%s\n" % (inet_ntoa(server), host_name(server)))
+            out.append("part\t\t%s\n" % pname(part))
+            out.append("status\t\tOK\n")
+            out.append("backupID\t%u\n" % _u32(v.backup_id))
+            out.append("parentID\t%u\n" % _u32(v.parent_id))
+            out.append("cloneID\t\t%u\n" % _u32(v.clone_id))
+            out.append("inUse\t\t%s\n" % ("Y" if v.in_use else "N"))
+            out.append("type\t\t%s\n" % {0: "RW", 1: "RO", 2: "BK"}.get(v.type, "?"))
+            out.append(_dates(v, (("creationDate", v.creation_date),
+                                  ("accessDate", v.access_date),
+                                  ("updateDate", v.update_date),
+                                  ("backupDate", v.backup_date),
+                                  ("copyDate", v.copy_date))))
+            out.append("diskused\t%u\n" % _u32(v.size))
+            out.append("maxquota\t%u\n" % _u32(v.maxquota))
+            out.append("filecount\t%u\n" % _u32(v.filecount))
+            out.append("dayUse\t\t%u\n" % _u32(v.day_use))
+            r, w = v.stat_reads, v.stat_writes
+            for lab, x in (("reads_same_net", r[0]), ("reads_same_net_auth", r[1]),
+                           ("reads_diff_net", r[2]), ("reads_diff_net_auth", r[3]),
+                           ("writes_same_net", w[0]), ("writes_same_net_auth", w[1]),
+                           ("writes_diff_net", w[2]), ("writes_diff_net_auth", w[3])):
+                out.append("%s\t%8d\n" % (lab, _s32(x)))
+            for i in range(5):
+                out.append("file_same_author_idx_%d\t%8d\n" % (i + 1, _s32(v.stat_file_same_author[i])))
+                out.append("file_diff_author_idx_%d\t%8d\n" % (i + 1, _s32(v.stat_file_diff_author[i])))
+                out.append("dir_same_author_idx_%d\t%8d\n" % (i + 1, _s32(v.stat_dir_same_author[i])))
+                out.append("dir_dif_author_idx_%d\t%8d\n" % (i + 1, _s32(v.stat_dir_diff_author[i])))
+            if v.in_use == 1:
+                pass
+        elif v.status == VBUSY:
+            c.busy += 1
+            c.busy_ids.append(v.volid)
+            if disp:
+                out.append("BUSY_VOL\t%u\n" % _u32(v.volid))
+        else:
+            c.notok += 1
+            c.notok_ids.append(v.volid)
+            if disp:
+                out.append("COULD_NOT_ATTACH\t%u\n" % _u32(v.volid))
+        return "".join(out)
+    if v.status == VOK:
+        out.append("name\t%-32s\n" % v.name)
+        out.append("volID\t%10u\n" % _u32(v.volid))
+        t = {0: "type\tRW\n", 1: "type\tRO\n", 2: "type\tBK\n"}.get(v.type)
+        if t:
+            out.append(t)
+        out.append("size\t%10dK\n" % _s32(v.size))
+        out.append("inUse\t%d\n" % v.in_use)
+        if v.in_use == 1:
+            c.ok += 1
+        else:
+            c.notok += 1
+    elif v.status == VBUSY:
+        c.busy += 1
+        c.busy_ids.append(v.volid)
+        if disp:
+            out.append("VOLUME_BUSY\t%u\n" % _u32(v.volid))
+    else:
+        c.notok += 1
+        c.notok_ids.append(v.volid)
+        if disp:
+            out.append("COULD_NOT_ATTACH_VOLUME\t%u\n" % _u32(v.volid))
+    return "".join(out)
