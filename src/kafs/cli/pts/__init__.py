@@ -209,13 +209,13 @@ def _initialize(args, sec: int, confdir: str, cell: str | None) -> int:
     try:
         s = run_async(args, _open())
     except AFSError as x:
-        e.write("libprot: %s (getting token)\n" % _msg(x.code))
+        e.write(_libprot(x.code, "(getting token)"))
         return x.code
     except ConfigError as x:
         e.write("%s: %s\n" % (args.prog, x))
         return 1
     if s.auth.unauthenticated:
-        e.write("libprot: %s (getting token)\n" % _msg(AFSCONF_NO_SECURITY_CLASS))
+        e.write(_libprot(AFSCONF_NO_SECURITY_CLASS, "(getting token)"))
         if sec == 3:
             run_async(args, s.close())
             return AFSCONF_NO_SECURITY_CLASS
@@ -225,6 +225,8 @@ def _initialize(args, sec: int, confdir: str, cell: str | None) -> int:
     return 0
 
 
-def _msg(code: int) -> str:
-    from kafs.errors.tables import error_message
-    return error_message(code, TABLES)
+def _libprot(code: int, text: str) -> str:
+    """afs_com_err("libprot", code, text) -- ends in "\n\r" like every
+    com_err line."""
+    from kafs.cli.render import com_err_line
+    return com_err_line("libprot", code, text, tables=TABLES)
