@@ -3,6 +3,8 @@ one split call; printed next to the raw loopback UDP rate measured with plain
 sockets and the same packet size.
 
     python bench/rx_bulk.py [--mb 200] [--window 255] [--jumbo 11]
+    python bench/rx_bulk.py --default      # Endpoint.open() defaults, no overrides
+    python bench/rx_bulk.py --profile --profile-server   # cProfile both sides
 
 The server runs in a child process (so client and server each get a core).
 """
@@ -24,10 +26,16 @@ from kafs.rx.endpoint import Endpoint  # noqa: E402
 CHUNK = 1 << 20
 
 
-def _server(port_q, mb, window, jumbo):
+def _cfg(window, jumbo):
+    if window is None:
+        return {}
+    return dict(max_window=window, init_window=min(16, window), max_dgram_packets=jumbo,
+                max_receive_size=16384)
+
+
+def _server(port_q, mb, window, jumbo, profile=None, stats_q=None):
     async def main():
-        ep = await Endpoint.open("127.0.0.1", 0, max_window=window, init_window=min(16, window),
-                                 max_dgram_packets=jumbo, max_receive_size=16384)
+        ep = await Endpoint.open("127.0.0.1", 0, **_cfg(window, jumbo))
         data = os.urandom(CHUNK)
 
         async def handler(call):
@@ -36,15 +44,28 @@ def _server(port_q, mb, window, jumbo):
             for _ in range(n // CHUNK):
                 await call.write(data)
             await call.end_write()
+            if stats_q is not None:
+                await asyncio.sleep(0.2)
+                stats_q.put(dict(ep.stats()))
         ep.serve(60, handler)
         port_q.put(ep.port)
         await asyncio.sleep(3600)
+    if profile:
+        import cProfile
+        import signal
+        pr = cProfile.Profile()
+
+        def dump(*a):
+            pr.disable()
+            pr.dump_stats(profile)
+            os._exit(0)
+        signal.signal(signal.SIGTERM, dump)
+        pr.enable()
     asyncio.run(main())
 
 
 async def rx_client(port, mb, window, jumbo, profile=False):
-    ep = await Endpoint.open("127.0.0.1", 0, max_window=window, init_window=min(16, window),
-                             max_dgram_packets=jumbo, max_receive_size=16384)
+    ep = await Endpoint.open("127.0.0.1", 0, **_cfg(window, jumbo))
     conn = ep.connection(("127.0.0.1", port), 60, dead_time=30)
     n = mb * CHUNK
     got = 0
@@ -112,10 +133,26 @@ def main():
     ap.add_argument("--mb", type=int, default=200)
     ap.add_argument("--window", type=int, default=255)
     ap.add_argument("--jumbo", type=int, default=11)
-    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--default", action="store_true",
+                    help="both endpoints with Endpoint.open() defaults")
+    ap.add_argument("--profile", action="store_true", help="cProfile the client")
+    ap.add_argument("--profile-server", action="store_true",
+                    help="cProfile the server (printed after the run)")
     a = ap.parse_args()
+    if a.default:
+        from kafs.rx.core import Config
+        dc = Config()
+        a.window, a.jumbo = None, None
+        desc = "default config: window %d, jumbo %d, max receive size %d" % (
+            dc.max_window, dc.max_dgram_packets, dc.max_receive_size)
+        njumbo = max(1, min(dc.max_dgram_packets, (dc.max_receive_size - 24) // 1416))
+    else:
+        desc = "window %d, jumbo %d" % (a.window, a.jumbo)
+        njumbo = a.jumbo
     q = mp.Queue()
-    srv = mp.Process(target=_server, args=(q, a.mb, a.window, a.jumbo), daemon=True)
+    sq = mp.Queue()
+    sprof = "/tmp/rx_bulk_server.prof" if a.profile_server else None
+    srv = mp.Process(target=_server, args=(q, a.mb, a.window, a.jumbo, sprof, sq), daemon=True)
     srv.start()
     port = q.get(timeout=10)
     if a.profile:
@@ -127,18 +164,32 @@ def main():
     if a.profile:
         pr.disable()
         pstats.Stats(pr).sort_stats("tottime").print_stats(18)
+    try:
+        sst = sq.get(timeout=5)
+    except Exception:
+        sst = None
     srv.terminate()
+    srv.join()
+    if a.profile_server:
+        import pstats
+        print("---- server profile")
+        pstats.Stats(sprof).sort_stats("tottime").print_stats(18)
     rate = a.mb * CHUNK / dt / 1e6
     # jumbo > 1: jumbograms of 1412-byte sub-packets; jumbo == 1: between our own
     # loopback peers the ACK trailer allows single 16384-byte packets instead
-    dgram = 28 + a.jumbo * 1412 + (a.jumbo - 1) * 4 if a.jumbo > 1 else 16384
+    dgram = 28 + njumbo * 1412 + (njumbo - 1) * 4 if njumbo > 1 else 16384
     raw, frac = raw_udp_rate(min(a.mb, 200) * CHUNK, dgram)
-    print("rx bulk: %d MB in %.2f s = %.1f MB/s (window %d, jumbo %d, %d-byte datagrams)"
-          % (a.mb, dt, rate, a.window, a.jumbo, dgram))
+    print("rx bulk: %d MB in %.2f s = %.1f MB/s (%s, %d-byte datagrams)"
+          % (a.mb, dt, rate, desc, dgram))
     print("raw loopback UDP, same datagram size: %.1f MB/s (%.0f%% delivered)" % (raw, frac * 100))
     print("ratio rx/raw: %.2f" % (rate / raw))
-    print("client: data packets read %d, acks sent %d, dup %d"
-          % (st["dataPacketsRead"], st["ackPacketsSent"], st["dupPacketsRead"]))
+    dd = st["dataPacketsRead"]
+    print("client: data datagrams read %d, acks sent %d (%.3f acks/datagram), dup %d"
+          % (dd, st["ackPacketsSent"], st["ackPacketsSent"] / max(dd, 1), st["dupPacketsRead"]))
+    if sst is not None:
+        print("server: data datagrams sent %d, data packets sent %d, resent %d, acks read %d"
+              % (sst["packetsSent_1"], sst["dataPacketsSent"], sst["dataPacketsReSent"],
+                 sst["ackPacketsRead"]))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ LAST_ACK_DELAY = 0.4
 MAX_RTO = 60.0
 NACK_THRESHOLD = 3
 CLOCK_JUMP = 300.0
+ACK_SPLIT = 2
 
 
 class Config:
@@ -232,7 +233,9 @@ class Call:
         self.ack_at = None            # delayed ack deadline
         self.ack_serial = 0
         self.ack_prev = 0
-        self.acked_first = 1
+        self.ack_reason = 0           # ack queued for the end of this input batch
+        self.acked_first = 1          # firstPacket of the last ack we sent
+        self.acked_rwind = self.rwind # rwind of the last ack we sent
         self.bytes_sent = 0
         self.bytes_received = 0
         # --- timer heap bookkeeping
@@ -332,10 +335,15 @@ class Call:
             self.rx_eof = True
             if self.is_client:
                 self.mode = MODE_EOF
-        if s > self.acked_first and not self.done and not self.rx_complete and (
-                s - self.acked_first >= max(2, self.rwind // 4) or not q):
-            # the application freed window space: tell the sender
-            self.core._send_ack(self, P.ACK_IDLE, 0, now)
+        if not self.done and not self.rx_complete and self.rx_highest:
+            # Tell the sender about the freed space only when the window it
+            # was last given is (nearly) used up: otherwise the acks that
+            # the packets still in flight draw carry the new firstPacket.
+            af = self.acked_first
+            w = self.acked_rwind
+            if (self.rx_highest + 1 + (w >> 2) >= af + w
+                    and self.core._rx_first(self) - af >= max(2, w >> 2)):
+                self.core._send_ack(self, P.ACK_IDLE, 0, now)
         if len(out) == 1:
             return bytes(out[0])
         return b"".join(out)
@@ -371,6 +379,7 @@ class Call:
         # server begins the reply: the request is implicitly acknowledged by it
         self.ack_at = None
         self.n_soft = 0
+        self.ack_reason = 0
 
     def _fail(self, exc: AFSError, now):
         if self.done:
@@ -455,13 +464,13 @@ class Call:
     # -- transmit
     def _payload_size(self):
         peer = self.conn.peer
-        sec = self.conn.security
         if peer.max_packets > 1 and self.core.cfg.send_jumbo:
             size = P.JUMBO_BUFFER_SIZE
         else:
             mtu = min(peer.max_mtu, peer.if_mtu, peer.our_if_mtu)
             size = mtu - P.HEADER_SIZE
-        return size - sec.header_size - sec.trailer_size
+        conn = self.conn
+        return size - conn.header_size - conn.trailer_size
 
     def _take(self, size):
         chunks = self.tx_chunks
@@ -734,6 +743,7 @@ class Connection:
         self.authenticated = True
         self.challenge_sent = 0
         self.challenge_at = None
+        self.using_pkt_cksum = False    # server: a packet with a checksum arrived
         self.packets_sent = 0
         self.packets_received = 0
         self.bytes_sent = 0
@@ -744,6 +754,10 @@ class Connection:
         self._woken = False
         self.done = False
         peer.nconns += 1
+        # per-connection security overhead; a class whose level is only known
+        # after the handshake (rxkad server) updates these
+        self.header_size = security.header_size
+        self.trailer_size = security.trailer_size
         security.new_connection(self, not is_client)
 
     def __repr__(self):
@@ -860,6 +874,8 @@ class Core:
         self.rtt_max = 0.0
         self._heap: list = []
         self._hseq = 0
+        self._ackq: list = []         # calls with an ack queued for the batch end
+        self._now = 0.0               # time of the latest input
         self._abort_tokens = self.cfg.abort_rate
         self._abort_time = None
         self._reaper = _Reaper(self)
@@ -878,6 +894,8 @@ class Core:
         self.services.pop(service_id, None)
 
     def take_datagrams(self):
+        if self._ackq:
+            self._flush_acks()
         out = self.out
         self.out = []
         return out
@@ -964,6 +982,7 @@ class Core:
     # ------------------------------------------------------ receiving
     def receive_datagram(self, data, addr, now):
         """Process one datagram.  Never raises."""
+        self._now = now
         try:
             self._receive(data, addr, now)
         except DecodeError:
@@ -1014,6 +1033,9 @@ class Core:
         conn.bytes_received += n
         conn.peer.bytes_received += n
         conn.last_used = now
+        if cksum and not conn.is_client:
+            # OpenAFS RX_CONN_USING_PACKET_CKSUM: rxkad then sends v2 challenges
+            conn.using_pkt_cksum = True
         ch = cid & 3
         if callno == 0:
             self._receive_conn_level(conn, ptype, data, now)
@@ -1095,28 +1117,45 @@ class Core:
             return
         conn = call.conn
         sec = conn.security
-        if flags & P.JUMBO_PACKET:
-            subs = P.split_jumbo(data, 64)
+        secure = sec.index != 0
+        if not (flags & P.JUMBO_PACKET):
+            items = ((seq, flags, memoryview(data)[28:], serial),)
+        elif secure:
+            items = [(h.seq, h.flags, pl, h) for h, pl in P.split_jumbo(data, 64)]
         else:
-            subs = None
+            # rxnull fast path: walk the jumbo headers without Header objects
+            items = []
+            mv = memoryview(data)
+            off = 28
+            end = len(data)
+            s = seq
+            fl = flags
+            ser = serial
+            while fl & P.JUMBO_PACKET:
+                if end - off < 1416 or len(items) >= 63:
+                    raise DecodeError("truncated jumbogram")
+                items.append((s, fl, mv[off:off + 1412], ser))
+                off += 1412
+                fl = data[off]
+                off += 4
+                s = (s + 1) & 0xffffffff
+                ser = (ser + 1) & 0xffffffff
+            items.append((s, fl, mv[off:], ser))
         if call.is_client and call.tx_q and not call.rx_highest:
             # the first reply packet acknowledges the whole request
             call._all_acked(now)
         q = call.rx_q
         app = call.rx_app
         rwind = call.rwind
+        wlimit = self._rx_first(call) + rwind
         req_ack = False
         dup = False
         oos = False
         got_new = 0
         last_serial = serial
-        if subs is None:
-            items = ((seq, flags, memoryview(data)[28:], None),)
-        else:
-            items = [(h.seq, h.flags, pl, h) for h, pl in subs]
         for s, fl, payload, h in items:
-            if sec.index != 0:
-                if h is None:
+            if secure:
+                if h.__class__ is int:
                     h = P.decode_header(data)
                 try:
                     payload = sec.check_packet(conn, h, payload)
@@ -1129,7 +1168,7 @@ class Core:
                 dup = True
                 self.stats["dupPacketsRead"] += 1
                 continue
-            if s >= app + rwind or s == 0:
+            if s >= wlimit or s == 0:
                 self.stats["spuriousPacketsRead"] += 1
                 oos = True
                 continue
@@ -1150,8 +1189,7 @@ class Core:
                 call.rx_highest = s
             elif s < call.rx_highest:
                 oos = True
-            if h is not None:
-                last_serial = h.serial
+            last_serial = h if h.__class__ is int else h.serial
         if got_new:
             c = call.rx_contig
             if c < app - 1:
@@ -1166,22 +1204,64 @@ class Core:
                 if not call.is_client:
                     call.mode = MODE_RECEIVING
             self._wake(call)
-        call.ack_serial = last_serial
         call.n_soft += got_new
-        # ack policy
+        # ack policy (rxi_ReceiveDataPacket): an ack when asked for, on a
+        # duplicate or a gap, else every second packet (sub-packets of a
+        # jumbogram count one by one), else after a delay.  The ack itself is
+        # queued and sent by take_datagrams(), after the whole input batch:
+        # one ack per call per batch, carrying the newest state.
         if req_ack:
-            self._send_ack(call, P.ACK_REQUESTED, last_serial, now)
+            reason = P.ACK_REQUESTED
         elif dup:
-            self._send_ack(call, P.ACK_DUPLICATE, last_serial, now)
+            reason = P.ACK_DUPLICATE
         elif oos and call.rx_highest > call.rx_contig:
-            self._send_ack(call, P.ACK_OUT_OF_SEQUENCE, last_serial, now)
+            reason = P.ACK_OUT_OF_SEQUENCE
         elif call.n_soft >= 2 and not call.rx_complete:
-            self._send_ack(call, P.ACK_IDLE, last_serial, now)
+            reason = P.ACK_IDLE
+        else:
+            reason = 0
+        if reason or call.ack_reason:
+            self._queue_ack(call, reason or call.ack_reason, last_serial)
+            if call.n_soft >= self._ack_split(call):
+                # a long batch: let the sender refill the window meanwhile
+                self._send_ack(call, call.ack_reason, last_serial, now)
         elif call.n_soft:
             delay = LAST_ACK_DELAY if (call.is_client and call.rx_complete) else SOFT_ACK_DELAY
             if call.ack_at is None:
                 call.ack_at = now + delay
-        self._schedule(call)
+                self._schedule(call)
+
+    def _ack_split(self, call):
+        return max(2, call.acked_rwind // ACK_SPLIT)
+
+    def _rx_first(self, call):
+        """firstPacket we advertise: everything received in order is
+        acknowledged at once (it sits in our buffer, the sender may drop
+        it), up to one receive window beyond what the application read."""
+        f = call.rx_contig + 1
+        lim = call.rx_app + self.cfg.max_window
+        return f if f < lim else lim
+
+    def _queue_ack(self, call, reason, serial):
+        cur = call.ack_reason
+        if not cur:
+            self._ackq.append(call)
+            call.ack_reason = reason
+        elif _ACK_PRIO[reason] > _ACK_PRIO[cur]:
+            call.ack_reason = reason
+        call.ack_serial = serial
+        call.ack_at = None
+
+    def _flush_acks(self):
+        q = self._ackq
+        self._ackq = []
+        now = self._now
+        for call in q:
+            r = call.ack_reason
+            if r:
+                call.ack_reason = 0
+                if not call.done:
+                    self._send_ack(call, r, call.ack_serial, now)
 
     def _client_dally(self, conn, ch, callno, ptype, flags, data, serial, now):
         num, last = conn.last_done[ch]
@@ -1434,7 +1514,7 @@ class Core:
         conn.last_used = now
 
     def _ack_body(self, call, reason, serial):
-        app = call.rx_app
+        app = self._rx_first(call)
         hi = call.rx_highest
         nacks = hi - app + 1 if hi >= app else 0
         if nacks > P.MAX_ACKS:
@@ -1460,7 +1540,9 @@ class Core:
         if reason != P.ACK_PING_RESPONSE:
             call.n_soft = 0
             call.ack_at = None
-            call.acked_first = call.rx_app
+            call.ack_reason = 0
+            call.acked_first = self._rx_first(call)
+            call.acked_rwind = call.rwind
         call.last_send = now
 
     def _send_ping(self, call, now):
@@ -1626,4 +1708,7 @@ class Core:
 
 
 _ACKHEAD = struct.Struct("!HHIIIBB")
+# which reason a queued ack keeps when several apply in one batch
+_ACK_PRIO = {P.ACK_IDLE: 0, P.ACK_DELAY: 0, P.ACK_REQUESTED: 1, P.ACK_DUPLICATE: 2,
+             P.ACK_EXCEEDS_WINDOW: 3, P.ACK_OUT_OF_SEQUENCE: 4}
 _ACKTRAIL = struct.Struct("!3xIIII")
