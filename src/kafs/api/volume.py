@@ -29,7 +29,7 @@ __all__ = ["VolumeInfo", "VolumeXInfo", "PartitionInfo", "Transaction",
            "ITCreateVolID"]
 
 RXGEN_OPCODE = -455
-VOK = 0
+VOK = 0x02
 VBUSY = 110
 ITOffline, ITBusy, ITReadOnly, ITCreate, ITCreateVolID = 0x1, 0x2, 0x8, 0x10, 0x20
 VTDeleteOnSalvage, VTOutOfService, VTDeleted = 1, 2, 4

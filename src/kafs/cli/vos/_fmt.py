@@ -10,7 +10,7 @@ from kafs.api.vldb import (VLF_BACKEXISTS, VLF_ROEXISTS, VLF_RWEXISTS, VLOP_ALLO
                            VLSF_DONTUSE, VLSF_NEWREPSITE, VLSF_RWVOL, host_name,
                            inet_ntoa, partition_name)
 
-VOK = 0
+VOK = 0x02
 VBUSY = 110
 
 
