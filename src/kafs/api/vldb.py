@@ -334,18 +334,32 @@ def _vl():
     return vl
 
 
+_guarded: dict = {}
+
+
+def _g(stub):
+    """The stub with the unreachable-server probe of :func:`kafs.api.volume.guarded`
+    (a VL server address that refuses is marked down at once and Ubik
+    moves on, as OpenAFS's Rx does on ICMP errors)."""
+    g = _guarded.get(stub)
+    if g is None:
+        from .volume import guard_stub
+        g = _guarded[stub] = guard_stub(stub)
+    return g
+
+
 async def get_entry(s, name: str | int) -> VLDBEntry:
     """VL_GetEntryByNameN: the vlserver takes a name, a name with
     ``.readonly``/``.backup``, or a number."""
     vl = _vl()
-    e = await s.vl.call(vl.VL_GetEntryByNameN, str(name))
+    e = await s.vl.call(_g(vl.VL_GetEntryByNameN), str(name))
     return VLDBEntry.from_nvldbentry(e)
 
 
 async def get_entry_by_id(s, volid: int, voltype: int = -1) -> VLDBEntry:
     """VL_GetEntryByIDN (voltype -1: any of RW/RO/BK)."""
     vl = _vl()
-    e = await s.vl.call(vl.VL_GetEntryByIDN, volid & 0xFFFFFFFF, voltype)
+    e = await s.vl.call(_g(vl.VL_GetEntryByIDN), volid & 0xFFFFFFFF, voltype)
     return VLDBEntry.from_nvldbentry(e)
 
 
@@ -420,14 +434,14 @@ async def list_entries(s, *, server: int | None = None, partition: int | None = 
     pages = 0
     while index != -1:
         try:
-            r = await s.vl.call(vl.VL_ListAttributesN2, attrs, pattern, index)
+            r = await s.vl.call(_g(vl.VL_ListAttributesN2), attrs, pattern, index)
             n = max(0, min(r.nentries, len(r.blkentries)))
             entries = r.blkentries[:n]
             nxt = r.nextstartindex
         except AFSError as e:
             if e.code != RXGEN_OPCODE:
                 raise
-            r = await s.vl.call(vl.VL_ListAttributesN, attrs)
+            r = await s.vl.call(_g(vl.VL_ListAttributesN), attrs)
             n = max(0, min(r.nentries, len(r.blkentries)))
             entries = r.blkentries[:n]
             nxt = -1
@@ -485,7 +499,7 @@ async def get_addrs(s) -> tuple[int, list[int]]:
     """VL_GetAddrs: (number of registered servers, address list).  An
     address with top byte 0xff is a multi-homed server's index."""
     vl = _vl()
-    r = await s.vl.call(vl.VL_GetAddrs, 0, 0)
+    r = await s.vl.call(_g(vl.VL_GetAddrs), 0, 0)
     return r.nentries, list(r.blkaddrs)
 
 
@@ -509,7 +523,7 @@ async def get_addrs_u(s, *, index: int | None = None, uuid=None,
     else:
         a.Mask = VLADDR_INDEX
         a.index = index or 0
-    r = await s.vl.call(vl.VL_GetAddrsU, a)
+    r = await s.vl.call(_g(vl.VL_GetAddrsU), a)
     n = max(0, min(r.nentries, len(r.blkaddrs)))
     return ServerAddrs(uuid_to_string(r.uuidp1), r.uniquifier,
                        [x & 0xFFFFFFFF for x in r.blkaddrs[:n]])

@@ -45,6 +45,95 @@ def _conn(s, server):
     return s.volser(_addr(server))
 
 
+# --------------------------------------------------------------------------
+# Unreachable servers.  OpenAFS's Rx reads ICMP errors (RXI_ERRQUEUE), so a
+# call to a host:port where nothing listens fails with RX_CALL_DEAD (-1)
+# within about a second; our endpoint does not see ICMP yet and would wait
+# the whole Rx dead time (vos: 90 s).  Until it does, the first call to a
+# server address runs next to a probe: one Rx VERSION packet from a
+# connected UDP socket, which the kernel fails with ECONNREFUSED when the
+# port is closed.  A refused probe ends the call with CallDead; an answer
+# (or silence) leaves it alone.  Servers that answered are not probed again.
+# --------------------------------------------------------------------------
+
+_answered: set = set()
+#: Rx header of a VERSION request (type 13, client-initiated) + 1 byte
+_VERSION_PACKET = bytes(20) + bytes([13, 1, 0, 0, 0, 0, 0, 0]) + b"\0"
+PROBE_WAIT = 5.0
+
+
+async def _refused(addr) -> bool:
+    import asyncio
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+
+    class _P(asyncio.DatagramProtocol):
+        def datagram_received(self, data, a):
+            if not fut.done():
+                fut.set_result(False)
+
+        def error_received(self, exc):
+            if not fut.done():
+                fut.set_result(isinstance(exc, ConnectionRefusedError))
+
+    try:
+        tr, _ = await loop.create_datagram_endpoint(_P, remote_addr=addr)
+    except OSError:
+        return False
+    try:
+        tr.sendto(_VERSION_PACKET)
+        try:
+            return await asyncio.wait_for(fut, PROBE_WAIT)
+        except asyncio.TimeoutError:
+            return False
+    finally:
+        tr.close()
+
+
+async def guarded(addr, aw):
+    """Await ``aw`` (a call to ``addr``); fail it with CallDead (-1) at once
+    if ``addr`` refuses a probe (see above)."""
+    addr = (str(addr[0]), int(addr[1]))
+    if addr in _answered:
+        return await aw
+    import asyncio
+    task = asyncio.ensure_future(aw)
+    probe = asyncio.ensure_future(_refused(addr))
+    try:
+        done, _ = await asyncio.wait({task, probe}, return_when=asyncio.FIRST_COMPLETED)
+        if task not in done and probe.result():
+            task.cancel()
+            try:
+                await task
+            except BaseException:       # noqa: BLE001 - cancelled on purpose
+                pass
+            from kafs.errors import CallDead
+            raise CallDead(-1, "port unreachable")
+        result = await task
+        _answered.add(addr)
+        return result
+    finally:
+        if not probe.done():
+            probe.cancel()
+        if not task.done():
+            task.cancel()
+
+
+def guard_stub(stub):
+    """A stub ``(conn, *args)`` whose calls are :func:`guarded`."""
+    import functools
+
+    @functools.wraps(stub)
+    async def g(conn, *args, **kw):
+        return await guarded(conn.addr, stub(conn, *args, **kw))
+    return g
+
+
+async def _call(s, server, stub, *args):
+    conn = _conn(s, server)
+    return await guarded(conn.addr, stub(conn, *args))
+
+
 @dataclass(slots=True)
 class VolumeInfo:
     """``volintInfo``: one volume header as ListVolumes/ListOneVolume give it."""
@@ -198,13 +287,12 @@ async def list_partitions(s, server) -> list[int]:
     servers without it).  At most 255, as vos keeps."""
     vs = _vs()
     from kafs.errors import AFSError
-    conn = _conn(s, server)
     try:
-        parts = await vs.AFSVolXListPartitions(conn)
+        parts = await _call(s, server, vs.AFSVolXListPartitions)
     except AFSError as e:
         if e.code != RXGEN_OPCODE:
             raise
-        p = await vs.AFSVolListPartitions(conn)
+        p = await _call(s, server, vs.AFSVolListPartitions)
         return [x for x in p.partIds if x != -1]
     return list(parts[:VOLMAXPARTS])
 
@@ -215,14 +303,13 @@ async def partition_info(s, server, name: str | int) -> PartitionInfo:
     from kafs.errors import AFSError
     if isinstance(name, int):
         name = partition_name(name)
-    conn = _conn(s, server)
     try:
-        p = await vs.AFSVolPartitionInfo64(conn, name)
+        p = await _call(s, server, vs.AFSVolPartitionInfo64, name)
         return PartitionInfo(p.name, p.devName, p.free, p.minFree, p.totalUsable)
     except AFSError as e:
         if e.code != RXGEN_OPCODE:
             raise
-    p = await vs.AFSVolPartitionInfo(conn, name)
+    p = await _call(s, server, vs.AFSVolPartitionInfo, name)
     return PartitionInfo(p.name, p.devName, p.free, p.minFree, 0)
 
 
@@ -230,7 +317,7 @@ async def list_volumes(s, server, partition: int, full: bool = True) -> list[Vol
     """ListVolumes: every volume header of one partition (``full=False``:
     only ids, as ``vos listvol -fast``)."""
     vs = _vs()
-    r = await vs.AFSVolListVolumes(_conn(s, server), partition, 1 if full else 0)
+    r = await _call(s, server, vs.AFSVolListVolumes, partition, 1 if full else 0)
     f = VolumeInfo.from_wire
     return [f(v) for v in r]
 
@@ -238,14 +325,14 @@ async def list_volumes(s, server, partition: int, full: bool = True) -> list[Vol
 async def xlist_volumes(s, server, partition: int, full: bool = True) -> list[VolumeXInfo]:
     """XListVolumes: extended headers (with statistics) of one partition."""
     vs = _vs()
-    r = await vs.AFSVolXListVolumes(_conn(s, server), partition, 1 if full else 0)
+    r = await _call(s, server, vs.AFSVolXListVolumes, partition, 1 if full else 0)
     f = VolumeXInfo.from_wire
     return [f(v) for v in r]
 
 
 async def list_one_volume(s, server, partition: int, volid: int) -> VolumeInfo:
     vs = _vs()
-    r = await vs.AFSVolListOneVolume(_conn(s, server), partition, volid & 0xFFFFFFFF)
+    r = await _call(s, server, vs.AFSVolListOneVolume, partition, volid & 0xFFFFFFFF)
     if not r:
         from kafs.errors import DecodeError
         raise DecodeError("ListOneVolume: empty reply")
@@ -254,7 +341,7 @@ async def list_one_volume(s, server, partition: int, volid: int) -> VolumeInfo:
 
 async def xlist_one_volume(s, server, partition: int, volid: int) -> VolumeXInfo:
     vs = _vs()
-    r = await vs.AFSVolXListOneVolume(_conn(s, server), partition, volid & 0xFFFFFFFF)
+    r = await _call(s, server, vs.AFSVolXListOneVolume, partition, volid & 0xFFFFFFFF)
     if not r:
         from kafs.errors import DecodeError
         raise DecodeError("XListOneVolume: empty reply")
@@ -264,7 +351,7 @@ async def xlist_one_volume(s, server, partition: int, volid: int) -> VolumeXInfo
 async def monitor(s, server) -> list[Transaction]:
     """Monitor: the server's active transactions (``vos status``)."""
     vs = _vs()
-    r = await vs.AFSVolMonitor(_conn(s, server))
+    r = await _call(s, server, vs.AFSVolMonitor)
     return [Transaction.from_wire(t) for t in r]
 
 
@@ -273,7 +360,7 @@ async def get_size(s, server, partition: int, volid: int, fromdate: int = 0) -> 
     EndTrans), in bytes."""
     vs = _vs()
     conn = _conn(s, server)
-    tid = await vs.AFSVolTransCreate(conn, volid & 0xFFFFFFFF, partition, ITBusy)
+    tid = await _call(s, server, vs.AFSVolTransCreate, volid & 0xFFFFFFFF, partition, ITBusy)
     try:
         r = await vs.AFSVolGetSize(conn, tid, fromdate)
     finally:
