@@ -147,7 +147,7 @@ def test_abort_propagation_both_ways():
             try:
                 await echo_handler(call)
             except BaseException as e:
-                server_errors.append(e)
+                server_errors.append((e, call.core_call.error))
                 raise
         srv.serve(52, handler)
         conn = cli.connection(("127.0.0.1", srv.port), 52)
@@ -170,8 +170,10 @@ def test_abort_propagation_both_ways():
             if len(server_errors) >= 3:
                 break
             await asyncio.sleep(0.01)
-        assert server_errors and isinstance(server_errors[-1], RemoteAbort)
-        assert server_errors[-1].code == 1234
+        # the client's ABORT cancels the handler task; the call carries the code
+        assert server_errors and isinstance(server_errors[-1][0], asyncio.CancelledError)
+        assert isinstance(server_errors[-1][1], RemoteAbort)
+        assert server_errors[-1][1].code == 1234
         # exception inside the block aborts with the AFSError's code
         with pytest.raises(AFSError):
             async with conn.new_call() as call:

@@ -53,6 +53,7 @@ LAST_ACK_DELAY = 0.4
 MAX_RTO = 60.0
 NACK_THRESHOLD = 3
 CLOCK_JUMP = 300.0
+BUSY_AVOID = 60.0        # a channel that answered BUSY is avoided this long
 ACK_SPLIT = 2
 
 
@@ -61,7 +62,7 @@ class Config:
 
     def __init__(self, **kw):
         self.init_window = 16
-        self.max_window = 32            # max send and receive window (<= 255)
+        self.max_window = 128           # max send and receive window (<= 255); see docs/rx.md
         self.dead_time = 12.0           # client default secondsUntilDead
         self.server_dead_time = 12.0
         self.server_idle_dead = 60.0
@@ -73,6 +74,7 @@ class Config:
         self.peer_idle_reap = 60.0
         self.max_server_conns = 20000
         self.abort_rate = 20.0          # unsolicited ABORT/BUSY replies per second
+        self.busy_restarts = 3          # client: restarts of a call refused with BUSY
         self.version_string = "kafs 0.1.0"
         for k, v in kw.items():
             if not hasattr(self, k):
@@ -94,7 +96,7 @@ class Peer:
                  "n_rtt", "cwind", "ssthresh", "max_mtu", "if_mtu", "max_packets",
                  "n_dgram", "n_sent", "resends", "bytes_sent", "bytes_received",
                  "nconns", "idle_since", "congest_seq", "our_if_mtu", "our_dgram",
-                 "seen_trailer")
+                 "seen_trailer", "neterrs", "last_neterr")
 
     def __init__(self, addr, cfg: Config, now):
         self.addr = addr
@@ -119,6 +121,8 @@ class Peer:
         self.idle_since = now
         self.congest_seq = 0
         self.seen_trailer = False
+        self.neterrs = 0              # network (ICMP) errors reported for this peer
+        self.last_neterr = None
         if self.loopback:
             self.our_if_mtu = cfg.loopback_mtu
             self.our_dgram = cfg.max_dgram_packets
@@ -147,13 +151,14 @@ class Peer:
 
 
 class TxPkt:
-    __slots__ = ("seq", "data", "flags", "cksum", "serial", "sent_at", "nsent", "acked")
+    __slots__ = ("seq", "data", "flags", "cksum", "serial", "sent_at", "nsent", "acked", "raw")
 
-    def __init__(self, seq, data, flags, cksum):
+    def __init__(self, seq, data, flags, cksum, raw=None):
         self.seq = seq
         self.data = data
         self.flags = flags
         self.cksum = cksum
+        self.raw = raw               # payload before the security class (secured calls)
         self.serial = 0
         self.sent_at = 0.0
         self.nsent = 0
@@ -191,6 +196,9 @@ class Call:
         self.held_pkts: list = []
         self.app_data = None          # free for the I/O layer
         self.busy_seen = False
+        self.busy_restarts = 0
+        self.peer_spoke = False       # anything but BUSY came back for this call
+        self.neterr_gen = conn.peer.neterrs
         # --- transmit side
         self.tx_chunks: deque = deque()
         self.tx_pending = 0
@@ -407,6 +415,11 @@ class Call:
         peer.n_dgram = self.n_dgram
         if self.error is None:
             self.core.stats["callsExecuted"] += 1
+            if self.is_client:
+                self.conn.busy_until[self.channel] = 0.0
+        elif self.is_client and isinstance(self.error, CallTimeout):
+            # probably still running on the server: avoid the channel a while
+            self.conn.busy_until[self.channel] = now + BUSY_AVOID
         self.conn._call_finished(self, now)
         self.core._wake(self)
 
@@ -518,10 +531,11 @@ class Call:
                 return
             seq = self.tx_next
             if sec.index != 0:
+                raw = data if self.is_client and seq <= 32 else None
                 data, ck = sec.prepare_packet(conn, self.number, self.channel, seq, data)
+                q[seq] = TxPkt(seq, data, fl, ck, raw)
             else:
-                ck = 0
-            q[seq] = TxPkt(seq, data, fl, ck)
+                q[seq] = TxPkt(seq, data, fl, 0)
             self.tx_next = seq + 1
             if fl & P.LAST_PACKET:
                 self.tx_last_seq = seq
@@ -876,6 +890,7 @@ class Core:
         self._hseq = 0
         self._ackq: list = []         # calls with an ack queued for the batch end
         self._now = 0.0               # time of the latest input
+        self._clock_hi = float("-inf")
         self._abort_tokens = self.cfg.abort_rate
         self._abort_time = None
         self._reaper = _Reaper(self)
@@ -911,6 +926,8 @@ class Core:
         return None
 
     def handle_timer(self, now):
+        self._now = now
+        self._clock_check(now)
         h = self._heap
         while h and h[0][0] <= now:
             d, _, obj = heapq.heappop(h)
@@ -918,6 +935,13 @@ class Core:
                 continue
             obj._deadline = None
             try:
+                if now - d > CLOCK_JUMP and isinstance(obj, Call):
+                    # the timer is minutes late: the clock jumped forward (or the
+                    # process was stopped); the call's state is meaningless now
+                    self.stats["clockJumps"] += 1
+                    obj.core._send_abort_call(obj, errors.RX_CALL_TIMEOUT)
+                    obj._fail(CallTimeout("clock moved forward %.0f s" % (now - d)), now)
+                    continue
                 obj._on_timer(now)
             except Exception:       # never let a timer kill the endpoint
                 self.stats["fatalErrors"] += 1
@@ -948,22 +972,11 @@ class Core:
                    idle_dead=0.0, hard_dead=0.0, conn: Connection | None = None) -> Call:
         """Start a client call, sharing connections keyed on (peer, service, security)."""
         security = security or rxnull
+        if now > self._clock_hi:
+            self._clock_hi = now
         if conn is None:
-            key = (addr, service, security.key())
-            lst = self.shared.setdefault(key, [])
-            ch = None
-            for c in lst:
-                if c.done or c.error is not None:
-                    continue
-                ch = c.free_channel()
-                if ch is not None:
-                    conn = c
-                    break
-            if conn is None:
-                conn = self.new_client_connection(addr, service, security, now)
-                conn.key = key
-                lst.append(conn)
-                ch = 0
+            conn, ch = self._pick_channel((addr, service, security.key()), addr, service,
+                                          security, now)
         else:
             ch = conn.free_channel()
             if ch is None:
@@ -979,10 +992,75 @@ class Core:
         self._arm_reaper(now)
         return call
 
+    def _pick_channel(self, key, addr, service, security, now):
+        """A free channel on a shared connection, avoiding channels that
+        answered BUSY lately (rx_NewCall's lastBusy); a new connection when
+        every free channel is marked busy or none is free."""
+        lst = self.shared.setdefault(key, [])
+        for c in lst:
+            if c.done or c.error is not None:
+                continue
+            chans = c.channels
+            busy = c.busy_until
+            for i in range(P.MAX_CALLS):
+                k = chans[i]
+                if (k is None or k.done) and busy[i] <= now:
+                    return c, i
+        conn = self.new_client_connection(addr, service, security, now)
+        conn.key = key
+        lst.append(conn)
+        return conn, 0
+
+    def _restart_busy_call(self, call, now) -> bool:
+        """Move a client call that the server refused with BUSY (it never
+        accepted it: nothing but BUSY came back) to another channel."""
+        old = call.conn
+        if old.key is None or call.tx_first != 1:
+            return False
+        sec = old.security
+        if sec.index != 0 and any(p.raw is None for p in call.tx_q.values()):
+            return False
+        old_ch = call.channel
+        # the server may yet take a late copy of the refused call: abort it
+        self._send_abort_call(call, errors.RX_CALL_DEAD)
+        old.busy_until[old_ch] = now + BUSY_AVOID
+        old.channels[old_ch] = None
+        conn, ch = self._pick_channel(old.key, old.peer.addr, old.service, sec, now)
+        number = (conn.call_numbers[ch] + 1) & 0xffffffff or 1
+        conn.call_numbers[ch] = number
+        conn.channels[ch] = call
+        conn.last_used = now
+        call.conn = conn
+        call.channel = ch
+        call.number = number
+        call.busy_restarts += 1
+        for p in call.tx_q.values():
+            if sec.index != 0:
+                p.data, p.cksum = sec.prepare_packet(conn, number, ch, p.seq, p.raw)
+            p.nsent = 0
+            p.serial = 0
+            p.acked = False
+        call.tx_sent = call.tx_first
+        call.tx_soft_hi = call.tx_first
+        call.resend_q.clear()
+        call.resend_at = None
+        call.sent_serials.clear()
+        call.last_ack_first = 0
+        call.last_ack_prev = 0
+        self.stats["busyRestarts"] += 1
+        call._push(now)
+        self._schedule(call)
+        self._arm_reaper(now)
+        return True
+
     # ------------------------------------------------------ receiving
     def receive_datagram(self, data, addr, now):
         """Process one datagram.  Never raises."""
         self._now = now
+        if now < self._clock_hi:
+            self._clock_check(now)
+        else:
+            self._clock_hi = now
         try:
             self._receive(data, addr, now)
         except DecodeError:
@@ -1084,6 +1162,8 @@ class Core:
 
     def _receive_call(self, call, ptype, flags, seq, serial, cksum, data, now):
         call.last_recv = now
+        if ptype != P.BUSY:
+            call.peer_spoke = True
         if ptype == P.DATA:
             self._receive_data(call, flags, seq, serial, data, now)
         elif ptype == P.ACK:
@@ -1099,8 +1179,15 @@ class Core:
             call._fail(RemoteAbort(code), now)
             return
         elif ptype == P.BUSY:
+            # the channel is still busy with an earlier call on the server;
+            # 1.8.9 only counts it as liveness and avoids the channel for new
+            # calls.  A call the server never took is moved to another channel
+            # (bounded); after that BUSY keeps it alive until idle/hard dead.
             call.busy_seen = True
-            call.conn.busy_until[call.channel] = now + 1.0
+            call.conn.busy_until[call.channel] = now + BUSY_AVOID
+            if (call.is_client and not call.peer_spoke and not call.done
+                    and call.busy_restarts < self.cfg.busy_restarts):
+                self._restart_busy_call(call, now)
         elif ptype == P.ACKALL:
             if not (call.is_client and call.rx_highest):
                 call._all_acked(now)
@@ -1308,8 +1395,18 @@ class Core:
             if conn.authenticated:
                 conn.challenge_at = None
                 self._release_held(conn, now)
-        else:
+        elif ptype in (P.CHALLENGE, P.RESPONSE) or 9 <= ptype <= 11:
+            # a CHALLENGE to a server / RESPONSE to a client, or PARAMS: ignored
             self.stats["spuriousPacketsRead"] += 1
+        else:
+            # any other type with callNumber 0: the peer is broken.  Abort the
+            # connection with RX_PROTOCOL_ERROR (the ABORT itself bounded by the
+            # unsolicited-reply rate; an ABORT is never answered, see above)
+            self.stats["spuriousPacketsRead"] += 1
+            if self._abort_allowed(now):
+                self._abort_connection(conn, errors.RX_PROTOCOL_ERROR, now)
+            else:
+                self._conn_aborted(conn, LocalAbort(errors.RX_PROTOCOL_ERROR), now)
 
     def _release_held(self, conn, now):
         for call in conn.channels:
@@ -1392,6 +1489,8 @@ class Core:
     def _destroy_conn(self, conn):
         if conn.done:
             return
+        if conn.is_client:
+            self._flush_pending_acks(conn)
         conn.done = True
         if conn.is_client:
             if self.client_conns.get(conn.cid) is conn:
@@ -1407,6 +1506,96 @@ class Core:
         conn.peer.nconns -= 1
         if conn.peer.nconns <= 0:
             conn.peer.idle_since = conn.last_used
+
+    def _flush_pending_acks(self, conn):
+        """rxi_DestroyConnection: a call with a delayed ack still pending gets
+        it now (an ack while the reply is incomplete, else an ACKALL): no
+        later call on the channel will acknowledge the reply."""
+        for c in conn.channels:
+            if c is None or c.done or (c.ack_at is None and not c.ack_reason):
+                continue
+            c.ack_at = None
+            if c.rx_complete:
+                self._send_packet(conn, c.channel, c.number, 0, P.ACKALL,
+                                  P.CLIENT_INITIATED, b"")
+                c.ack_reason = 0
+            else:
+                self._send_ack(c, P.ACK_DELAY, 0, self._now)
+
+    def shutdown(self, now):
+        """The endpoint is closing: destroy every client connection (sending
+        pending final acks as ACKALL) and fail the calls still running."""
+        self._now = now
+        calls = self.all_calls()
+        for conn in list(self.client_conns.values()):
+            self._destroy_conn(conn)
+        for c in calls:
+            if not c.done:
+                c._fail(LocalAbort(errors.RX_CALL_DEAD, "endpoint closed"), now)
+
+    def all_calls_with_peer(self, peer):
+        for conn in self.all_connections():
+            if conn.peer is peer:
+                for c in conn.channels:
+                    if c is not None and not c.done:
+                        yield c
+
+    def peer_unreachable(self, addr, now, why="unreachable"):
+        """The network reported a datagram to addr undeliverable (ICMP
+        destination/port unreachable, seen through IP_RECVERR).  Like
+        rxi_SetPeerDead + rxi_CheckPeerDead: every call to that peer that
+        started before the error fails with RX_CALL_DEAD."""
+        peer = self.peers.get(addr)
+        if peer is None:
+            return
+        peer.neterrs += 1
+        peer.last_neterr = why
+        self.stats["peerNetErrors"] += 1
+        for c in list(self.all_calls_with_peer(peer)):
+            if c.neterr_gen < peer.neterrs:
+                c._fail(CallDead("%s:%d %s" % (addr[0], addr[1], why)), now)
+
+    def _clock_check(self, now):
+        """A clock that moved back more than CLOCK_JUMP fails every call that
+        saw traffic after the new 'now' with RX_CALL_TIMEOUT (rxi_CheckCall)."""
+        hi = self._clock_hi
+        if now >= hi:
+            self._clock_hi = now
+            return
+        if hi - now <= CLOCK_JUMP:
+            return
+        self._clock_hi = now
+        self.stats["clockJumps"] += 1
+        for c in self.all_calls():
+            if c.done:
+                continue
+            if max(c.last_send, c.last_recv) - now > CLOCK_JUMP:
+                self._send_abort_call(c, errors.RX_CALL_TIMEOUT)
+                c._fail(CallTimeout("clock moved back %.0f s" % (hi - now)), now)
+        # every deadline was computed on the old clock: start afresh
+        self._heap = []
+        for conn in self.all_connections():
+            conn.last_used = min(conn.last_used, now)
+            if conn.challenge_at is not None:
+                conn.challenge_at = now + CHALLENGE_INTERVAL
+            conn._deadline = None
+            self._schedule(conn)
+            for c in conn.channels:
+                if c is not None and not c.done:
+                    c.last_recv = min(c.last_recv, now)
+                    c.last_send = min(c.last_send, now)
+                    c.last_data_recv = min(c.last_data_recv, now)
+                    c.created = min(c.created, now)
+                    c.resend_at = None if c.resend_at is None else now
+                    c.ack_at = None if c.ack_at is None else now
+                    c._deadline = None
+                    self._schedule(c)
+        for p in self.peers.values():
+            p.idle_since = min(p.idle_since, now)
+        self._abort_time = None
+        self._reap_deadline = None
+        self._reaper._deadline = None
+        self._arm_reaper(now)
 
     def _conn_became_idle(self, conn, now):
         self._arm_reaper(now)

@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass
 
 from kafs import errors
-from kafs.errors import AFSError, CallTimeout, DecodeError, LocalAbort
+from kafs.errors import AFSError, CallTimeout, DecodeError, LocalAbort, RemoteAbort
 from . import packet as P
 from .core import Config, Core
 from .security import rxnull
@@ -24,12 +24,34 @@ log = logging.getLogger("kafs.rx")
 
 RECV_SIZE = 65536
 
+# Linux: ICMP errors for datagrams of an unconnected socket are queued on its
+# error queue when IP_RECVERR / IPV6_RECVERR is set (as OpenAFS 1.8 does).
+_IP_RECVERR = getattr(socket, "IP_RECVERR", 11)
+_IPV6_RECVERR = getattr(socket, "IPV6_RECVERR", 25)
+_MSG_ERRQUEUE = getattr(socket, "MSG_ERRQUEUE", 0x2000)
+_EE = struct.Struct("=IBBBBII")        # struct sock_extended_err
+_SO_EE_ORIGIN_ICMP = 2
+_SO_EE_ORIGIN_ICMP6 = 3
+# ICMP destination unreachable codes that mean "nobody will answer"
+# (rxi_ProcessNetError): net, host, port unreachable, net/host prohibited
+_ICMP_UNREACH = {0: "network unreachable", 1: "host unreachable",
+                 3: "port unreachable", 9: "network prohibited", 10: "host prohibited"}
+_ICMP6_UNREACH = {0: "no route", 1: "administratively prohibited",
+                  3: "address unreachable", 4: "port unreachable"}
+
 
 def _norm_addr(addr):
     host = addr[0]
     if host.startswith("::ffff:") and "." in host:
         host = host[7:]
     return (host, addr[1])
+
+
+def _peer_ended(err) -> bool:
+    """An error that did not come from our own handler: peer abort, dead
+    peer, timeout, endpoint shutdown."""
+    return isinstance(err, RemoteAbort) or type(err) is not LocalAbort or \
+        err.code == errors.RX_CALL_DEAD
 
 
 # ---------------------------------------------------------------- tables
@@ -100,6 +122,7 @@ class RxCall:
         self._ep = ep
         self._c = core_call
         self._waiter = None
+        self._task = None             # server: the handler's task
         core_call.app_data = self
 
     # -- properties used by servers
@@ -300,9 +323,11 @@ class Endpoint:
         self._sendq = []
         self._writer = False
         self._closed = False
+        self._closing = False
         self._tasks = set()
         self._debug_callno = 0
         self._debug_waiters = {}
+        self._recverr = False
         self.address = _norm_addr(sock.getsockname())
 
     @classmethod
@@ -322,6 +347,15 @@ class Endpoint:
                     sock.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
                 except OSError:
                     pass
+            recverr = False
+            if hasattr(socket, "SO_BINDTODEVICE"):      # Linux
+                try:
+                    if fam == socket.AF_INET6:
+                        sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_RECVERR, 1)
+                    sock.setsockopt(socket.IPPROTO_IP, _IP_RECVERR, 1)
+                    recverr = True
+                except OSError:
+                    pass
             sock.bind((host, port))
             sock.setblocking(False)
         except BaseException:
@@ -329,6 +363,7 @@ class Endpoint:
             raise
         core = Core(config or Config(**cfg), rng=rng)
         ep = cls(sock, loop, core)
+        ep._recverr = recverr
         loop.add_reader(sock.fileno(), ep._on_readable)
         return ep
 
@@ -388,9 +423,9 @@ class Endpoint:
         return rxstats_values(self.core)
 
     async def close(self):
-        if self._closed:
+        if self._closed or self._closing:
             return
-        self._closed = True
+        self._closing = True
         for t in list(self._tasks):
             t.cancel()
         self._loop.remove_reader(self.sock.fileno())
@@ -399,11 +434,15 @@ class Endpoint:
         if self._timer is not None:
             self._timer.cancel()
         now = self._now()
-        for c in self.core.all_calls():
-            if not c.done:
-                c._fail(LocalAbort(errors.RX_CALL_DEAD, "endpoint closed"), now)
-                if c.app_data is not None:
-                    c.app_data._wake()
+        live = [c for c in self.core.all_calls() if not c.done]
+        self.core.shutdown(now)
+        out = self.core.take_datagrams()
+        if out and not self._sendq:
+            self._send_now(out)       # final acks (ACKALL); best effort
+        for c in live:
+            if c.app_data is not None:
+                c.app_data._wake()
+        self._closed = True
         self.sock.close()
 
     async def __aenter__(self):
@@ -447,7 +486,7 @@ class Endpoint:
 
     # ------------------------------------------------------------ internals
     def _check_open(self):
-        if self._closed:
+        if self._closed or self._closing:
             raise LocalAbort(errors.RX_CALL_DEAD, "endpoint closed")
 
     def _resolve(self, addr):
@@ -483,16 +522,48 @@ class Endpoint:
             try:
                 data, addr = recv(RECV_SIZE)
             except (BlockingIOError, InterruptedError):
+                if n == 0 and self._recverr:
+                    # woken with nothing to read: EPOLLERR from the error queue
+                    self._read_errqueue(now)
                 break
             except OSError:
-                # ICMP errors surface here on Linux (ECONNREFUSED...)
+                # an ICMP error surfaces here once (ECONNREFUSED...); the
+                # details, with the address, wait on the error queue
                 core.stats["noPacketOnRead"] += 1
+                if self._recverr:
+                    self._read_errqueue(now)
+                n += 1
                 continue
             n += 1
             if v6:
                 addr = _norm_addr(addr)
             rd(data, addr, now)
         self._process()
+
+    def _read_errqueue(self, now):
+        """Drain the socket error queue (IP_RECVERR): ICMP unreachable for a
+        datagram we sent fails the calls to that peer (rxi_ProcessNetError)."""
+        sock = self.sock
+        for _ in range(256):
+            try:
+                _, anc, flags, addr = sock.recvmsg(0, 512, _MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            for level, typ, cdata in anc:
+                if len(cdata) < _EE.size:
+                    continue
+                errno_, origin, itype, code, _pad, _info, _data = _EE.unpack_from(cdata, 0)
+                why = None
+                if level == socket.IPPROTO_IP and typ == _IP_RECVERR and \
+                        origin == _SO_EE_ORIGIN_ICMP and itype == 3:
+                    why = _ICMP_UNREACH.get(code)
+                elif level == socket.IPPROTO_IPV6 and typ == _IPV6_RECVERR and \
+                        origin == _SO_EE_ORIGIN_ICMP6 and itype == 1:
+                    why = _ICMP6_UNREACH.get(code)
+                if why is not None and addr:
+                    self.core.peer_unreachable(_norm_addr(addr[:2]), now, why)
 
     def _kick(self):
         if not self._kicked:
@@ -510,6 +581,11 @@ class Endpoint:
                 a = c.app_data
                 if a is not None:
                     a._wake()
+                    t = a._task
+                    if t is not None and c.done and c.error is not None and \
+                            not t.done() and _peer_ended(c.error):
+                        # the client aborted (or died): stop the handler
+                        t.cancel()
         if core.new_calls:
             for c in core.take_new_calls():
                 self._start_handler(c)
@@ -578,6 +654,7 @@ class Endpoint:
             self._kick()
             return
         t = self._loop.create_task(self._run_handler(handler, call))
+        call._task = t
         self._tasks.add(t)
         t.add_done_callback(self._tasks.discard)
 
