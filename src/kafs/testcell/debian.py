@@ -51,6 +51,8 @@ PROJECT_PACKAGES = [
     "python3-dev",
     "gcc",
     "libc6-dev",            # gcc alone has no libc headers with --no-install-recommends
+    "libkrb5-dev",          # auth/krb5: builds the krb5 (pykrb5) and gssapi wheels
+    "libkeyutils1",         # auth/keyring: the token store in the kernel keyring
 ]
 
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
