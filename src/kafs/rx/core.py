@@ -62,7 +62,7 @@ class Config:
 
     def __init__(self, **kw):
         self.init_window = 16
-        self.max_window = 128           # max send and receive window (<= 255); see docs/rx.md
+        self.max_window = 128           # max send and receive window (<= 255); see docs/rx.md (OpenAFS: 32)
         self.dead_time = 12.0           # client default secondsUntilDead
         self.server_dead_time = 12.0
         self.server_idle_dead = 60.0
@@ -370,11 +370,16 @@ class Call:
             return
         if self.is_client:
             if self.rx_complete:
-                # final ack at once (rx_EndCall with a delayed ack pending)
+                # final ack at once (rx_EndCall with a delayed ack pending);
+                # none when the last ack sent already covered the whole reply
+                # (the reply's last packet asked for one)
+                pending = (self.ack_at is not None or self.ack_reason
+                           or self.acked_first <= self.rx_last)
                 self.rx_app = self.rx_last + 1
                 self.rx_q.clear()
                 self.rx_eof = True
-                self.core._send_ack(self, P.ACK_DELAY, 0, now)
+                if pending:
+                    self.core._send_ack(self, P.ACK_DELAY, 0, now)
                 self._finish(now)
             else:
                 self.abort(errors.RX_USER_ABORT, now)
