@@ -12,7 +12,13 @@ sets once a connection may carry calls:
   that needs a handshake leaves it False on the server side, so the core
   holds incoming calls and sends a CHALLENGE.
 * ``header_size`` / ``trailer_size``: per-packet bytes the class adds, which
-  reduce the user payload of each DATA packet.
+  reduce the user payload of each DATA packet.  The core copies them to
+  ``conn.header_size`` / ``conn.trailer_size`` when the connection is made
+  and sizes packets from those; a class whose level is only settled by the
+  handshake (the rxkad server) updates the connection's values.
+* ``conn.using_pkt_cksum`` (server connections): set by the core once a
+  packet with a non-zero header checksum arrived (OpenAFS
+  RX_CONN_USING_PACKET_CKSUM; rxkad then sends v2 challenges).
 * ``prepare_packet(conn, call_number, channel, seq, payload) -> (payload, cksum)``:
   outgoing DATA (one per jumbo sub-packet); ``cksum`` goes to the header's
   16-bit spare field.
