@@ -3,9 +3,8 @@ the test cell (stdout, stderr and exit status compared exactly).
 
 Ours runs in-process (``run_suite``) with argv[0] = "pts", the real one as
 ``/usr/bin/pts`` invoked with argv[0] = "pts".  Command lines with
-``-localauth`` need our -localauth support (a colleague's work): until it
-lands ours fails with one line, and those cases are xfail'ed on exactly
-that message.
+``-localauth`` need kafs's -localauth (kafs.auth); where it is missing ours
+fails with one line and those cases are xfail'ed on exactly that message.
 """
 
 from __future__ import annotations
@@ -146,6 +145,11 @@ INTERACTIVE = [
     b"examine nosuch\nbogus\nlistowned user0021\n   \n\nmembership user0001 user0002\n",
     b"help examine\nexamine -help\nexamine admin -localauth\nlistentries\n",
     b"sleep 0\nexamine grp01 'grp02'\nsource /nonexistent\nlistmax\n",
+    # ptuser.c's static tdir: -localauth after a plain command stays on the
+    # client directory (unauthenticated) unless -cell reopens it
+    b"examine admin -localauth\nlistentries\nlistmax -cell test.example -localauth\nlistentries -g\n",
+    b"listmax -config /nonexistent\nlistmax -noauth -config /etc/openafs/server\n",
+    b"listentries -groups -localauth -cell test.example\nlistowned 0\nlistowned -nameorid admin -noauth\n",
 ]
 
 

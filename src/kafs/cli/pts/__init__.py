@@ -182,26 +182,58 @@ def _initialize(args, sec: int, confdir: str, cell: str | None) -> int:
     make the Ubik client.  Returns a com_err code (0 = fine)."""
     from kafs.errors import AFSError, ConfigError
     e = err(args)
-    explicit_dir = confdir not in (CLIENT_ETC, SERVER_ETC)
-    if explicit_dir and not os.path.isdir(confdir):
-        if confdir:
-            e.write("libprot: Could not open configuration directory: %s.\n"
-                    % confdir)
-        else:
-            e.write("libprot: No configuration directory specified.\n")
-        return -1
+    st = args.state
+    # ptuser.c keeps one configuration directory open ("tdir", static):
+    # without -cell it is opened once and kept even when a later command
+    # asks for another directory (so "-localauth" after a plain command in
+    # interactive mode still reads the client directory and runs
+    # unauthenticated); a -cell that differs closes and reopens it.
+    tdir = st.get("pts_tdir")
+    gottdir = False
+
+    def opendir(d):
+        if d not in (CLIENT_ETC, SERVER_ETC) and not os.path.isdir(d):
+            if d:
+                e.write("libprot: Could not open configuration directory: %s.\n" % d)
+            else:
+                e.write("libprot: No configuration directory specified.\n")
+            return False
+        return True
+    if not cell:
+        if tdir is None:
+            if not opendir(confdir):
+                return -1
+            tdir = confdir
+        gottdir = True
+    if tdir is None or confdir != st.get("pts_tconfdir") or cell != st.get("pts_tcell"):
+        if tdir is not None and not gottdir:
+            tdir = None
+        st["pts_tconfdir"], st["pts_tcell"] = confdir, cell
+        if not gottdir:
+            if not opendir(confdir):
+                st["pts_tdir"] = None
+                return -1
+            tdir = confdir
+    st["pts_tdir"] = tdir
+    explicit_dir = tdir not in (CLIENT_ETC, SERVER_ETC)
     from kafs.cell import Cell
     try:
-        c = Cell(cell, confdir=confdir if explicit_dir else None,
-                 localauth=confdir == SERVER_ETC and not explicit_dir)
+        c = Cell(cell, confdir=tdir if explicit_dir else None,
+                 localauth=tdir == SERVER_ETC)
         c.servers("ptserver")
     except ConfigError:
         name = cell if cell else "(local)"
-        e.write("libprot: Could not locate cell %s in %s/CellServDB\n"
-                % (name, confdir.rstrip("/") if confdir == SERVER_ETC else confdir))
+        e.write("libprot: Could not locate cell %s in %s/CellServDB\n" % (name, confdir))
         return AFSCONF_NOTFOUND
+    if sec == 2 and tdir != SERVER_ETC and not explicit_dir:
+        # afsconf_ClientAuthSecure on a directory without server keys:
+        # rxnull, no error, and the "running unauthenticated" warning.
+        sec_open = 0
+    else:
+        sec_open = sec
     from kafs.api.session import AuthSpec, Session
-    auth = AuthSpec(noauth=sec == 0, localauth=sec == 2, encrypt=sec == 3)
+    auth = AuthSpec(noauth=sec_open == 0, localauth=sec_open == 2,
+                    encrypt=sec_open == 3)
 
     async def _open():
         return await Session.open(c, auth=auth, tool="pts")
