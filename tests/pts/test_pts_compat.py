@@ -146,7 +146,7 @@ INTERACTIVE = [
     b"help examine\nexamine -help\nexamine admin -localauth\nlistentries\n",
     b"sleep 0\nexamine grp01 'grp02'\nsource /nonexistent\nlistmax\n",
     # ptuser.c's static tdir: -localauth after a plain command stays on the
-    # client directory (unauthenticated) unless -cell reopens it
+    # client directory (unauthenticated) unless a different -cell reopens it
     b"examine admin -localauth\nlistentries\nlistmax -cell test.example -localauth\nlistentries -g\n",
     b"listmax -config /nonexistent\nlistmax -noauth -config /etc/openafs/server\n",
     b"listentries -groups -localauth -cell test.example\nlistowned 0\nlistowned -nameorid admin -noauth\n",

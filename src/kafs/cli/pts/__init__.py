@@ -205,6 +205,12 @@ def _initialize(args, sec: int, confdir: str, cell: str | None) -> int:
                 return -1
             tdir = confdir
         gottdir = True
+        try:
+            from kafs.cell import Cell
+            cell = Cell(None, confdir=tdir if tdir not in (CLIENT_ETC, SERVER_ETC)
+                        else None, localauth=tdir == SERVER_ETC).name
+        except ConfigError:
+            cell = None
     if tdir is None or confdir != st.get("pts_tconfdir") or cell != st.get("pts_tcell"):
         if tdir is not None and not gottdir:
             tdir = None
