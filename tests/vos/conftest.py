@@ -93,7 +93,9 @@ def run_both(cell, *args, env: dict | None = None, timeout: float = 300):
     if env:
         e.update(env)
     e["PYTHONPATH"] = str(REPO / "src") + os.pathsep + e.get("PYTHONPATH", "")
-    o = subprocess.run(["/usr/bin/vos", *args], env=e, capture_output=True, timeout=timeout)
+    # argv[0] "vos" (what a user types): OpenAFS prints argv[0] in messages
+    o = subprocess.run(["vos", *args], executable="/usr/bin/vos", env=e,
+                       capture_output=True, timeout=timeout)
     k = subprocess.run([*OURS, *args], env=e, capture_output=True, timeout=timeout)
     return (o.stdout, o.stderr, o.returncode), (k.stdout, k.stderr, k.returncode)
 

@@ -40,6 +40,51 @@ def _confdir_ok(d: str) -> bool:
     return False
 
 
+_HOST = None
+
+
+def _cellservdb_ok(path: str, shown_path: str) -> bool:
+    """What ``afsconf_Open`` checks while reading CellServDB: host lines
+    must be ``a.b.c.d #name`` inside a cell; prints OpenAFS's messages."""
+    import re
+    global _HOST
+    if _HOST is None:
+        _HOST = re.compile(r"\s*\[?\s*([-+]?\d+)\.\s*([-+]?\d+)\.\s*([-+]?\d+)\.\s*([-+]?\d+)"
+                           r"\]?\s*#\s*\S")
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return True             # CellServDB.local/.dist: read by kafs.cell
+    in_cell = False
+    nhosts = 0
+    for raw in data.split(b"\n"):
+        line = raw.split(b"\0", 1)[0].decode("latin-1").lstrip(" \t\v\f\r")
+        if not line:
+            continue
+        if line.startswith(">"):
+            in_cell = True
+            nhosts = 0
+            continue
+        if not in_cell:
+            return False
+        if nhosts >= 8:
+            continue
+        m = _HOST.match(line)
+        if not m:
+            _say('Can\'t properly parse host line "%s" in configuration file %s\n'
+                 % (line, shown_path))
+            return False
+        c = [int(x) for x in m.groups()]
+        if any(x < 0 or x > 255 for x in c):
+            _say("Illegal IP address %d.%d.%d.%d\n" % tuple(c)
+                 + 'Can\'t properly parse host line "%s" in configuration file %s\n'
+                 % (line, shown_path))
+            return False
+        nhosts += 1
+    return True
+
+
 def before(args) -> int:
     from kafs.api.session import AuthSpec
     from kafs.cell import Cell
@@ -47,29 +92,39 @@ def before(args) -> int:
 
     st = args.state.setdefault("vos", {})
     prog = "vos"
-    auth = AuthSpec(noauth=bool(args.noauth), localauth=bool(args.localauth),
-                    encrypt=bool(args.encrypt))
+
+    def opt(name):          # built-ins (version) have none of the switches
+        try:
+            return getattr(args, name)
+        except AttributeError:
+            return None
+
+    cellarg, config = opt("cell"), opt("config")
+    localauth = bool(opt("localauth"))
+    auth = AuthSpec(noauth=bool(opt("noauth")), localauth=localauth,
+                    encrypt=bool(opt("encrypt")))
     confdir = None
     shown = None
-    if args.localauth:
+    if localauth:
         confdir = SERVER_ETC
         shown = SERVER_ETC
-    if args.config:
-        confdir = args.config
-        shown = args.config
+    if config:
+        confdir = config
+        shown = config
     # vos takes the cell from -cell or ThisCell; $AFSCELL is not looked at.
     env = {k: v for k, v in os.environ.items() if k != "AFSCELL"}
     try:
-        probe = Cell(args.cell, confdir=confdir, localauth=bool(args.localauth), env=env)
+        probe = Cell(cellarg, confdir=confdir, localauth=localauth, env=env)
     except ConfigError:
         probe = None
     cdir = str(probe.confdir) if probe is not None else (confdir or CLIENT_ETC)
     if shown is None:
         shown = CLIENT_ETC if probe is None or os.path.normpath(cdir) == "/etc/openafs" else cdir
-    if not _confdir_ok(cdir):
+    if not _confdir_ok(cdir) or not _cellservdb_ok(os.path.join(cdir, "CellServDB"),
+                                                     shown + "/CellServDB"):
         _fail_init(prog, "%s: Could not process files in configuration directory (%s).\n"
                    % (prog, shown), 5)
-    cellname = args.cell
+    cellname = cellarg
     try:
         if probe is None:
             raise ConfigError("no cell")
@@ -79,7 +134,7 @@ def before(args) -> int:
         if cellname is None:
             cellname = probe.requested_name if probe is not None else ""
         _fail_init(prog, "%s: can't find cell %s's hosts in %s/CellServDB\n"
-                   % (prog, cellname, shown.rstrip("/") if shown != CLIENT_ETC else shown),
+                   % (prog, cellname, shown),
                    AFSCONF_NOTFOUND)
     # the security class, now: OpenAFS prints its warning here
     from kafs.auth.select import client_security
