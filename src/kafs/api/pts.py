@@ -149,21 +149,23 @@ class Pts:
         return await self._pt.call(stub, *args)
 
     # -- names and ids -------------------------------------------------------
-    async def name_to_id(self, names: list[str]) -> list[int]:
-        """PR_NameToID; names are lower-cased; unknown ones give ANONYMOUSID."""
+    async def name_to_id(self, names: list[str], always: bool = False) -> list[int]:
+        """PR_NameToID; names are lower-cased; unknown ones give ANONYMOUSID.
+        An empty list makes no call unless ``always`` (libprot calls)."""
         from ..rpc import pr
         low = []
         for n in names:
             check_length(n)
             low.append(lower(n))
-        if not low:
+        if not low and not always:
             return []
         return list(await self._call(pr.PR_NameToID, low))
 
-    async def id_to_name(self, ids: list[int]) -> list[str]:
-        """PR_IDToName; an unknown id comes back as its decimal string."""
+    async def id_to_name(self, ids: list[int], always: bool = False) -> list[str]:
+        """PR_IDToName; an unknown id comes back as its decimal string.
+        An empty list makes no call unless ``always``."""
         from ..rpc import pr
-        if not ids:
+        if not ids and not always:
             return []
         names = list(await self._call(pr.PR_IDToName, list(ids)))
         for n in names:
@@ -243,14 +245,14 @@ class Pts:
         from ..rpc import pr
         r = await self._call(pr.PR_ListElements, id)
         ids = list(r.elist)
-        return IdList(ids, await self.id_to_name(ids), bool(r.over))
+        return IdList(ids, await self.id_to_name(ids, always=True), bool(r.over))
 
     async def supergroups(self, id: int) -> IdList:
         """PR_ListSuperGroups (RXGEN_OPCODE from servers without supergroups)."""
         from ..rpc import pr
         r = await self._call(pr.PR_ListSuperGroups, id)
         ids = list(r.elist)
-        return IdList(ids, await self.id_to_name(ids), bool(r.over))
+        return IdList(ids, await self.id_to_name(ids, always=True), bool(r.over))
 
     async def expanded_members(self, id: int, warn=None) -> IdList:
         """pr_IDListExpandedMembers: members of a group and of its member
@@ -301,7 +303,7 @@ class Pts:
                     warn(id)
                 more = 0
             ids = list(r.elist)
-            yield IdList(ids, await self.id_to_name(ids))
+            yield IdList(ids, await self.id_to_name(ids, always=True))
             if not more:
                 break
 
@@ -317,7 +319,7 @@ class Pts:
         from ..rpc import pr
         r = await self._call(pr.PR_GetCPS, id)
         ids = list(r.elist)
-        return IdList(ids, await self.id_to_name(ids), bool(r.over))
+        return IdList(ids, await self.id_to_name(ids, always=True), bool(r.over))
 
 
 _ID_HASH_SIZE = 1024

@@ -62,7 +62,7 @@ async def name_or_id(args, p, items, want_names: bool = True):
     lnames: list[str] = []
     low = [lower(n) for n in names]
     try:
-        tids = await p.name_to_id(names)
+        tids = await p.name_to_id(names, always=True)
     except Exception as e:          # noqa: BLE001
         code = error_code(e)
         com_err(args, code, "so couldn't look up names")
@@ -77,7 +77,7 @@ async def name_or_id(args, p, items, want_names: bool = True):
     lids += ids
     if not code and want_names:
         try:
-            tn = await p.id_to_name(ids)
+            tn = await p.id_to_name(ids, always=True)
         except Exception as e:      # noqa: BLE001
             code = error_code(e)
             com_err(args, code, "translating ids")
