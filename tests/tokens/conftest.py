@@ -1,9 +1,9 @@
 """Fixtures of the token tests: an isolated token store per test.
 
-The keyring backend works in a named session keyring of the test's own
-(joined by every subprocess through ``keyctl_join_session_keyring``), so
-nothing lands in the shared user session keyring that other tools and
-tests of this machine read.
+The keyring backend works in a new session keyring of the test's own
+(joined by one subprocess through ``keyctl_join_session_keyring`` and
+inherited by what it runs), so nothing lands in the shared user session
+keyring that other tools and tests of this machine read.
 """
 
 from __future__ import annotations
@@ -29,16 +29,13 @@ def _keyring_ok() -> bool:
 
 @pytest.fixture
 def keyring_session():
-    """Name of a fresh named session keyring; the test joins it in
-    subprocesses (``preexec``) -- the pytest process itself never joins."""
+    """Name for a new named session keyring that one test subprocess joins
+    (``preexec_fn=join(name)``); the tools it starts inherit it.  The
+    pytest process itself never joins it, and the subprocess invalidates
+    it before it ends."""
     if not _keyring_ok():
         pytest.skip("kernel keyring not usable here")
-    name = "kafs-test-" + secrets.token_hex(6)
-    yield name
-    # remove the keyring (and the keys in it) created by the subprocesses
-    import subprocess
-    subprocess.run(["sh", "-c", "keyctl session %s keyctl invalidate @s" % name],
-                   capture_output=True, timeout=30)
+    return "kafs-test-" + secrets.token_hex(6)
 
 
 def join(name: str):

@@ -99,9 +99,12 @@ def run(args):
     silent = args.silent
 
     def com_err(code: int, text: str) -> None:
+        """afs_com_err's default output: "klog: <message> <text>\\n\\r"."""
         if not silent:
-            err.write("%s: %s %s\n" % (RN, _message(code) if code else "", text)
-                      if code else "%s: %s\n" % (RN, text))
+            if code:
+                err.write("%s: %s %s\n\r" % (RN, _message(code), text))
+            else:
+                err.write("%s: %s\n\r" % (RN, text))
             err.flush()
 
     from kafs.auth import krb5 as K
@@ -145,6 +148,7 @@ def run(args):
             com_err(0, "Can't figure out your name from your user id (%d)." % os.getuid())
             if not silent:
                 err.write("%s: Try providing the user name.\n" % RN)
+                err.flush()
             raise CommandError(None, 1)
     try:
         princ = k.parse_name_flags(ctx, pname.encode()).name.decode()
@@ -223,7 +227,7 @@ def run(args):
         store.store_token(token)
     except Exception as e:              # noqa: BLE001 - one message, exit 1
         if not silent:
-            err.write("%s: %s Unable to store tokens for cell %s\n\n" % (RN, e, cellname))
+            err.write("%s: %s Unable to store tokens for cell %s\n\n\r" % (RN, e, cellname))
         raise CommandError(None, 1)
     return 0
 
