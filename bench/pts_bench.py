@@ -1,0 +1,111 @@
+"""pts benchmarks: ours against OpenAFS's pts in the same run.
+
+    .venv/bin/python bench/pts_bench.py [--users 10000] [--runs 7]
+
+1. ``pts listentries -localauth`` on a cell with (at least) --users PTS
+   users; missing users ``buser00001``... are created first, idempotently,
+   with OpenAFS's pts in one ``pts interactive -localauth`` process (50
+   names a line).
+2. Per-invocation wall time of ``pts examine admin -noauth``: OpenAFS,
+   ours (console script and ``python -m kafs.cli.main``), and bare
+   ``python -c pass``; our start-up share is the time beyond
+   ``python -c pass``.
+
+Needs root and the test cell (kafs-testcell up).  Prints medians and
+ratios; never used as a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VENV = os.path.join(os.path.dirname(HERE), ".venv", "bin")
+PY = os.path.join(VENV, "python")
+REAL = "/usr/bin/pts"
+
+
+def env():
+    e = dict(os.environ, LC_ALL="C")
+    # Bytecode caching on (this machine sets PYTHONDONTWRITEBYTECODE=1,
+    # which would make every run of ours compile its modules again).
+    e.pop("PYTHONDONTWRITEBYTECODE", None)
+    e["PATH"] = VENV + ":/usr/bin:/bin"
+    return e
+
+
+def run(argv, stdin=None):
+    t = time.perf_counter()
+    p = subprocess.run(argv, input=stdin, capture_output=True, env=env())
+    return time.perf_counter() - t, p
+
+
+def populate(n: int) -> None:
+    t, p = run([REAL, "listentries", "-localauth"])
+    have = sum(1 for line in p.stdout.splitlines()[1:] if line.strip())
+    if have >= n:
+        print("cell has %d users (>= %d), nothing to create" % (have, n))
+        return
+    need = n - have
+    existing = {line.split()[0] for line in p.stdout.decode().splitlines()[1:] if line.strip()}
+    names = []
+    i = 0
+    while len(names) < need:
+        i += 1
+        nm = "buser%05d" % i
+        if nm not in existing:
+            names.append(nm)
+    lines = ["createuser -name " + " ".join(names[j:j + 50]) for j in range(0, len(names), 50)]
+    t, p = run([REAL, "interactive", "-localauth"], ("\n".join(lines) + "\n").encode())
+    print("created %d users in %.1f s (OpenAFS pts interactive)" % (len(names), t))
+
+
+def median_time(argv, runs):
+    run(argv)                                   # warm-up (page cache, .pyc)
+    ts = []
+    for _ in range(runs):
+        t, p = run(argv)
+        ts.append(t)
+    return statistics.median(ts), p
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=10000)
+    ap.add_argument("--runs", type=int, default=7)
+    a = ap.parse_args()
+    populate(a.users)
+
+    print("\n== pts listentries -localauth (median of %d)" % a.runs)
+    real_t, real_p = median_time([REAL, "listentries", "-localauth"], a.runs)
+    ours_t, ours_p = median_time([PY, "-m", "kafs.cli.main", "pts", "listentries",
+                                  "-localauth"], a.runs)
+    nl = len(real_p.stdout.splitlines()) - 1
+    same = real_p.stdout == ours_p.stdout
+    print("entries: %d  identical output: %s" % (nl, same))
+    print("OpenAFS %.3f s   kafs %.3f s   ratio kafs/OpenAFS %.2f"
+          % (real_t, ours_t, ours_t / real_t))
+
+    print("\n== per invocation: pts examine admin -noauth (median of %d)" % a.runs)
+    base, _ = median_time([PY, "-c", "pass"], a.runs)
+    r, _ = median_time([REAL, "examine", "admin", "-noauth"], a.runs)
+    m, _ = median_time([PY, "-m", "kafs.cli.main", "pts", "examine", "admin", "-noauth"], a.runs)
+    c, _ = median_time([os.path.join(VENV, "pts"), "examine", "admin", "-noauth"], a.runs)
+    h, _ = median_time([PY, "-m", "kafs.cli.main", "pts", "help"], a.runs)
+    print("python -c pass            %.3f s" % base)
+    print("OpenAFS pts               %.3f s" % r)
+    print("kafs python -m            %.3f s   ratio %.2f   beyond python: %.3f s"
+          % (m, m / r, m - base))
+    print("kafs console script       %.3f s   ratio %.2f   beyond python: %.3f s"
+          % (c, c / r, c - base))
+    print("kafs pts help (no RPC)    %.3f s   beyond python: %.3f s" % (h, h - base))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
