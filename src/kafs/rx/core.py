@@ -481,14 +481,19 @@ class Call:
 
     # -- transmit
     def _payload_size(self):
-        peer = self.conn.peer
-        if peer.max_packets > 1 and self.core.cfg.send_jumbo:
+        conn = self.conn
+        peer = conn.peer
+        overhead = conn.header_size + conn.trailer_size
+        # a jumbogram sub-packet is exactly 1412 bytes on the wire; with a
+        # security overhead (rxkad auth/crypt seal 1404/1396 bytes to 1408)
+        # that cannot be met, so -- as in OpenAFS -- no jumbograms: packets
+        # are then sized by the path MTU like for a peer without jumbograms
+        if peer.max_packets > 1 and self.core.cfg.send_jumbo and not overhead:
             size = P.JUMBO_BUFFER_SIZE
         else:
             mtu = min(peer.max_mtu, peer.if_mtu, peer.our_if_mtu)
             size = mtu - P.HEADER_SIZE
-        conn = self.conn
-        return size - conn.header_size - conn.trailer_size
+        return size - overhead
 
     def _take(self, size):
         chunks = self.tx_chunks
