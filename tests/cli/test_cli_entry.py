@@ -73,13 +73,33 @@ def test_afs_entry():
     assert o[2] == 1 and o[1] == b"afs: unknown suite 'nosuchsuite'; type 'afs help' for help\n"
 
 
-def test_not_implemented():
-    o = ours([sys.executable, "-m", "kafs.cli.main", "vos", "examine", "x"])
-    assert o == (b"", b"vos examine: not implemented yet in kafs\n", 255)
-    o = ours([sys.executable, "-m", "kafs.cli.main", "bos", "stat", "s"])
-    assert o == (b"", b"bos status: not implemented yet in kafs\n", 1)
-    o = ours([sys.executable, "-m", "kafs.cli.main", "pts", "cu", "x"])
-    assert o == (b"", b"pts createuser: not implemented yet in kafs\n", 1)
+def _unimplemented(suite):
+    """A visible subcommand of ``suite`` with no implementing module yet, and
+    arguments that satisfy its required switches."""
+    import importlib.util
+    from kafs.cli.cmd import FLAG
+    from kafs.cli.suites import load
+    for c in load(suite).commands:
+        if c.hidden or c.name in ("help", "apropos", "version"):
+            continue
+        if importlib.util.find_spec(f"kafs.cli.{suite}.{c.name}") is None:
+            args = []
+            for p in c.params:
+                if not p.optional:
+                    args += [p.name] if p.type == FLAG else [p.name, "x"]
+            return c.name, args
+    pytest.skip(f"every {suite} subcommand is implemented")
+
+
+@pytest.mark.parametrize("suite,code", [("vos", 255), ("bos", 1), ("pts", 1)])
+def test_not_implemented(suite, code):
+    name, args = _unimplemented(suite)
+    o = ours([sys.executable, "-m", "kafs.cli.main", suite, name, "-help"])
+    assert o[2] == 0                                   # -help works for every command
+    o = ours([sys.executable, "-m", "kafs.cli.main", suite, name, *args])
+    # (the suite's "before" hook may print its unauthenticated warning first)
+    assert o[1].endswith(f"{suite} {name}: not implemented yet in kafs\n".encode())
+    assert o == (b"", o[1], code)
 
 
 def test_completion_script_is_valid_bash(tmp_path):
@@ -127,7 +147,7 @@ print(" ".join(sorted(sys.modules)))
 
 @pytest.mark.parametrize("suite,args", [("pts", ["help"]), ("vos", ["help"]),
                                         ("pts", ["examine", "-help"]),
-                                        ("vos", ["examine", "x"]),
+                                        ("vos", ["examine", "-help"]),
                                         ("fs", ["apropos", "acl"])])
 def test_startup_imports_little(suite, args):
     p = subprocess.run([sys.executable, "-c", _PROBE % (suite, args)],
