@@ -214,9 +214,18 @@ def rx_call(port: int, payload: bytes = b"hello") -> bytes:
 
 
 def free_udp_port() -> int:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.1.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A UDP port below 32768 (udebug reads ports as a C short) that
+    nothing on 127.1.0.1 listens on right now."""
+    import random
+    for _ in range(200):
+        p = random.randrange(20000, 32000)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind(("127.1.0.1", p))
+            return p
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free UDP port")
 

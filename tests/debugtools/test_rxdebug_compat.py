@@ -86,6 +86,7 @@ SWITCHES = [
     ["-all", "-rx", "-pe", "-l"],          # abbreviations
 ]
 
+BUSY = ("vlserver", "ptserver")
 PORTS = {"fileserver": 7000, "ptserver": 7002, "vlserver": 7003,
          "volserver": 7005, "bosserver": 7007}
 
@@ -107,6 +108,11 @@ def _compare_proxied(target, switches, named=False):
 @pytest.mark.parametrize("switches", SWITCHES, ids=lambda a: " ".join(a) or "plain")
 @pytest.mark.parametrize("server", list(PORTS))
 def test_openafs_servers(cell, server, switches):
+    if server in BUSY:
+        # The shared cell's database servers hold thousands of dallying
+        # connections (every other test's calls): listing all of them
+        # takes minutes, so these get the "interesting" list only.
+        switches = [s for s in switches if s != "-allconnections"]
     rc, out, err = _compare_proxied((cell.host, PORTS[server]), switches)
     assert out.startswith("Trying 127.0.0.1 (port ")
     if "-version" in switches:
@@ -115,7 +121,7 @@ def test_openafs_servers(cell, server, switches):
         assert "waiting for packets." in out
 
 
-@pytest.mark.parametrize("server", ["fileserver", "vlserver"])
+@pytest.mark.parametrize("server", ["fileserver", "bosserver"])
 def test_named_switches(cell, server):
     _compare_proxied((cell.host, PORTS[server]), ["-allconnections", "-peers"],
                      named=True)
