@@ -145,6 +145,8 @@ make_schedule(const uint8_t key[8], schedule_t *ks)
     }
 }
 
+#define ROUND(dst, src, k) do { uint32_t s_ = (src) ^ (k); (dst) ^= F(s_); } while (0)
+
 static inline void
 enc_block(uint32_t *pl, uint32_t *pr, const schedule_t *ks)
 {
@@ -175,6 +177,24 @@ dec_block(uint32_t *pl, uint32_t *pr, const schedule_t *ks)
     }
     *pl = L;
     *pr = R;
+}
+
+/* Two independent blocks decrypted together (PCBC decryption of block i
+ * does not depend on block i-1 until the final XOR), so the CPU overlaps
+ * the two dependency chains. */
+static inline void
+dec_block2(uint32_t *l0, uint32_t *r0, uint32_t *l1, uint32_t *r1, const schedule_t *ks)
+{
+    uint32_t La = *l0, Ra = *r0, Lb = *l1, Rb = *r1;
+    const uint32_t *k = ks->k;
+    int i;
+
+    for (i = 15; i > 0; i -= 2) {
+        uint32_t ki = k[i], kj = k[i - 1];
+        ROUND(Ra, La, ki); ROUND(Rb, Lb, ki);
+        ROUND(La, Ra, kj); ROUND(Lb, Rb, kj);
+    }
+    *l0 = La; *r0 = Ra; *l1 = Lb; *r1 = Rb;
 }
 
 static inline uint32_t
@@ -226,9 +246,28 @@ static void
 pcbc_dec(const uint8_t *in, Py_ssize_t n, uint8_t *out,
          const schedule_t *ks, uint32_t v0, uint32_t v1)
 {
-    Py_ssize_t off;
+    Py_ssize_t off = 0;
 
-    for (off = 0; off < n; off += 8) {
+    for (; off + 16 <= n; off += 16) {
+        uint32_t c0 = load_be32(in + off), c1 = load_be32(in + off + 4);
+        uint32_t c2 = load_be32(in + off + 8), c3 = load_be32(in + off + 12);
+        uint32_t p0 = c0, p1 = c1, p2 = c2, p3 = c3;
+
+        dec_block2(&p0, &p1, &p2, &p3, ks);
+        p0 ^= v0;
+        p1 ^= v1;
+        v0 = p0 ^ c0;
+        v1 = p1 ^ c1;
+        p2 ^= v0;
+        p3 ^= v1;
+        v0 = p2 ^ c2;
+        v1 = p3 ^ c3;
+        store_be32(out + off, p0);
+        store_be32(out + off + 4, p1);
+        store_be32(out + off + 8, p2);
+        store_be32(out + off + 12, p3);
+    }
+    for (; off < n; off += 8) {
         uint32_t c0 = load_be32(in + off), c1 = load_be32(in + off + 4);
         uint32_t p0 = c0, p1 = c1;
 
