@@ -30,12 +30,23 @@ import threading
 import time
 from dataclasses import dataclass
 
-import dns.exception
-import dns.name
-import dns.rdatatype
-import dns.resolver
-
 from kafs.errors import ConfigError
+
+
+class _LazyDNS:
+    """dnspython, imported on first use: it costs ~75 ms at start-up, and a
+    cell found in CellServDB (the common case for every tool) needs no DNS."""
+
+    def __getattr__(self, name):
+        global dns
+        import dns.exception    # noqa: F401  (binds the package locally)
+        import dns.name         # noqa: F401
+        import dns.rdatatype    # noqa: F401
+        import dns.resolver     # noqa: F401  (`global dns`: now the real package)
+        return getattr(dns, name)
+
+
+dns = _LazyDNS()
 
 log = logging.getLogger("kafs.cell")
 
