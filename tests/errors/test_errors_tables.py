@@ -168,7 +168,9 @@ def test_errno_range_uses_strerror():
 def test_registered_tables_restrict_lookup():
     assert T.error_message(49733403) == "No space left on device"
     assert T.error_message(49733403, T.TRANSLATE_ET_TABLES) == "Unknown code uae 27 (49733403)"
-    assert T.error_message(19270409, T.TOOL_TABLES["bos"]) == "Unknown code rxk 9 (19270409)"
+    # bos registers what ka_Init does (U, KA, RXK, KTC, ACFG) plus CMD and BZ, not PT
+    assert T.error_message(19270409, T.TOOL_TABLES["bos"]) == "authentication expired"
+    assert T.error_message(267268, T.TOOL_TABLES["bos"]) == "Unknown code pt 4 (267268)"
     assert T.error_message(39425, ["bz"]) == "no such entity"
     # restriction never affects negative or errno-range codes
     assert T.error_message(-1, ()) == "server or network not responding"

@@ -107,7 +107,7 @@ _VOLUME_FALLBACK = (
 # initialize_*_error_table calls on its normal code paths).
 TOOL_TABLES: dict[str, tuple[str, ...]] = {
     "translate_et": ("KA", "RXK", "KTC", "ACFG", "CMD", "VL", "PT", "BZ", "U", "VOLS"),
-    "bos": ("CMD", "BZ"),
+    "bos": ("U", "KA", "RXK", "KTC", "ACFG", "CMD", "BZ"),   # ka_Init adds the first five
     "vos": ("U", "RXK", "KTC", "ACFG", "VL"),
     "pts": ("U", "ACFG", "KTC", "PT", "RXK"),
     "aklog": ("ACFG", "KTC", "PT", "RXK", "U"),

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import sys
 
-#: what bos has registered: ka_Init (U, KA, RXK, KTC, ACFG), then CMD and BZ
-TABLES = ("U", "KA", "RXK", "KTC", "ACFG", "CMD", "BZ")
 AFSCONF_NOTFOUND = 70354689
 AFSCONF_NO_SECURITY_CLASS = 70354696
 RXGEN_CC_UNMARSHAL = -451
@@ -38,14 +36,15 @@ def em(code: int) -> str:
         return "communications failure (-1)"
     if code == -3:
         return "communications timeout (-3)"
-    from kafs.errors.tables import error_message
-    return error_message(code, TABLES)
+    from kafs.errors.tables import TOOL_TABLES, error_message
+    return error_message(code, TOOL_TABLES["bos"])
 
 
 def com_err(code: int, text: str) -> str:
     """afs_com_err("bos", code, text) as a string."""
     from kafs.cli.render import com_err_line
-    return com_err_line("bos", code, text, tables=TABLES)
+    from kafs.errors.tables import TOOL_TABLES
+    return com_err_line("bos", code, text, tables=TOOL_TABLES["bos"])
 
 
 def error_code(exc: BaseException) -> int:
