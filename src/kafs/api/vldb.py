@@ -272,7 +272,7 @@ class VLDBEntry:
         n = e.nServers
         k = max(0, min(n, NMAXNSERVERS))
         sn, sp, sf = e.serverNumber, e.serverPartition, e.serverFlags
-        sites = [Site(sn[i] & 0xFFFFFFFF, sp[i], sf[i]) for i in range(k)]
+        sites = [Site(a & 0xFFFFFFFF, p, f) for a, p, f in zip(sn[:k], sp[:k], sf[:k])]
         v = e.volumeId
         return cls(e.name, v[0], v[1], v[2], e.cloneId, e.flags, sites, n)
 

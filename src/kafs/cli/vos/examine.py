@@ -14,7 +14,7 @@ VLSF_ROVOL, VLSF_RWVOL = 0x02, 0x04
 VLF_BACKEXISTS = 0x4000
 
 
-@dataclass
+@dataclass(repr=False)
 class Site:
     server: int
     partition: int
@@ -22,7 +22,7 @@ class Site:
     error: int = 0
 
 
-@dataclass
+@dataclass(repr=False)
 class Examined:
     spec: str
     volid: int = 0

@@ -10,7 +10,7 @@ from ._common import (VosExit, error_code, finish, host_name, inet_ntoa, out, pr
                       run_async, session)
 
 
-@dataclass
+@dataclass(repr=False)
 class Addrs:
     servers: list = field(default_factory=list)      # ServerAddrs
     printuuid: bool = False

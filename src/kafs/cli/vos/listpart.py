@@ -9,7 +9,7 @@ from ._common import (VosExit, diagnostics, error_code, get_server, out, print_e
 from . import _fmt
 
 
-@dataclass
+@dataclass(repr=False)
 class Partitions:
     server: str
     partitions: list = field(default_factory=list)

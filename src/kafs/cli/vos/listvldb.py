@@ -9,7 +9,7 @@ from ._common import (VosExit, err, error_code, finish, get_server, out, partiti
 from . import _fmt
 
 
-@dataclass
+@dataclass(repr=False)
 class Listing:
     name: str | None = None
     server: str | None = None

@@ -12,13 +12,13 @@ from .partinfo import check_partition
 from . import _fmt
 
 
-@dataclass
+@dataclass(repr=False)
 class PartVolumes:
     partition: int
     volumes: list = field(default_factory=list)
 
 
-@dataclass
+@dataclass(repr=False)
 class VolList:
     server: str
     addr: int

@@ -10,7 +10,7 @@ from .listpart import fetch_partitions, list_partitions_error
 from . import _fmt
 
 
-@dataclass
+@dataclass(repr=False)
 class PartInfo:
     server: str
     partitions: list = field(default_factory=list)      # PartitionInfo

@@ -9,7 +9,7 @@ from ._common import (VosExit, diagnostics, error_code, get_server, out, print_e
 from . import _fmt
 
 
-@dataclass
+@dataclass(repr=False)
 class Status:
     server: str
     transactions: list = field(default_factory=list)
