@@ -91,7 +91,7 @@ async def connect(args, encrypt: bool = False) -> Conn:
     auth = AuthSpec(noauth=bool(args.noauth), localauth=bool(args.localauth),
                     encrypt=encrypt)
     try:
-        s = await Session.open(cell, auth=auth, tool="bos")
+        s = await Session.open(cell, auth=auth, tool=f"bos {args.command}")
     except AFSError as x:
         say(args, com_err(x.code, "(configuring connection security)"))
         raise CommandError(None, 1) from None
