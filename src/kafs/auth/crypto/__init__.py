@@ -57,16 +57,29 @@ build the ``ConnectionCrypto`` at the response's level and remember the
 ticket's end time (packets after it -> RXKADEXPIRED).
 """
 
-from .fcrypt import BACKEND  # noqa: F401
-from .rxkad import (  # noqa: F401
-    LEVEL_AUTH, LEVEL_CLEAR, LEVEL_CRYPT, HEADER_SIZE, Challenge,
-    ConnectionCrypto, Response, ResponseContents, compute_pre_seq,
-    make_challenge, make_response, open_response, packet_checksum,
-    parse_challenge, parse_response, respond_to_challenge, response_checksum,
-    seal_payload, sealed_length, unseal_payload,
-)
-from .ticket import (  # noqa: F401
-    Ticket, TicketError, check_times, decode_ticket, encode_ticket,
-    life_to_time, time_to_life,
-)
-from .kdf import derive_des_key, rxkad_kdf, rxkad_k5_token  # noqa: F401
+# The names below are re-exported lazily (PEP 562): importing one submodule,
+# e.g. ``kafs.auth.crypto.rxkad`` for the level constants, must not build the
+# DES tables of ``ticket``/``des`` (~50 ms) for tools that never need them.
+_EXPORTS = {
+    "fcrypt": ("BACKEND",),
+    "rxkad": ("LEVEL_AUTH", "LEVEL_CLEAR", "LEVEL_CRYPT", "HEADER_SIZE", "Challenge",
+              "ConnectionCrypto", "Response", "ResponseContents", "compute_pre_seq",
+              "make_challenge", "make_response", "open_response", "packet_checksum",
+              "parse_challenge", "parse_response", "respond_to_challenge",
+              "response_checksum", "seal_payload", "sealed_length", "unseal_payload"),
+    "ticket": ("Ticket", "TicketError", "check_times", "decode_ticket", "encode_ticket",
+               "life_to_time", "time_to_life"),
+    "kdf": ("derive_des_key", "rxkad_kdf", "rxkad_k5_token"),
+}
+_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    globals()[name] = value
+    return value
