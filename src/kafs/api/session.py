@@ -5,9 +5,9 @@ The endpoint belongs to the running event loop, so a Session is opened and
 closed inside one ``asyncio.run``.  Connections are made lazily and shared:
 the VL and PT database servers go through Ubik clients (server choice,
 failover, sync site); bosserver, volserver and fileserver connections are
-per host.  The session also serves the cache manager's callback service
-(RXAFSCB) on its endpoint, because a file server calls back every client
-before it answers its first call.
+per host.  Once it talks to a file server, the session also serves the
+cache manager's callback service (RXAFSCB) on its endpoint, because a file
+server calls back every client before it answers its first call.
 """
 
 from __future__ import annotations
@@ -76,11 +76,7 @@ class Session:
         if endpoint is None:
             from ..rx.endpoint import Endpoint
             endpoint = await Endpoint.open("0.0.0.0", 0)
-        s = cls(cell, endpoint, security, auth, owns)
-        from ..client.callback import CallbackService
-        s.callbacks = CallbackService(cell=cell.name)
-        s.callbacks.install(endpoint)
-        return s
+        return cls(cell, endpoint, security, auth, owns)
 
     async def close(self) -> None:
         if self._owns_endpoint and self.endpoint is not None:
@@ -135,6 +131,13 @@ class Session:
         return self.connection(self.cell.volserver(host), 4, dead_time=dead_time)
 
     def fileserver(self, host: str):
+        """A file server connection; the first one starts our callback service
+        (RXAFSCB on this endpoint), which the file server calls before it
+        answers a new client.  Other tools never pay for importing it."""
+        if self.callbacks is None:
+            from ..client.callback import CallbackService
+            self.callbacks = CallbackService(cell=self.cell.name)
+            self.callbacks.install(self.endpoint)
         return self.connection(self.cell.fileserver(host), 1)
 
 
