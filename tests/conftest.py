@@ -1,5 +1,5 @@
-"""Shared pytest fixtures.  Only `cell` lives here; other fixtures belong in
-the test files that use them."""
+"""Shared pytest fixtures: `cell`, and the token-store isolation every test
+runs under; other fixtures belong in the test files that use them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,25 @@ import pytest
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_token_store(tmp_path_factory):
+    """Our tools look for tokens in the kernel keyring by default, and the
+    keyring here is shared by every root process: a token left there by a
+    developer's own aklog would make our tools authenticate where OpenAFS's
+    (which cannot see it) run anonymously.  The suite therefore starts with
+    an empty file store of its own; tests of the store set their own."""
+    path = tmp_path_factory.mktemp("tokens") / "tokens"
+    old = {k: os.environ.get(k) for k in ("KAFS_TOKEN_STORE", "KAFS_TOKEN_FILE")}
+    os.environ["KAFS_TOKEN_STORE"] = "file"
+    os.environ["KAFS_TOKEN_FILE"] = str(path)
+    yield
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(scope="session")

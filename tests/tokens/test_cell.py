@@ -302,6 +302,7 @@ def test_tokens_usage_and_expired(cell, env):
     expired = RxkadToken(cell="test.example", viceid=0, kvno=256, session_key=b"\x01" * 8,
                          start=now - 7200, end=now - 60, ticket=b"t" * 64,
                          primary=False).with_viceid(1)
+    old = {k: os.environ.get(k) for k in ("KAFS_TOKEN_STORE", "KAFS_TOKEN_FILE")}
     os.environ["KAFS_TOKEN_STORE"], os.environ["KAFS_TOKEN_FILE"] = "file", env["KAFS_TOKEN_FILE"]
     try:
         from kafs.auth import store
@@ -309,7 +310,11 @@ def test_tokens_usage_and_expired(cell, env):
         assert store.get_token("test.example") is None          # never returned
         assert store.list_tokens() == []
     finally:
-        del os.environ["KAFS_TOKEN_STORE"], os.environ["KAFS_TOKEN_FILE"]
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     t = ours("tokens", env=env)
     assert t.stdout.split("\n")[3] == \
         "User's (AFS ID 1) rxkad tokens for test.example [>> Expired <<]"
