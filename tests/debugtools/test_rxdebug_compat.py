@@ -7,8 +7,9 @@ stdout, stderr and exit status compared.
   for every switch: OpenAFS's rxdebug runs through a recording UDP proxy
   (:class:`_compat.DebugProxy`), ours then gets the very same replies, and
   the outputs are compared byte for byte (the one wall-clock value,
-  rxkad's "expires in N hours", is printed with 0.1 h precision; a pair
-  is retried once should it straddle a tick).
+  rxkad's "expires in N hours" (ticket end minus time(0), 0.1 h
+  precision), is normalised when, and only when, the exact comparison
+  failed: recording a long list can take long enough to cross a tick).
 * Live runs without the proxy: ``-version`` byte for byte; the
   statistics header with every digit run normalised (the counters move
   between two queries: see ``normalise_numbers``).
@@ -17,6 +18,7 @@ stdout, stderr and exit status compared.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -86,6 +88,7 @@ SWITCHES = [
     ["-all", "-rx", "-pe", "-l"],          # abbreviations
 ]
 
+_EXPIRES = re.compile(r"expires in -?[0-9.]+ hours")
 BUSY = ("vlserver", "ptserver")
 PORTS = {"fileserver": 7000, "ptserver": 7002, "vlserver": 7003,
          "volserver": 7005, "bosserver": 7007}
@@ -96,11 +99,16 @@ def _compare_proxied(target, switches, named=False):
         if named:
             return ["-servers", "127.0.0.1", "-port", str(port), *switches]
         return ["127.0.0.1", str(port), *switches]
-    for attempt in range(2):
-        theirs, ours, misses = X.proxied_pair(target, args)
-        if theirs == ours:
-            break
+    theirs, ours, misses = X.proxied_pair(target, args)
     assert misses == 0
+    if theirs != ours:
+        # The one wall-clock value: rxkad's "expires in N hours" is the
+        # ticket's end minus time(0) at print time; when recording a long
+        # connection list took long enough to cross a 0.1 h tick, the
+        # replayed run prints the next value.  Only that number is
+        # normalised, and only after an exact comparison failed.
+        norm = lambda r: (r[0], _EXPIRES.sub("expires in # hours", r[1]), r[2])  # noqa: E731
+        theirs, ours = norm(theirs), norm(ours)
     assert ours == theirs
     return theirs
 
@@ -112,7 +120,7 @@ def test_openafs_servers(cell, server, switches):
         # The shared cell's database servers hold thousands of dallying
         # connections (every other test's calls): listing all of them
         # takes minutes, so these get the "interesting" list only.
-        switches = [s for s in switches if s != "-allconnections"]
+        switches = [s for s in switches if s not in ("-allconnections", "-all")]
     rc, out, err = _compare_proxied((cell.host, PORTS[server]), switches)
     assert out.startswith("Trying 127.0.0.1 (port ")
     if "-version" in switches:
