@@ -294,5 +294,32 @@ class Bos:
         return b"".join([c async for c in self.log_chunks(name)])
 
 
+    # -- writes: super-users, cell name and hosts --------------------------------
+    async def add_superuser(self, name: str) -> None:
+        """BOZO_AddSUser (EEXIST if the name is in UserList already)."""
+        from ..rpc import bozo
+        await bozo.BOZO_AddSUser(self.conn, name)
+
+    async def delete_superuser(self, name: str) -> None:
+        """BOZO_DeleteSUser (ENOENT if the name is not in UserList)."""
+        from ..rpc import bozo
+        await bozo.BOZO_DeleteSUser(self.conn, name)
+
+    async def set_cell_name(self, name: str) -> None:
+        """BOZO_SetCellName: rewrites the server's ThisCell and CellServDB."""
+        from ..rpc import bozo
+        await bozo.BOZO_SetCellName(self.conn, name)
+
+    async def add_cell_host(self, name: str, clone: bool = False) -> None:
+        """BOZO_AddCellHost; a clone is sent as ``[name]`` (as bos does)."""
+        from ..rpc import bozo
+        await bozo.BOZO_AddCellHost(self.conn, "[%s]" % name if clone else name)
+
+    async def delete_cell_host(self, name: str) -> None:
+        """BOZO_DeleteCellHost (BZNOENT if no host has that name)."""
+        from ..rpc import bozo
+        await bozo.BOZO_DeleteCellHost(self.conn, name)
+
+
 __all__ = ["Bos", "InstanceInfo", "InstanceStatus", "FileDates", "RestartTime",
            "KeyInfo", "BZDOM", "BZNOENT"]

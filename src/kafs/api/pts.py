@@ -33,6 +33,10 @@ SYSADMIN = "system:administrators"
 PRUSERS = 0x1
 PRGROUPS = 0x2
 PR_MAXNAMELEN = 64
+PRGRP = 0x2
+PR_SF_ALLBITS = 0xff
+PR_SF_NGROUPS = 0x80000000
+PR_SF_NUSERS = 0x40000000
 
 # com_err codes of the PT table (base 267264)
 PRNOENT = 267268
@@ -320,6 +324,104 @@ class Pts:
         r = await self._call(pr.PR_GetCPS, id)
         ids = list(r.elist)
         return IdList(ids, await self.id_to_name(ids, always=True), bool(r.over))
+
+
+    # -- writes (libprot's pr_CreateUser ... pr_SetFieldsEntry) ------------------
+    async def create_user(self, name: str, id: int = 0) -> int:
+        """pr_CreateUser: PR_INewEntry with an id, else PR_NewEntry; the
+        name is lower-cased.  Returns the new user's id."""
+        from ..rpc import pr
+        check_length(name)
+        name = lower(name)
+        if id:
+            await self._call(pr.PR_INewEntry, name, id, 0)
+            return id
+        return await self._call(pr.PR_NewEntry, name, 0, 0)
+
+    async def create_group(self, name: str, owner: str | None = None, id: int = 0) -> int:
+        """pr_CreateGroup: the owner name is looked up first (PRNOENT if
+        unknown).  Returns the new group's id."""
+        from ..rpc import pr
+        check_length(name)
+        name = lower(name)
+        oid = 0
+        if owner is not None:
+            oid = await self.sname_to_id(owner)
+            if oid == ANONYMOUSID:
+                raise AFSError(PRNOENT)
+        if id:
+            await self._call(pr.PR_INewEntry, name, id, oid)
+            return id
+        return await self._call(pr.PR_NewEntry, name, PRGRP, oid)
+
+    async def sname_to_id(self, name: str) -> int:
+        """pr_SNameToId: one name (lower-cased); ANONYMOUSID if unknown."""
+        from ..rpc import pr
+        check_length(name)
+        r = list(await self._call(pr.PR_NameToID, [lower(name)]))
+        if not r:
+            raise AFSError(PRINTERNAL)
+        return r[0]
+
+    async def delete(self, id: int) -> None:
+        """pr_DeleteByID."""
+        from ..rpc import pr
+        await self._call(pr.PR_Delete, id)
+
+    async def _two_ids(self, user: str, group: str) -> tuple[int, int]:
+        check_length(user)
+        check_length(group)
+        ids = await self.name_to_id([user, group])
+        if len(ids) != 2:
+            raise AFSError(PRINTERNAL)
+        if ANONYMOUSID in ids:
+            raise AFSError(PRNOENT)
+        return ids[0], ids[1]
+
+    async def add_to_group(self, user: str, group: str) -> None:
+        """pr_AddToGroup: both names looked up in one PR_NameToID."""
+        from ..rpc import pr
+        uid, gid = await self._two_ids(user, group)
+        await self._call(pr.PR_AddToGroup, uid, gid)
+
+    async def remove_from_group(self, user: str, group: str) -> None:
+        """pr_RemoveUserFromGroup."""
+        from ..rpc import pr
+        uid, gid = await self._two_ids(user, group)
+        await self._call(pr.PR_RemoveFromGroup, uid, gid)
+
+    async def change_entry(self, oldname: str, newname: str = "", newid: int = 0,
+                           newowner: str = "") -> None:
+        """pr_ChangeEntry: rename (``newname``), change owner (``newowner``)
+        or id of the entry ``oldname``; empty values mean "unchanged"."""
+        from ..rpc import pr
+        id = await self.sname_to_id(oldname)
+        if id == ANONYMOUSID:
+            raise AFSError(PRNOENT)
+        oid = 0
+        if newowner:
+            oid = await self.sname_to_id(newowner)
+            if oid == ANONYMOUSID:
+                raise AFSError(PRNOENT)
+        await self.change_entry_id(id, newname, oid, newid)
+
+    async def change_entry_id(self, id: int, newname: str = "", oid: int = 0,
+                              newid: int = 0) -> None:
+        """PR_ChangeEntry on ids (0 / "" = unchanged)."""
+        from ..rpc import pr
+        await self._call(pr.PR_ChangeEntry, id, newname, oid, newid)
+
+    async def set_max(self, id: int, group: bool = False) -> None:
+        """pr_SetMaxUserId / pr_SetMaxGroupId."""
+        from ..rpc import pr
+        await self._call(pr.PR_SetMax, id, PRGRP if group else 0)
+
+    async def set_fields(self, id: int, mask: int, flags: int = 0, ngroups: int = 0,
+                         nusers: int = 0) -> None:
+        """pr_SetFieldsEntry (mask: PR_SF_ALLBITS for the privacy flags,
+        PR_SF_NGROUPS for the group quota, PR_SF_NUSERS)."""
+        from ..rpc import pr
+        await self._call(pr.PR_SetFieldsEntry, id, mask, flags, ngroups, nusers, 0, 0)
 
 
 _ID_HASH_SIZE = 1024

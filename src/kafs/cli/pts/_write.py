@@ -1,0 +1,97 @@
+"""Shared pieces of the pts commands that change the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kafs.api.pts import PR_MAXNAMELEN, lower
+from kafs.cli.pts import com_err, error_code, out
+
+EINVAL = 22
+
+
+@dataclass
+class Done:
+    """What a write command did: one dict per operation (``ok`` and, after
+    a failure, ``error``), and the C function's return code."""
+
+    items: list = field(default_factory=list)
+    code: int = 0
+
+
+def printer(args):
+    """stdout for pts's printf lines, None with -json (nothing printed)."""
+    return None if args.json else out(args)
+
+
+def forced(args) -> str:
+    return "(ignored)" if args.force else ""
+
+
+def fits(name: str) -> bool:
+    """ptuser.c's check_length passes (so the name was lower-cased in place)."""
+    b = name.encode("utf-8", "surrogateescape")
+    return len(b.split(b"\0", 1)[0]) < PR_MAXNAMELEN
+
+
+def as_looked_up(name: str) -> str:
+    """The caller's string after pr_SNameToId/pr_CreateUser: stolower'd in
+    place once the length check passed."""
+    return lower(name) if fits(name) else name
+
+
+def failed(args, item: dict, exc: BaseException, text: str) -> int:
+    """Print afs_com_err(whoami, code, text) and record the error."""
+    from kafs.errors.tables import error_message
+    code = error_code(exc)
+    com_err(args, code, text)
+    item["ok"] = False
+    item["error"] = {"code": code, "message": error_message(code)}
+    return code
+
+
+def to_json(res):
+    return res.items
+
+
+def exit_code(res):
+    return res.code
+
+
+__all__ = ["Done", "printer", "forced", "fits", "as_looked_up", "failed",
+           "to_json", "exit_code", "EINVAL"]
+
+
+async def change_entry(p, shown: list, item: dict, newowner: bool) -> None:
+    """pr_ChangeEntry as ChownGroup (``newowner``: shown[1] is the new
+    owner) or ChangeName (shown[1] is the new name) call it.  ``shown``
+    is updated as the C strings are lower-cased in place, for the error
+    message; ``item`` gets the ids."""
+    from kafs.api.pts import ANONYMOUSID, PRNOENT
+    from kafs.errors import AFSError
+    old = shown[0]
+    fit = fits(old)
+    try:
+        id = await p.sname_to_id(old)
+    finally:
+        if fit:
+            shown[0] = item[next(iter(item))] = lower(old)
+    if id == ANONYMOUSID:
+        raise AFSError(PRNOENT)
+    item["id"] = id
+    oid = 0
+    if newowner:
+        owner = shown[1]
+        if owner:
+            fit = fits(owner)
+            try:
+                oid = await p.sname_to_id(owner)
+            finally:
+                if fit:
+                    shown[1] = item["owner"] = lower(owner)
+            if oid == ANONYMOUSID:
+                raise AFSError(PRNOENT)
+            item["owner_id"] = oid
+        await p.change_entry_id(id, "", oid, 0)
+    else:
+        await p.change_entry_id(id, shown[1], 0, 0)
