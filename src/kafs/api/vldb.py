@@ -563,3 +563,87 @@ async def list_servers(s, *, uuid=None, host: int | None = None) -> list[ServerA
         if uuid is not None or host is not None:
             break
     return out
+
+
+# --------------------------------------------------------------------------
+# changes (vos create / remove): new ids, entries, locks
+# --------------------------------------------------------------------------
+
+VLOP_DELETE = 0x80
+VLOP_DUMP = 0x100
+LOCKREL_TIMESTAMP = 1
+LOCKREL_OPCODE = 2
+LOCKREL_AFSID = 4
+LOCKREL_ALL = LOCKREL_OPCODE | LOCKREL_AFSID | LOCKREL_TIMESTAMP
+
+
+def to_nvldbentry(e: VLDBEntry):
+    """The wire form of an entry (``nvldbentry``), as vsprocs.c's
+    MapNetworkToHost leaves it: the named fields, everything else zero."""
+    vl = _vl()
+    n = vl.nvldbentry()
+    n.name = e.name
+    n.nServers = len(e.sites)
+    for i, st in enumerate(e.sites[:NMAXNSERVERS]):
+        n.serverNumber[i] = _int32(st.server)
+        n.serverPartition[i] = st.partition
+        n.serverFlags[i] = st.flags
+    n.volumeId = [e.rw_id & 0xFFFFFFFF, e.ro_id & 0xFFFFFFFF, e.bk_id & 0xFFFFFFFF]
+    n.cloneId = e.clone_id & 0xFFFFFFFF
+    n.flags = _int32(e.flags)
+    return n
+
+
+async def get_new_volume_id(s, bump: int = 1) -> int:
+    """VL_GetNewVolumeId: reserve ``bump`` ids, return the first."""
+    vl = _vl()
+    return await s.vl.call(_g(vl.VL_GetNewVolumeId), bump)
+
+
+async def create_entry(s, entry: VLDBEntry) -> None:
+    """VL_CreateEntryN."""
+    vl = _vl()
+    await s.vl.call(_g(vl.VL_CreateEntryN), to_nvldbentry(entry))
+
+
+async def replace_entry(s, volid: int, voltype: int, entry: VLDBEntry,
+                        release: int = LOCKREL_ALL) -> None:
+    """VL_ReplaceEntryN (``release``: the LOCKREL_* bits to clear)."""
+    vl = _vl()
+    await s.vl.call(_g(vl.VL_ReplaceEntryN), volid & 0xFFFFFFFF, voltype,
+                    to_nvldbentry(entry), release)
+
+
+async def delete_entry(s, volid: int, voltype: int = -1) -> None:
+    """VL_DeleteEntry."""
+    vl = _vl()
+    await s.vl.call(_g(vl.VL_DeleteEntry), volid & 0xFFFFFFFF, voltype)
+
+
+async def set_lock(s, volid: int, voltype: int, operation: int) -> None:
+    """VL_SetLock (``operation``: VLOP_DELETE, VLOP_DUMP ...)."""
+    vl = _vl()
+    await s.vl.call(_g(vl.VL_SetLock), volid & 0xFFFFFFFF, voltype, operation)
+
+
+async def release_lock(s, volid: int, voltype: int = -1,
+                       release: int = LOCKREL_ALL) -> None:
+    """VL_ReleaseLock."""
+    vl = _vl()
+    await s.vl.call(_g(vl.VL_ReleaseLock), volid & 0xFFFFFFFF, voltype, release)
+
+
+async def same_server(s, vldb_addr: int, addr: int) -> bool:
+    """``VLDB_IsSameAddrs``: the two addresses belong to one file server
+    (equal, or both registered for the same server in the VLDB)."""
+    from kafs.errors import AFSError
+    from kafs.errors.tables import code_from_name
+    if (vldb_addr & 0xFFFFFFFF) == (addr & 0xFFFFFFFF):
+        return True
+    try:
+        sa = await get_addrs_u(s, ipaddr=addr)
+    except AFSError as e:
+        if e.code == code_from_name("VL_NOENT"):
+            return False
+        raise
+    return (vldb_addr & 0xFFFFFFFF) in sa.addrs

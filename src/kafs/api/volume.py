@@ -369,3 +369,164 @@ async def get_size(s, server, partition: int, volid: int, fromdate: int = 0) -> 
         from kafs.errors import RemoteAbort
         raise RemoteAbort(rcode)
     return r.dump_size
+
+
+# --------------------------------------------------------------------------
+# changes: create, delete, dump (vos create / remove / dump)
+# --------------------------------------------------------------------------
+
+VTDeleteOnSalvage_OutOfService = VTDeleteOnSalvage | VTOutOfService
+VOLDUMPV2_OMITDIRS = 1
+RWVOLTYPE, ROVOLTYPE, BACKVOLTYPE = 0, 1, 2
+VOLSERVOLBUSY = 1492325134
+#: Rx dead time of vos dump's connections (vos.c: rx_SetRxDeadTime(600))
+DUMP_DEAD_TIME = 600.0
+
+
+def new_volint_info(maxquota: int = -1):
+    """``init_volintInfo``: a SetInfo argument that changes nothing but
+    what is given (-1 in maxquota, dayUse, dates, flags, spares = keep)."""
+    vs = _vs()
+    v = vs.volintInfo()
+    v.maxquota = maxquota
+    v.dayUse = v.creationDate = v.updateDate = v.flags = -1
+    v.spare0 = v.spare1 = v.spare2 = v.spare3 = -1
+    return v
+
+
+async def trans_create(conn, volid: int, partition: int, flags: int,
+                       retries: int = 3) -> int:
+    """AFSVolTransCreate with vsprocs.c's retry on VOLSERVOLBUSY (3 tries,
+    1 and 2 s apart); returns the transaction id."""
+    import asyncio
+    from kafs.errors import AFSError
+    vs = _vs()
+    while True:
+        try:
+            return await guarded(conn.addr, vs.AFSVolTransCreate(
+                conn, volid & 0xFFFFFFFF, partition, flags))
+        except AFSError as e:
+            retries -= 1
+            if e.code != VOLSERVOLBUSY or retries <= 0:
+                raise
+            await asyncio.sleep(3 - retries)
+
+
+async def create_volume_trans(conn, partition: int, name: str, volid: int = 0,
+                              voltype: int = RWVOLTYPE, parent: int = 0,
+                              retries: int = 3) -> tuple[int, int]:
+    """AFSVolCreateVolume (retried on VOLSERVOLBUSY): (volume id, transaction)."""
+    import asyncio
+    from kafs.errors import AFSError
+    vs = _vs()
+    while True:
+        try:
+            r = await guarded(conn.addr, vs.AFSVolCreateVolume(
+                conn, partition, name, voltype, parent, volid & 0xFFFFFFFF))
+            return r.volid, r.trans
+        except AFSError as e:
+            retries -= 1
+            if e.code != VOLSERVOLBUSY or retries <= 0:
+                raise
+            await asyncio.sleep(3 - retries)
+
+
+async def create_volume(s, server, partition: int, name: str, *, maxquota: int = 5000,
+                        volid: int = 0, roid: int | None = 0, bkid: int = 0) -> "object":
+    """Create a RW volume and its VLDB entry the way ``vos create`` does
+    (ids from VL_GetNewVolumeId unless given; CreateVolume, SetInfo quota,
+    SetFlags 0 (online), VL_CreateEntryN, EndTrans).  ``roid=None``: no RO
+    id in the entry.  Returns the new :class:`~kafs.api.vldb.VLDBEntry`."""
+    from . import vldb
+    vs = _vs()
+    if not volid:
+        volid = await vldb.get_new_volume_id(s)
+        if roid == 0:
+            roid = await vldb.get_new_volume_id(s)
+        if not bkid:
+            bkid = await vldb.get_new_volume_id(s)
+    last = max(volid, roid or 0, bkid)
+    if roid == 0:
+        last += 1
+        roid = last
+    if not bkid:
+        last += 1
+        bkid = last
+    conn = _conn(s, server)
+    volid, tid = await create_volume_trans(conn, partition, name, volid)
+    try:
+        try:
+            await vs.AFSVolSetInfo(conn, tid, new_volint_info(maxquota))
+        except Exception:       # noqa: BLE001 - vos continues without the quota
+            pass
+        await vs.AFSVolSetFlags(conn, tid, 0)
+        srv = server if isinstance(server, int) else vldb._aton(server)
+        entry = vldb.VLDBEntry(name, volid, roid or 0, bkid, 0, vldb.VLF_RWEXISTS,
+                               [vldb.Site(srv, partition, vldb.VLSF_RWVOL)], 1)
+        try:
+            await vldb.create_entry(s, entry)
+        except BaseException:
+            await vs.AFSVolDeleteVolume(conn, tid)
+            raise
+    finally:
+        await vs.AFSVolEndTrans(conn, tid)
+    return entry
+
+
+async def delete_volume(s, server, partition: int, volid: int) -> None:
+    """Delete one volume from a server (no VLDB change): TransCreate
+    ITOffline, SetFlags DeleteOnSalvage|OutOfService, DeleteVolume, EndTrans."""
+    vs = _vs()
+    conn = _conn(s, server)
+    tid = await trans_create(conn, volid, partition, ITOffline)
+    try:
+        await vs.AFSVolSetFlags(conn, tid, VTDeleteOnSalvage_OutOfService)
+        await vs.AFSVolDeleteVolume(conn, tid)
+    finally:
+        rcode = await vs.AFSVolEndTrans(conn, tid)
+    if rcode:
+        from kafs.errors import RemoteAbort
+        raise RemoteAbort(rcode)
+
+
+async def receive_dump(conn, tid: int, sink, fromdate: int = 0, flags: int = 0,
+                       chunk: int = 1 << 20) -> int:
+    """Run AFSVolDump (AFSVolDumpV2 when ``flags``) on transaction ``tid``
+    and hand the stream to ``sink(bytes)`` as it arrives; returns the number
+    of bytes.  A server abort raises its code (AFSError) after the data
+    that came before it went to the sink, as rx_EndCall reports it."""
+    vs = _vs()
+    if flags:
+        sc = vs.AFSVolDumpV2(conn, tid, fromdate, flags)
+    else:
+        sc = vs.AFSVolDump(conn, tid, fromdate)
+    total = 0
+    async with sc as s:
+        read = s.call.read
+        while True:
+            d = await read(chunk)
+            if not d:
+                break
+            total += len(d)
+            sink(d)
+    return total
+
+
+async def dump_volume(s, server, partition: int, volid: int, sink, *,
+                      fromdate: int = 0, flags: int = 0) -> int:
+    """Dump a volume (TransCreate ITBusy, Dump/DumpV2, EndTrans) into
+    ``sink``: a callable taking bytes, or a binary file object.  Returns
+    the dump's size in bytes."""
+    vs = _vs()
+    if not callable(sink):
+        sink = sink.write
+    conn = s.volser(_addr(server), dead_time=DUMP_DEAD_TIME)
+    tid = await trans_create(conn, volid, partition, ITBusy)
+    try:
+        n = await receive_dump(conn, tid, sink, fromdate, flags)
+    finally:
+        rcode = await vs.AFSVolEndTrans(conn, tid)
+    if rcode:
+        from kafs.errors import RemoteAbort
+        raise RemoteAbort(rcode)
+    return n
