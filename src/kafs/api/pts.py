@@ -421,7 +421,11 @@ class Pts:
         """pr_SetFieldsEntry (mask: PR_SF_ALLBITS for the privacy flags,
         PR_SF_NGROUPS for the group quota, PR_SF_NUSERS)."""
         from ..rpc import pr
-        await self._call(pr.PR_SetFieldsEntry, id, mask, flags, ngroups, nusers, 0, 0)
+        def s32(v):
+            v &= 0xFFFFFFFF
+            return v - (1 << 32) if v & 0x80000000 else v
+        await self._call(pr.PR_SetFieldsEntry, id, s32(mask), s32(flags), s32(ngroups),
+                         s32(nusers), 0, 0)
 
 
 _ID_HASH_SIZE = 1024

@@ -32,7 +32,8 @@ async def each(args, names, call, fail_text, key: str = "name") -> Done:
             try:
                 await call(c.bos, n)
             except Exception as x:      # noqa: BLE001
-                code = error_code(x)
+                from kafs.xdr import EncodeError
+                code = -450 if isinstance(x, EncodeError) else error_code(x)
                 item["ok"] = False
                 item["error"] = error(code)
                 say(args, fail_text(n, code))

@@ -8,6 +8,7 @@ from kafs.api.pts import PR_MAXNAMELEN, lower
 from kafs.cli.pts import com_err, error_code, out
 
 EINVAL = 22
+RXGEN_CC_MARSHAL = -450
 
 
 @dataclass
@@ -43,11 +44,20 @@ def as_looked_up(name: str) -> str:
 def failed(args, item: dict, exc: BaseException, text: str) -> int:
     """Print afs_com_err(whoami, code, text) and record the error."""
     from kafs.errors.tables import error_message
-    code = error_code(exc)
+    code = marshal_code(exc)
     com_err(args, code, text)
     item["ok"] = False
     item["error"] = {"code": code, "message": error_message(code)}
     return code
+
+
+def marshal_code(exc: BaseException) -> int:
+    """error_code, plus RXGEN_CC_MARSHAL (-450) for an argument the XDR
+    encoder refused (a string over its bound), as the rxgen stub says."""
+    from kafs.xdr import EncodeError
+    if isinstance(exc, EncodeError):
+        return RXGEN_CC_MARSHAL
+    return error_code(exc)
 
 
 def to_json(res):
