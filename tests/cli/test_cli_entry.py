@@ -80,7 +80,7 @@ def _unimplemented(suite):
     from kafs.cli.cmd import FLAG
     from kafs.cli.suites import load
     for c in load(suite).commands:
-        if c.hidden or c.name in ("help", "apropos", "version"):
+        if c.hidden or c.impl or c.name in ("help", "apropos", "version"):
             continue
         if importlib.util.find_spec(f"kafs.cli.{suite}.{c.name}") is None:
             args = []
