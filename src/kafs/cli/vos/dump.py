@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ._common import (ENOENT, VosExit, diagnostics, error_code, get_server,
                       partition_id, print_error, run_async, session)
@@ -38,6 +38,7 @@ class Dumped:
     clone: bool = False
     size: int = 0
     code: int = 0
+    _tids: list = field(default_factory=list)
 
 
 def _err(text: str) -> None:
@@ -167,8 +168,38 @@ def _i32(v: int) -> int:
     return v - 0x100000000 if v & 0x80000000 else v
 
 
+async def _guard(fn, s, r, sink, flags, verbose) -> int:
+    """Run ``fn``; if it fails in an unexpected way (a bug, ^C), end the
+    transactions it opened (AFSVolMonitor finds them) before re-raising,
+    so the volume is not left busy."""
+    try:
+        return await fn(s, r, sink, flags, verbose)
+    except BaseException:
+        try:
+            await _end_leftover(s, r)
+        except BaseException:       # noqa: BLE001 - the first error matters
+            pass
+        raise
+
+
+async def _end_leftover(s, r) -> None:
+    from kafs.api import volume
+    from kafs.rpc import volser as vs
+    conn = s.volser(volume._addr(r.server), dead_time=DUMP_DEAD_TIME)
+    mine = getattr(r, "_tids", ())
+    for t in mine:
+        try:
+            await vs.AFSVolEndTrans(conn, t)
+        except Exception:           # noqa: BLE001
+            pass
+
+
 async def uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -> int:
     """vsprocs.c UV_DumpVolume."""
+    return await _guard(_uv_dump_volume, s, r, sink, flags, verbose)
+
+
+async def _uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -> int:
     from kafs.api import volume
     from kafs.errors import AFSError, DecodeError
     from kafs.rpc import volser as vs
@@ -190,6 +221,7 @@ async def uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -
     vep("Starting transaction on volume %u..." % volid)
     try:
         tid = await volume.trans_create(conn, volid, r.partition, ITBusy)
+        r._tids.append(tid)
     except (AFSError, DecodeError) as e:
         error = error_code(e)
         _err("\nCould not start transaction on the volume %u to be dumped\n" % volid
@@ -239,6 +271,10 @@ async def uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -
 async def uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -> int:
     """vsprocs.c UV_DumpClonedVolume: clone (a new id from the VLDB),
     dump the clone, delete it."""
+    return await _guard(_uv_dump_cloned_volume, s, r, sink, flags, verbose)
+
+
+async def _uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -> int:
     from kafs.api import vldb, volume
     from kafs.errors import AFSError, DecodeError
     from kafs.rpc import volser as vs
@@ -272,6 +308,7 @@ async def uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: 
         vep("Starting transaction on volume %u..." % volid)
         try:
             fromtid = await volume.trans_create(conn, volid, r.partition, ITBusy)
+            r._tids.append(fromtid)
         except (AFSError, DecodeError) as e:
             egoto(error_code(e), "Could not start transaction on the volume %u to be dumped\n"
                   % volid)
@@ -307,6 +344,7 @@ async def uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: 
         vep("Starting transaction on the cloned volume %u ..." % clonevol)
         try:
             clonetid = await volume.trans_create(conn, clonevol, r.partition, ITOffline)
+            r._tids.append(clonetid)
         except (AFSError, DecodeError) as e:
             egoto(error_code(e), "Failed to start a transaction on the cloned volume%u\n"
                   % clonevol)
