@@ -56,6 +56,7 @@ CASES = [
     ["status", H, "-noauth"],
     ["status", H, "-noauth", "-cell", "nosuch.invalid"],
     ["status", H, "-cell", "nosuch.invalid"],
+    ["status", H, "-localauth", "-cell", "nosuch.invalid"],   # -cell ignored with -localauth
     ["status", H, "-cell", "test.example"],
     ["status", H, "-localauth"],
     ["status", "nosuch.host.invalid"],

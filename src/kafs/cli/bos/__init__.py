@@ -77,12 +77,13 @@ async def connect(args, encrypt: bool = False) -> Conn:
         resolve_host(host)
     except ConfigError:
         raise CommandError("bos: can't find address for host '%s'" % host, 1) from None
-    cellname = args.cell
+    # bos ignores -cell with -noauth, and with -localauth (the server's own
+    # cell and keys are used then).
+    cellname = None if (args.noauth or args.localauth) else args.cell
     from kafs.cell import Cell
     try:
-        cell = Cell(cellname if not args.noauth else None,
-                    localauth=bool(args.localauth))
-        if not args.noauth and cellname is not None:
+        cell = Cell(cellname, localauth=bool(args.localauth))
+        if cellname is not None:
             cell.servers("vlserver")
     except ConfigError:
         say(args, com_err(AFSCONF_NOTFOUND, "(configuring connection security)"))
