@@ -21,7 +21,6 @@ that is what both the wire records and OpenAFS's comparisons use.
 
 from __future__ import annotations
 
-import errno as _errno
 import select
 import socket
 import struct
@@ -431,42 +430,13 @@ async def _code_of(aw):
         return RXGEN_CC_UNMARSHAL, None
 
 
-def _port_refused(host4: bytes, port: int, wait: float = 1.0) -> bool:
-    """True when the host answers a VERSION probe with ICMP "port
-    unreachable".  OpenAFS's Rx reads ICMP errors (IP_RECVERR) and fails
-    both debug calls at once with RX_CALL_DEAD; our endpoint's socket is
-    not connected and never sees them, so a connected socket asks first."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.connect((inet_ntoa(host4), port))
-        hdr = P.encode_header(999, 0, 1, 0, 0, P.VERSION,
-                              P.CLIENT_INITIATED | P.LAST_PACKET)
-        s.send(hdr + b"\0")
-        r, _, _ = select.select([s], [], [], wait)
-        if r:
-            s.recv(1500)
-        return False
-    except ConnectionRefusedError:
-        return True
-    except OSError as e:
-        return e.errno == _errno.ECONNREFUSED
-    finally:
-        s.close()
-
-
 async def ubik_debug(host4: bytes, port: int, long: bool = False, *,
                      endpoint=None, dead_time: float = RX_DEAD_TIME) -> UbikDebugInfo:
     """udebug's queries to the Ubik server at ``host4``:``port``."""
-    import asyncio
     from ..rpc import ubik as U
     from ..rx.endpoint import Endpoint
 
     info = UbikDebugInfo()
-    if await asyncio.get_running_loop().run_in_executor(
-            None, _port_refused, host4, port):
-        info.code = -1                   # RX_CALL_DEAD, as OpenAFS's Rx says
-        info.local_now = int(time.time())
-        return info
     own = endpoint is None
     ep = endpoint or await Endpoint.open("0.0.0.0", 0)
     try:
