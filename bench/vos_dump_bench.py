@@ -69,7 +69,7 @@ def grow_dump(empty_dump: bytes, sizes: list[int], seed: int = 1) -> bytes:
     for i, n in enumerate(sizes):
         block = rnd.randbytes(1 << 20)
         data = (block * (n // len(block) + 1))[:n]
-        data = struct.pack(">I", i) + data[4:]
+        data = (struct.pack(">I", i) + data[4:])[:n]
         parts.append(file_vnode(2 * (i + 1), 2 + i, data, when))
     parts.append(end)
     return b"".join(parts)
