@@ -183,6 +183,12 @@ class RxkadClient(SecurityClass):
         st.bytes_sent += len(payload)
         return st.crypto.seal(call_number, channel, seq, payload)
 
+    def prepare_packets(self, conn, call_number, channel, seq, payloads):
+        st = conn.sec
+        st.packets_sent += len(payloads)
+        st.bytes_sent += sum(map(len, payloads))
+        return st.crypto.seal_many(call_number, channel, seq, payloads)
+
     def check_packet(self, conn, header, payload):
         st = conn.sec
         st.packets_received += 1
@@ -450,6 +456,12 @@ class RxkadServer(SecurityClass):
         st.packets_sent += 1
         st.bytes_sent += len(payload)
         return st.crypto.seal(call_number, channel, seq, payload)
+
+    def prepare_packets(self, conn, call_number, channel, seq, payloads):
+        st = conn.sec
+        st.packets_sent += len(payloads)
+        st.bytes_sent += sum(map(len, payloads))
+        return st.crypto.seal_many(call_number, channel, seq, payloads)
 
     def check_packet(self, conn, header, payload):
         st = conn.sec

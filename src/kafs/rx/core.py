@@ -55,6 +55,7 @@ NACK_THRESHOLD = 3
 CLOCK_JUMP = 300.0
 BUSY_AVOID = 60.0        # a channel that answered BUSY is avoided this long
 ACK_SPLIT = 2
+SEAL_AHEAD_BATCH = 32    # packets a secured call seals per idle turn
 
 
 class Config:
@@ -227,6 +228,7 @@ class Call:
         self.sent_serials: dict[int, float] = {}
         self.peer_slow_start = False
         self.want_write = False
+        self.seal_at = None           # secured calls: seal packets ahead (idle work)
         # --- receive side
         self.rx_q: dict = {}
         self.rx_app = 1               # next seq the application reads (firstPacket)
@@ -439,6 +441,8 @@ class Call:
             d = self.resend_at
         if self.ack_at is not None and self.ack_at < d:
             d = self.ack_at
+        if self.seal_at is not None and self.seal_at < d:
+            d = self.seal_at
         if self.idle_dead and self._waiting_for_peer():
             t = self.last_data_recv + self.idle_dead
             if t < d:
@@ -476,6 +480,9 @@ class Call:
         if self.ack_at is not None and now >= self.ack_at:
             self.ack_at = None
             core._send_ack(self, P.ACK_DELAY, 0, now)
+        if self.seal_at is not None and now >= self.seal_at:
+            self.seal_at = None
+            self._seal_ahead(now)
         if now >= self.last_send + self.dead_time / 6.0:
             core._send_ping(self, now)
 
@@ -522,7 +529,13 @@ class Call:
         return b"".join(parts)
 
     def _make_packets(self, upto):
-        """Create packets until tx_next reaches ``upto`` or data runs out."""
+        """Create packets until tx_next reaches ``upto`` or data runs out.
+
+        A secured call's packets are prepared (sealed) here, in one batch:
+        the security class sees the seq, call number and channel, which do
+        not change when the packet is retransmitted (only the serial does,
+        and it is written at transmit time).
+        """
         if self.tx_last_seq:
             return
         size = self._payload_size()
@@ -530,26 +543,81 @@ class Call:
         sec = conn.security
         base = P.CLIENT_INITIATED if self.is_client else 0
         q = self.tx_q
-        while self.tx_next < upto:
-            if self.tx_pending > size:
-                data = self._take(size)
-                fl = base
-            elif self.tx_ended:
-                data = self._take(self.tx_pending) if self.tx_pending else b""
-                fl = base | P.LAST_PACKET
-            else:
-                return
-            seq = self.tx_next
-            if sec.index != 0:
-                raw = data if self.is_client and seq <= 32 else None
-                data, ck = sec.prepare_packet(conn, self.number, self.channel, seq, data)
-                q[seq] = TxPkt(seq, data, fl, ck, raw)
-            else:
+        if sec.index == 0:
+            while self.tx_next < upto:
+                if self.tx_pending > size:
+                    data = self._take(size)
+                    fl = base
+                elif self.tx_ended:
+                    data = self._take(self.tx_pending) if self.tx_pending else b""
+                    fl = base | P.LAST_PACKET
+                else:
+                    return
+                seq = self.tx_next
                 q[seq] = TxPkt(seq, data, fl, 0)
-            self.tx_next = seq + 1
-            if fl & P.LAST_PACKET:
-                self.tx_last_seq = seq
-                return
+                self.tx_next = seq + 1
+                if fl & P.LAST_PACKET:
+                    self.tx_last_seq = seq
+                    return
+            return
+        first = self.tx_next
+        datas = []
+        fl = base
+        n = upto - first
+        while len(datas) < n:
+            if self.tx_pending > size:
+                datas.append(self._take(size))
+            elif self.tx_ended:
+                datas.append(self._take(self.tx_pending) if self.tx_pending else b"")
+                fl = base | P.LAST_PACKET
+                break
+            else:
+                break
+        if not datas:
+            return
+        pp = getattr(sec, "prepare_packets", None)
+        if pp is not None:
+            sealed = pp(conn, self.number, self.channel, first, datas)
+        else:
+            sealed = [sec.prepare_packet(conn, self.number, self.channel, first + i, d)
+                      for i, d in enumerate(datas)]
+        # a client keeps the plain payloads until the server acked something:
+        # a BUSY restart on another channel re-prepares them
+        keep = self.is_client and self.tx_first == 1
+        last = len(datas) - 1
+        for i, (data, ck) in enumerate(sealed):
+            seq = first + i
+            q[seq] = TxPkt(seq, data, fl if i == last else base, ck,
+                           datas[i] if keep else None)
+        self.tx_next = first + len(datas)
+        if fl & P.LAST_PACKET:
+            self.tx_last_seq = self.tx_next - 1
+
+    def _want_seal_ahead(self):
+        """A secured call with data for full packets beyond those made, and
+        fewer than a window's worth made but not yet sent."""
+        if self.tx_last_seq or self.conn.security.index == 0:
+            return False
+        if self.tx_next - self.tx_sent >= self.core.cfg.max_window:
+            return False
+        return self.tx_ended or self.tx_pending > self._payload_size()
+
+    def _seal_ahead(self, now):
+        """Seal packets beyond the send window (timer work at 'now', which the
+        endpoint runs after sending what is due): when an ack opens the
+        window, the packets go out at once instead of being encrypted then.
+        Bounded per turn so that incoming acks are not held up."""
+        if self.done or self.held or (self.is_client and self.rx_highest):
+            return
+        if not self._want_seal_ahead():
+            return
+        limit = self.tx_sent + self.core.cfg.max_window
+        self._make_packets(min(limit, self.tx_next + SEAL_AHEAD_BATCH))
+        if self._want_seal_ahead():
+            self.seal_at = now
+        if self.want_write and self.tx_pending < self.core.write_high_water(self):
+            self.want_write = False
+            self.core._wake(self)
 
     def _push(self, now):
         """Transmit what the windows allow."""
@@ -576,6 +644,8 @@ class Call:
             self.core._send_data(self, pkts, now, False)
         if self.resend_at is None and self.tx_sent > self.tx_first:
             self.resend_at = now + self._rto_value()
+        if self.seal_at is None and self.tx_pending and self._want_seal_ahead():
+            self.seal_at = now
         # room to write more?
         if self.want_write and self.tx_pending < self.core.write_high_water(self):
             self.want_write = False
@@ -1656,7 +1726,10 @@ class Core:
         service = conn.service
         addr = peer.addr
         maxj = 1
-        if not resend and self.cfg.send_jumbo and peer.max_packets > 1:
+        if not resend and self.cfg.send_jumbo and peer.max_packets > 1 and \
+                not (conn.header_size or conn.trailer_size):
+            # (a sealed auth packet can be 1412 bytes too, but only clear
+            # packets go in jumbograms: see _payload_size)
             maxj = min(peer.max_packets, call.n_dgram, peer.our_dgram,
                        (peer.max_mtu - 24) // 1416)
         ss = call.sent_serials

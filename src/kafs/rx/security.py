@@ -21,7 +21,12 @@ sets once a connection may carry calls:
   RX_CONN_USING_PACKET_CKSUM; rxkad then sends v2 challenges).
 * ``prepare_packet(conn, call_number, channel, seq, payload) -> (payload, cksum)``:
   outgoing DATA (one per jumbo sub-packet); ``cksum`` goes to the header's
-  16-bit spare field.
+  16-bit spare field.  It must depend only on the arguments and the
+  connection (not on the serial, which changes per transmission): the core
+  prepares packets ahead of the send window and retransmits the same bytes.
+* ``prepare_packets(conn, call_number, channel, seq, payloads) -> [(payload, cksum)]``:
+  the same for consecutive packets ``seq, seq + 1, ...`` of one call; the
+  default calls ``prepare_packet`` for each (rxkad seals them in one go).
 * ``check_packet(conn, header, payload) -> payload``: incoming DATA; raise
   :class:`kafs.errors.AFSError` to abort the whole connection with its code.
 * Server side: ``make_challenge(conn, now) -> bytes`` (CHALLENGE body) and
@@ -59,6 +64,10 @@ class SecurityClass:
 
     def prepare_packet(self, conn, call_number, channel, seq, payload):
         return payload, 0
+
+    def prepare_packets(self, conn, call_number, channel, seq, payloads):
+        pp = self.prepare_packet
+        return [pp(conn, call_number, channel, seq + i, p) for i, p in enumerate(payloads)]
 
     def check_packet(self, conn, header, payload):
         return payload

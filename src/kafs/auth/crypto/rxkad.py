@@ -188,16 +188,30 @@ def unseal_payload(level: int, session_key, call_number: int, seq: int, wire,
     return plain[hdr:hdr + length]
 
 
+_UNSEAL_ERRORS = {
+    -1: (RXKADSEALEDINCON, "bad packet header checksum"),
+    -2: (RXKADSEALEDINCON, "sealed sequence word mismatch"),
+    -3: (RXKADSEALEDINCON, "sealed packet too short or not whole blocks"),
+    -4: (RXKADDATALEN, "sealed length exceeds the packet"),
+}
+
+
 class ConnectionCrypto:
     """The per-connection rxkad state that DATA packets need.
 
     ``cid`` is the connection id (channel bits are ignored here; the packet
     functions take the channel).  ``checksum_seen`` follows OpenAFS: received
     checksums are verified only once a non-zero one has arrived.
+
+    With the C backend a packet is sealed or unsealed in one call
+    (``rxkad_seal`` / ``rxkad_unseal``: checksum, length word, cipher);
+    :meth:`seal_many` seals a run of consecutive packets of one call at
+    once (crypt: several PCBC chains interleaved).  The pure-Python backend
+    takes the step-by-step path; the results are identical.
     """
 
     __slots__ = ("session_key", "epoch", "cid", "security_index", "level",
-                 "pre_seq", "checksum_seen", "_be")
+                 "pre_seq", "checksum_seen", "_be", "_seal", "_unseal")
 
     def __init__(self, session_key, epoch: int, cid: int, level: int,
                  security_index: int = RXKAD_SECURITY_INDEX,
@@ -210,6 +224,8 @@ class ConnectionCrypto:
         self.security_index = security_index
         self.level = level
         self._be = _be(backend)
+        self._seal = getattr(self._be, "rxkad_seal", None)
+        self._unseal = getattr(self._be, "rxkad_unseal", None)
         self.pre_seq = compute_pre_seq(self.session_key, epoch, cid,
                                        security_index, self._be)
         self.checksum_seen = False
@@ -224,15 +240,35 @@ class ConnectionCrypto:
 
     def seal(self, call_number: int, channel: int, seq: int, payload) -> tuple[bytes, int]:
         """Outgoing DATA: ``(wire payload, header checksum)``."""
+        if self._seal is not None:
+            return self._seal(self.session_key, self.pre_seq, self.level, call_number,
+                              self.cid | (channel & 3), seq, (payload,))[0]
         return (seal_payload(self.level, self.session_key, call_number, seq,
                              payload, self._be),
                 self.checksum(call_number, channel, seq))
+
+    def seal_many(self, call_number: int, channel: int, seq: int,
+                  payloads) -> list[tuple[bytes, int]]:
+        """:meth:`seal` of ``payloads[i]`` with sequence number ``seq + i``."""
+        if self._seal is not None:
+            return self._seal(self.session_key, self.pre_seq, self.level, call_number,
+                              self.cid | (channel & 3), seq, payloads)
+        return [self.seal(call_number, channel, seq + i, p)
+                for i, p in enumerate(payloads)]
 
     def unseal(self, call_number: int, channel: int, seq: int, wire,
                cksum: int) -> bytes:
         """Incoming DATA: check the header checksum, return the user data."""
         if cksum:
             self.checksum_seen = True
+        if self._unseal is not None:
+            r = self._unseal(self.session_key, self.pre_seq, self.level, call_number,
+                             self.cid | (channel & 3), seq, wire, cksum,
+                             self.checksum_seen)
+            if r.__class__ is int:
+                code, why = _UNSEAL_ERRORS[r]
+                raise AFSError(code, why)
+            return r
         if self.checksum_seen and cksum != self.checksum(call_number, channel, seq):
             raise AFSError(RXKADSEALEDINCON, "bad packet header checksum")
         return unseal_payload(self.level, self.session_key, call_number, seq,
