@@ -250,12 +250,46 @@ pcbc_enc(const uint8_t *in, Py_ssize_t n, uint8_t *out,
     }
 }
 
+/* Four independent blocks decrypted together (see dec_block2). */
+static inline void
+dec_block4(uint32_t *b, const schedule_t *ks)
+{
+    uint32_t La = b[0], Ra = b[1], Lb = b[2], Rb = b[3];
+    uint32_t Lc = b[4], Rc = b[5], Ld = b[6], Rd = b[7];
+    const uint32_t *k = ks->k;
+    int i;
+
+    for (i = 15; i > 0; i -= 2) {
+        uint32_t ki = k[i], kj = k[i - 1];
+        ROUND(Ra, La, ki); ROUND(Rb, Lb, ki); ROUND(Rc, Lc, ki); ROUND(Rd, Ld, ki);
+        ROUND(La, Ra, kj); ROUND(Lb, Rb, kj); ROUND(Lc, Rc, kj); ROUND(Ld, Rd, kj);
+    }
+    b[0] = La; b[1] = Ra; b[2] = Lb; b[3] = Rb;
+    b[4] = Lc; b[5] = Rc; b[6] = Ld; b[7] = Rd;
+}
+
 static void
 pcbc_dec(const uint8_t *in, Py_ssize_t n, uint8_t *out,
          const schedule_t *ks, uint32_t v0, uint32_t v1)
 {
     Py_ssize_t off = 0;
 
+    for (; off + 32 <= n; off += 32) {
+        uint32_t c[8], p[8];
+        int j;
+
+        for (j = 0; j < 8; j++)
+            p[j] = c[j] = load_be32(in + off + 4 * j);
+        dec_block4(p, ks);
+        for (j = 0; j < 8; j += 2) {
+            p[j] ^= v0;
+            p[j + 1] ^= v1;
+            v0 = p[j] ^ c[j];
+            v1 = p[j + 1] ^ c[j + 1];
+            store_be32(out + off + 4 * j, p[j]);
+            store_be32(out + off + 4 * j + 4, p[j + 1]);
+        }
+    }
     for (; off + 16 <= n; off += 16) {
         uint32_t c0 = load_be32(in + off), c1 = load_be32(in + off + 4);
         uint32_t c2 = load_be32(in + off + 8), c3 = load_be32(in + off + 12);
