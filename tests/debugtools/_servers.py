@@ -107,7 +107,7 @@ class Vote:
     async def DebugOld(self, call):
         d = self.debug()
         o = U.ubik_debug_old()
-        for k in o.__dataclass_fields__:
+        for k in o.__slots__:
             setattr(o, k, getattr(d, k))
         return o
 
@@ -135,7 +135,7 @@ class Vote:
             raise AFSError(5389)
         s = make_sdebug(which, self._now())
         o = U.ubik_sdebug_old()
-        for k in o.__dataclass_fields__:
+        for k in o.__slots__:
             setattr(o, k, getattr(s, k))
         return o
 

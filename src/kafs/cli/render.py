@@ -42,6 +42,8 @@ def to_jsonable(obj):
     if mod == "datetime":
         return obj.isoformat()
     fields = getattr(obj, "__dataclass_fields__", None)
+    if fields is None and "__slots__" in type(obj).__dict__:
+        fields = getattr(type(obj), "__match_args__", None)   # kafs.rpc structs
     if fields is not None:
         return {k: to_jsonable(getattr(obj, k)) for k in fields}
     slots = []

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import IntEnum as _IntEnum
 from struct import Struct as _Struct
 
 from kafs.rpc import runtime as _rt
 from kafs.rpc.runtime import (
+    _DEFAULT as _D,
     DecodeError as _DecodeError,
     EncodeError as _EncodeError,
+    XdrStruct as _XdrStruct,
     _bints,
     _cints,
     _cstr,
@@ -254,13 +254,18 @@ def _RXAFSCB_GetXStats_oenc(enc, srvVersionNumberP, timeP, dataP):
     enc.prim_list('i', dataP, 2048)
 
 
-@dataclass(slots=True)
 class RXAFSCB_GetXStats_Result(_rt.Result):
     """OUT parameters of RXAFSCB_GetXStats."""
 
-    srvVersionNumberP: int = 0
-    timeP: int = 0
-    dataP: list[int] = field(default_factory=list)
+    __slots__ = __match_args__ = ('srvVersionNumberP', 'timeP', 'dataP', )
+    srvVersionNumberP: int
+    timeP: int
+    dataP: list[int]
+
+    def __init__(self, srvVersionNumberP=0, timeP=0, dataP=_D):
+        self.srvVersionNumberP = srvVersionNumberP
+        self.timeP = timeP
+        self.dataP = [] if dataP is _D else dataP
 
 
 def _RXAFSCB_GetXStats_odec(dec):
@@ -375,12 +380,16 @@ def _RXAFSCB_GetServerPrefs_oenc(enc, srvrAddr, srvrRank):
     enc.pack(_S5, srvrAddr, srvrRank)
 
 
-@dataclass(slots=True)
 class RXAFSCB_GetServerPrefs_Result(_rt.Result):
     """OUT parameters of RXAFSCB_GetServerPrefs."""
 
-    srvrAddr: int = 0
-    srvrRank: int = 0
+    __slots__ = __match_args__ = ('srvrAddr', 'srvrRank', )
+    srvrAddr: int
+    srvrRank: int
+
+    def __init__(self, srvrAddr=0, srvrRank=0):
+        self.srvrAddr = srvrAddr
+        self.srvrRank = srvrRank
 
 
 def _RXAFSCB_GetServerPrefs_odec(dec):
@@ -407,12 +416,16 @@ def _RXAFSCB_GetCellServDB_oenc(enc, cellName, cellHosts):
     enc.prim_list('i', cellHosts, 8)
 
 
-@dataclass(slots=True)
 class RXAFSCB_GetCellServDB_Result(_rt.Result):
     """OUT parameters of RXAFSCB_GetCellServDB."""
 
-    cellName: str = ""
-    cellHosts: list[int] = field(default_factory=list)
+    __slots__ = __match_args__ = ('cellName', 'cellHosts', )
+    cellName: str
+    cellHosts: list[int]
+
+    def __init__(self, cellName="", cellHosts=_D):
+        self.cellName = cellName
+        self.cellHosts = [] if cellHosts is _D else cellHosts
 
 
 def _RXAFSCB_GetCellServDB_odec(dec):
@@ -462,13 +475,18 @@ def _RXAFSCB_GetCacheConfig_oenc(enc, serverVersion, configCount, config):
     enc.prim_list('I', config, None)
 
 
-@dataclass(slots=True)
 class RXAFSCB_GetCacheConfig_Result(_rt.Result):
     """OUT parameters of RXAFSCB_GetCacheConfig."""
 
-    serverVersion: int = 0
-    configCount: int = 0
-    config: list[int] = field(default_factory=list)
+    __slots__ = __match_args__ = ('serverVersion', 'configCount', 'config', )
+    serverVersion: int
+    configCount: int
+    config: list[int]
+
+    def __init__(self, serverVersion=0, configCount=0, config=_D):
+        self.serverVersion = serverVersion
+        self.configCount = configCount
+        self.config = [] if config is _D else config
 
 
 def _RXAFSCB_GetCacheConfig_odec(dec):
@@ -519,12 +537,16 @@ def _RXAFSCB_GetCellByNum_oenc(enc, cellName, cellHosts):
     enc.prim_list('i', cellHosts, 8)
 
 
-@dataclass(slots=True)
 class RXAFSCB_GetCellByNum_Result(_rt.Result):
     """OUT parameters of RXAFSCB_GetCellByNum."""
 
-    cellName: str = ""
-    cellHosts: list[int] = field(default_factory=list)
+    __slots__ = __match_args__ = ('cellName', 'cellHosts', )
+    cellName: str
+    cellHosts: list[int]
+
+    def __init__(self, cellName="", cellHosts=_D):
+        self.cellName = cellName
+        self.cellHosts = [] if cellHosts is _D else cellHosts
 
 
 def _RXAFSCB_GetCellByNum_odec(dec):
@@ -551,12 +573,16 @@ def _RXAFSCB_TellMeAboutYourself_oenc(enc, addr, capabilities):
     enc.prim_list('I', capabilities, 196)
 
 
-@dataclass(slots=True)
 class RXAFSCB_TellMeAboutYourself_Result(_rt.Result):
     """OUT parameters of RXAFSCB_TellMeAboutYourself."""
 
-    addr: interfaceAddr = field(default_factory=lambda: interfaceAddr())
-    capabilities: list[int] = field(default_factory=list)
+    __slots__ = __match_args__ = ('addr', 'capabilities', )
+    addr: interfaceAddr
+    capabilities: list[int]
+
+    def __init__(self, addr=_D, capabilities=_D):
+        self.addr = interfaceAddr() if addr is _D else addr
+        self.capabilities = [] if capabilities is _D else capabilities
 
 
 def _RXAFSCB_TellMeAboutYourself_odec(dec):

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import IntEnum as _IntEnum
 from struct import Struct as _Struct
 
 from kafs.rpc import runtime as _rt
 from kafs.rpc.runtime import (
+    _DEFAULT as _D,
     DecodeError as _DecodeError,
     EncodeError as _EncodeError,
+    XdrStruct as _XdrStruct,
     _bints,
     _cints,
     _cstr,
@@ -160,31 +160,54 @@ STATS64_ACTIVEWORKSTATIONS = 14
 STATS64_PROCESSSIZE = 15
 
 
-@dataclass(slots=True)
-class AFSFetchStatus:
+class AFSFetchStatus(_XdrStruct):
     """struct AFSFetchStatus: 84 bytes."""
 
-    InterfaceVersion: int = 0
-    FileType: int = 0
-    LinkCount: int = 0
-    Length: int = 0
-    DataVersion: int = 0
-    Author: int = 0
-    Owner: int = 0
-    CallerAccess: int = 0
-    AnonymousAccess: int = 0
-    UnixModeBits: int = 0
-    ParentVnode: int = 0
-    ParentUnique: int = 0
-    ResidencyMask: int = 0
-    ClientModTime: int = 0
-    ServerModTime: int = 0
-    Group: int = 0
-    SyncCounter: int = 0
-    dataVersionHigh: int = 0
-    lockCount: int = 0
-    Length_hi: int = 0
-    errorCode: int = 0
+    __slots__ = __match_args__ = ('InterfaceVersion', 'FileType', 'LinkCount', 'Length', 'DataVersion', 'Author', 'Owner', 'CallerAccess', 'AnonymousAccess', 'UnixModeBits', 'ParentVnode', 'ParentUnique', 'ResidencyMask', 'ClientModTime', 'ServerModTime', 'Group', 'SyncCounter', 'dataVersionHigh', 'lockCount', 'Length_hi', 'errorCode', )
+    InterfaceVersion: int
+    FileType: int
+    LinkCount: int
+    Length: int
+    DataVersion: int
+    Author: int
+    Owner: int
+    CallerAccess: int
+    AnonymousAccess: int
+    UnixModeBits: int
+    ParentVnode: int
+    ParentUnique: int
+    ResidencyMask: int
+    ClientModTime: int
+    ServerModTime: int
+    Group: int
+    SyncCounter: int
+    dataVersionHigh: int
+    lockCount: int
+    Length_hi: int
+    errorCode: int
+
+    def __init__(self, InterfaceVersion=0, FileType=0, LinkCount=0, Length=0, DataVersion=0, Author=0, Owner=0, CallerAccess=0, AnonymousAccess=0, UnixModeBits=0, ParentVnode=0, ParentUnique=0, ResidencyMask=0, ClientModTime=0, ServerModTime=0, Group=0, SyncCounter=0, dataVersionHigh=0, lockCount=0, Length_hi=0, errorCode=0):
+        self.InterfaceVersion = InterfaceVersion
+        self.FileType = FileType
+        self.LinkCount = LinkCount
+        self.Length = Length
+        self.DataVersion = DataVersion
+        self.Author = Author
+        self.Owner = Owner
+        self.CallerAccess = CallerAccess
+        self.AnonymousAccess = AnonymousAccess
+        self.UnixModeBits = UnixModeBits
+        self.ParentVnode = ParentVnode
+        self.ParentUnique = ParentUnique
+        self.ResidencyMask = ResidencyMask
+        self.ClientModTime = ClientModTime
+        self.ServerModTime = ServerModTime
+        self.Group = Group
+        self.SyncCounter = SyncCounter
+        self.dataVersionHigh = dataVersionHigh
+        self.lockCount = lockCount
+        self.Length_hi = Length_hi
+        self.errorCode = errorCode
 
     _xdr_fields = (('InterfaceVersion', ('prim', 'I')), ('FileType', ('prim', 'I')), ('LinkCount', ('prim', 'I')), ('Length', ('prim', 'I')), ('DataVersion', ('prim', 'I')), ('Author', ('prim', 'I')), ('Owner', ('prim', 'I')), ('CallerAccess', ('prim', 'I')), ('AnonymousAccess', ('prim', 'I')), ('UnixModeBits', ('prim', 'I')), ('ParentVnode', ('prim', 'I')), ('ParentUnique', ('prim', 'I')), ('ResidencyMask', ('prim', 'I')), ('ClientModTime', ('prim', 'I')), ('ServerModTime', ('prim', 'I')), ('Group', ('prim', 'I')), ('SyncCounter', ('prim', 'I')), ('dataVersionHigh', ('prim', 'I')), ('lockCount', ('prim', 'I')), ('Length_hi', ('prim', 'I')), ('errorCode', ('prim', 'I')), )
     _xdr_size = 84
@@ -204,16 +227,24 @@ class AFSFetchStatus:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], _t0[8], _t0[9], _t0[10], _t0[11], _t0[12], _t0[13], _t0[14], _t0[15], _t0[16], _t0[17], _t0[18], _t0[19], _t0[20])
 
 
-@dataclass(slots=True)
-class AFSStoreStatus:
+class AFSStoreStatus(_XdrStruct):
     """struct AFSStoreStatus: 24 bytes."""
 
-    Mask: int = 0
-    ClientModTime: int = 0
-    Owner: int = 0
-    Group: int = 0
-    UnixModeBits: int = 0
-    SegSize: int = 0
+    __slots__ = __match_args__ = ('Mask', 'ClientModTime', 'Owner', 'Group', 'UnixModeBits', 'SegSize', )
+    Mask: int
+    ClientModTime: int
+    Owner: int
+    Group: int
+    UnixModeBits: int
+    SegSize: int
+
+    def __init__(self, Mask=0, ClientModTime=0, Owner=0, Group=0, UnixModeBits=0, SegSize=0):
+        self.Mask = Mask
+        self.ClientModTime = ClientModTime
+        self.Owner = Owner
+        self.Group = Group
+        self.UnixModeBits = UnixModeBits
+        self.SegSize = SegSize
 
     _xdr_fields = (('Mask', ('prim', 'I')), ('ClientModTime', ('prim', 'I')), ('Owner', ('prim', 'I')), ('Group', ('prim', 'I')), ('UnixModeBits', ('prim', 'I')), ('SegSize', ('prim', 'I')), )
     _xdr_size = 24
@@ -233,16 +264,24 @@ class AFSStoreStatus:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5])
 
 
-@dataclass(slots=True)
-class AFSVolSync:
+class AFSVolSync(_XdrStruct):
     """struct AFSVolSync: 24 bytes."""
 
-    spare1: int = 0
-    spare2: int = 0
-    spare3: int = 0
-    spare4: int = 0
-    spare5: int = 0
-    spare6: int = 0
+    __slots__ = __match_args__ = ('spare1', 'spare2', 'spare3', 'spare4', 'spare5', 'spare6', )
+    spare1: int
+    spare2: int
+    spare3: int
+    spare4: int
+    spare5: int
+    spare6: int
+
+    def __init__(self, spare1=0, spare2=0, spare3=0, spare4=0, spare5=0, spare6=0):
+        self.spare1 = spare1
+        self.spare2 = spare2
+        self.spare3 = spare3
+        self.spare4 = spare4
+        self.spare5 = spare5
+        self.spare6 = spare6
 
     _xdr_fields = (('spare1', ('prim', 'I')), ('spare2', ('prim', 'I')), ('spare3', ('prim', 'I')), ('spare4', ('prim', 'I')), ('spare5', ('prim', 'I')), ('spare6', ('prim', 'I')), )
     _xdr_size = 24
@@ -262,22 +301,36 @@ class AFSVolSync:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5])
 
 
-@dataclass(slots=True)
-class AFSFetchVolumeStatus:
+class AFSFetchVolumeStatus(_XdrStruct):
     """struct AFSFetchVolumeStatus: 48 bytes."""
 
-    Vid: int = 0
-    ParentId: int = 0
-    Online: int = 0
-    InService: int = 0
-    Blessed: int = 0
-    NeedsSalvage: int = 0
-    Type: int = 0
-    MinQuota: int = 0
-    MaxQuota: int = 0
-    BlocksInUse: int = 0
-    PartBlocksAvail: int = 0
-    PartMaxBlocks: int = 0
+    __slots__ = __match_args__ = ('Vid', 'ParentId', 'Online', 'InService', 'Blessed', 'NeedsSalvage', 'Type', 'MinQuota', 'MaxQuota', 'BlocksInUse', 'PartBlocksAvail', 'PartMaxBlocks', )
+    Vid: int
+    ParentId: int
+    Online: int
+    InService: int
+    Blessed: int
+    NeedsSalvage: int
+    Type: int
+    MinQuota: int
+    MaxQuota: int
+    BlocksInUse: int
+    PartBlocksAvail: int
+    PartMaxBlocks: int
+
+    def __init__(self, Vid=0, ParentId=0, Online=0, InService=0, Blessed=0, NeedsSalvage=0, Type=0, MinQuota=0, MaxQuota=0, BlocksInUse=0, PartBlocksAvail=0, PartMaxBlocks=0):
+        self.Vid = Vid
+        self.ParentId = ParentId
+        self.Online = Online
+        self.InService = InService
+        self.Blessed = Blessed
+        self.NeedsSalvage = NeedsSalvage
+        self.Type = Type
+        self.MinQuota = MinQuota
+        self.MaxQuota = MaxQuota
+        self.BlocksInUse = BlocksInUse
+        self.PartBlocksAvail = PartBlocksAvail
+        self.PartMaxBlocks = PartMaxBlocks
 
     _xdr_fields = (('Vid', ('prim', 'i')), ('ParentId', ('prim', 'i')), ('Online', ('prim', 'b')), ('InService', ('prim', 'b')), ('Blessed', ('prim', 'b')), ('NeedsSalvage', ('prim', 'b')), ('Type', ('prim', 'i')), ('MinQuota', ('prim', 'i')), ('MaxQuota', ('prim', 'i')), ('BlocksInUse', ('prim', 'i')), ('PartBlocksAvail', ('prim', 'i')), ('PartMaxBlocks', ('prim', 'i')), )
     _xdr_size = 48
@@ -297,13 +350,18 @@ class AFSFetchVolumeStatus:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], _t0[8], _t0[9], _t0[10], _t0[11])
 
 
-@dataclass(slots=True)
-class AFSStoreVolumeStatus:
+class AFSStoreVolumeStatus(_XdrStruct):
     """struct AFSStoreVolumeStatus: 12 bytes."""
 
-    Mask: int = 0
-    MinQuota: int = 0
-    MaxQuota: int = 0
+    __slots__ = __match_args__ = ('Mask', 'MinQuota', 'MaxQuota', )
+    Mask: int
+    MinQuota: int
+    MaxQuota: int
+
+    def __init__(self, Mask=0, MinQuota=0, MaxQuota=0):
+        self.Mask = Mask
+        self.MinQuota = MinQuota
+        self.MaxQuota = MaxQuota
 
     _xdr_fields = (('Mask', ('prim', 'i')), ('MinQuota', ('prim', 'i')), ('MaxQuota', ('prim', 'i')), )
     _xdr_size = 12
@@ -323,26 +381,44 @@ class AFSStoreVolumeStatus:
         return cls(_t0[0], _t0[1], _t0[2])
 
 
-@dataclass(slots=True)
-class VolumeInfo:
+class VolumeInfo(_XdrStruct):
     """struct VolumeInfo: 64 bytes."""
 
-    Vid: int = 0
-    Type: int = 0
-    Type0: int = 0
-    Type1: int = 0
-    Type2: int = 0
-    Type3: int = 0
-    Type4: int = 0
-    ServerCount: int = 0
-    Server0: int = 0
-    Server1: int = 0
-    Server2: int = 0
-    Server3: int = 0
-    Server4: int = 0
-    Server5: int = 0
-    Server6: int = 0
-    Server7: int = 0
+    __slots__ = __match_args__ = ('Vid', 'Type', 'Type0', 'Type1', 'Type2', 'Type3', 'Type4', 'ServerCount', 'Server0', 'Server1', 'Server2', 'Server3', 'Server4', 'Server5', 'Server6', 'Server7', )
+    Vid: int
+    Type: int
+    Type0: int
+    Type1: int
+    Type2: int
+    Type3: int
+    Type4: int
+    ServerCount: int
+    Server0: int
+    Server1: int
+    Server2: int
+    Server3: int
+    Server4: int
+    Server5: int
+    Server6: int
+    Server7: int
+
+    def __init__(self, Vid=0, Type=0, Type0=0, Type1=0, Type2=0, Type3=0, Type4=0, ServerCount=0, Server0=0, Server1=0, Server2=0, Server3=0, Server4=0, Server5=0, Server6=0, Server7=0):
+        self.Vid = Vid
+        self.Type = Type
+        self.Type0 = Type0
+        self.Type1 = Type1
+        self.Type2 = Type2
+        self.Type3 = Type3
+        self.Type4 = Type4
+        self.ServerCount = ServerCount
+        self.Server0 = Server0
+        self.Server1 = Server1
+        self.Server2 = Server2
+        self.Server3 = Server3
+        self.Server4 = Server4
+        self.Server5 = Server5
+        self.Server6 = Server6
+        self.Server7 = Server7
 
     _xdr_fields = (('Vid', ('prim', 'I')), ('Type', ('prim', 'i')), ('Type0', ('prim', 'I')), ('Type1', ('prim', 'I')), ('Type2', ('prim', 'I')), ('Type3', ('prim', 'I')), ('Type4', ('prim', 'I')), ('ServerCount', ('prim', 'I')), ('Server0', ('prim', 'I')), ('Server1', ('prim', 'I')), ('Server2', ('prim', 'I')), ('Server3', ('prim', 'I')), ('Server4', ('prim', 'I')), ('Server5', ('prim', 'I')), ('Server6', ('prim', 'I')), ('Server7', ('prim', 'I')), )
     _xdr_size = 64
@@ -362,34 +438,60 @@ class VolumeInfo:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], _t0[8], _t0[9], _t0[10], _t0[11], _t0[12], _t0[13], _t0[14], _t0[15])
 
 
-@dataclass(slots=True)
-class AFSVolumeInfo:
+class AFSVolumeInfo(_XdrStruct):
     """struct AFSVolumeInfo: 96 bytes."""
 
-    Vid: int = 0
-    Type: int = 0
-    Type0: int = 0
-    Type1: int = 0
-    Type2: int = 0
-    Type3: int = 0
-    Type4: int = 0
-    ServerCount: int = 0
-    Server0: int = 0
-    Server1: int = 0
-    Server2: int = 0
-    Server3: int = 0
-    Server4: int = 0
-    Server5: int = 0
-    Server6: int = 0
-    Server7: int = 0
-    Port0: int = 0
-    Port1: int = 0
-    Port2: int = 0
-    Port3: int = 0
-    Port4: int = 0
-    Port5: int = 0
-    Port6: int = 0
-    Port7: int = 0
+    __slots__ = __match_args__ = ('Vid', 'Type', 'Type0', 'Type1', 'Type2', 'Type3', 'Type4', 'ServerCount', 'Server0', 'Server1', 'Server2', 'Server3', 'Server4', 'Server5', 'Server6', 'Server7', 'Port0', 'Port1', 'Port2', 'Port3', 'Port4', 'Port5', 'Port6', 'Port7', )
+    Vid: int
+    Type: int
+    Type0: int
+    Type1: int
+    Type2: int
+    Type3: int
+    Type4: int
+    ServerCount: int
+    Server0: int
+    Server1: int
+    Server2: int
+    Server3: int
+    Server4: int
+    Server5: int
+    Server6: int
+    Server7: int
+    Port0: int
+    Port1: int
+    Port2: int
+    Port3: int
+    Port4: int
+    Port5: int
+    Port6: int
+    Port7: int
+
+    def __init__(self, Vid=0, Type=0, Type0=0, Type1=0, Type2=0, Type3=0, Type4=0, ServerCount=0, Server0=0, Server1=0, Server2=0, Server3=0, Server4=0, Server5=0, Server6=0, Server7=0, Port0=0, Port1=0, Port2=0, Port3=0, Port4=0, Port5=0, Port6=0, Port7=0):
+        self.Vid = Vid
+        self.Type = Type
+        self.Type0 = Type0
+        self.Type1 = Type1
+        self.Type2 = Type2
+        self.Type3 = Type3
+        self.Type4 = Type4
+        self.ServerCount = ServerCount
+        self.Server0 = Server0
+        self.Server1 = Server1
+        self.Server2 = Server2
+        self.Server3 = Server3
+        self.Server4 = Server4
+        self.Server5 = Server5
+        self.Server6 = Server6
+        self.Server7 = Server7
+        self.Port0 = Port0
+        self.Port1 = Port1
+        self.Port2 = Port2
+        self.Port3 = Port3
+        self.Port4 = Port4
+        self.Port5 = Port5
+        self.Port6 = Port6
+        self.Port7 = Port7
 
     _xdr_fields = (('Vid', ('prim', 'I')), ('Type', ('prim', 'i')), ('Type0', ('prim', 'I')), ('Type1', ('prim', 'I')), ('Type2', ('prim', 'I')), ('Type3', ('prim', 'I')), ('Type4', ('prim', 'I')), ('ServerCount', ('prim', 'I')), ('Server0', ('prim', 'I')), ('Server1', ('prim', 'I')), ('Server2', ('prim', 'I')), ('Server3', ('prim', 'I')), ('Server4', ('prim', 'I')), ('Server5', ('prim', 'I')), ('Server6', ('prim', 'I')), ('Server7', ('prim', 'I')), ('Port0', ('prim', 'H')), ('Port1', ('prim', 'H')), ('Port2', ('prim', 'H')), ('Port3', ('prim', 'H')), ('Port4', ('prim', 'H')), ('Port5', ('prim', 'H')), ('Port6', ('prim', 'H')), ('Port7', ('prim', 'H')), )
     _xdr_size = 96
@@ -409,13 +511,18 @@ class AFSVolumeInfo:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], _t0[8], _t0[9], _t0[10], _t0[11], _t0[12], _t0[13], _t0[14], _t0[15], _t0[16], _t0[17], _t0[18], _t0[19], _t0[20], _t0[21], _t0[22], _t0[23])
 
 
-@dataclass(slots=True)
-class ViceDisk:
+class ViceDisk(_XdrStruct):
     """struct ViceDisk: 40 bytes."""
 
-    BlocksAvailable: int = 0
-    TotalBlocks: int = 0
-    Name: bytes = bytes(32)
+    __slots__ = __match_args__ = ('BlocksAvailable', 'TotalBlocks', 'Name', )
+    BlocksAvailable: int
+    TotalBlocks: int
+    Name: bytes
+
+    def __init__(self, BlocksAvailable=0, TotalBlocks=0, Name=bytes(32)):
+        self.BlocksAvailable = BlocksAvailable
+        self.TotalBlocks = TotalBlocks
+        self.Name = Name
 
     _xdr_fields = (('BlocksAvailable', ('prim', 'i')), ('TotalBlocks', ('prim', 'i')), ('Name', ('opaque', 32)), )
     _xdr_size = 40
@@ -435,65 +542,122 @@ class ViceDisk:
         return cls(_t0[0], _t0[1], _t0[2])
 
 
-@dataclass(slots=True)
-class ViceStatistics:
+class ViceStatistics(_XdrStruct):
     """struct ViceStatistics: 580 bytes."""
 
-    CurrentMsgNumber: int = 0
-    OldestMsgNumber: int = 0
-    CurrentTime: int = 0
-    BootTime: int = 0
-    StartTime: int = 0
-    CurrentConnections: int = 0
-    TotalViceCalls: int = 0
-    TotalFetchs: int = 0
-    FetchDatas: int = 0
-    FetchedBytes: int = 0
-    FetchDataRate: int = 0
-    TotalStores: int = 0
-    StoreDatas: int = 0
-    StoredBytes: int = 0
-    StoreDataRate: int = 0
-    TotalRPCBytesSent: int = 0
-    TotalRPCBytesReceived: int = 0
-    TotalRPCPacketsSent: int = 0
-    TotalRPCPacketsReceived: int = 0
-    TotalRPCPacketsLost: int = 0
-    TotalRPCBogusPackets: int = 0
-    SystemCPU: int = 0
-    UserCPU: int = 0
-    NiceCPU: int = 0
-    IdleCPU: int = 0
-    TotalIO: int = 0
-    ActiveVM: int = 0
-    TotalVM: int = 0
-    EtherNetTotalErrors: int = 0
-    EtherNetTotalWrites: int = 0
-    EtherNetTotalInterupts: int = 0
-    EtherNetGoodReads: int = 0
-    EtherNetTotalBytesWritten: int = 0
-    EtherNetTotalBytesRead: int = 0
-    ProcessSize: int = 0
-    WorkStations: int = 0
-    ActiveWorkStations: int = 0
-    Spare1: int = 0
-    Spare2: int = 0
-    Spare3: int = 0
-    Spare4: int = 0
-    Spare5: int = 0
-    Spare6: int = 0
-    Spare7: int = 0
-    Spare8: int = 0
-    Disk1: ViceDisk = field(default_factory=lambda: ViceDisk())
-    Disk2: ViceDisk = field(default_factory=lambda: ViceDisk())
-    Disk3: ViceDisk = field(default_factory=lambda: ViceDisk())
-    Disk4: ViceDisk = field(default_factory=lambda: ViceDisk())
-    Disk5: ViceDisk = field(default_factory=lambda: ViceDisk())
-    Disk6: ViceDisk = field(default_factory=lambda: ViceDisk())
-    Disk7: ViceDisk = field(default_factory=lambda: ViceDisk())
-    Disk8: ViceDisk = field(default_factory=lambda: ViceDisk())
-    Disk9: ViceDisk = field(default_factory=lambda: ViceDisk())
-    Disk10: ViceDisk = field(default_factory=lambda: ViceDisk())
+    __slots__ = __match_args__ = ('CurrentMsgNumber', 'OldestMsgNumber', 'CurrentTime', 'BootTime', 'StartTime', 'CurrentConnections', 'TotalViceCalls', 'TotalFetchs', 'FetchDatas', 'FetchedBytes', 'FetchDataRate', 'TotalStores', 'StoreDatas', 'StoredBytes', 'StoreDataRate', 'TotalRPCBytesSent', 'TotalRPCBytesReceived', 'TotalRPCPacketsSent', 'TotalRPCPacketsReceived', 'TotalRPCPacketsLost', 'TotalRPCBogusPackets', 'SystemCPU', 'UserCPU', 'NiceCPU', 'IdleCPU', 'TotalIO', 'ActiveVM', 'TotalVM', 'EtherNetTotalErrors', 'EtherNetTotalWrites', 'EtherNetTotalInterupts', 'EtherNetGoodReads', 'EtherNetTotalBytesWritten', 'EtherNetTotalBytesRead', 'ProcessSize', 'WorkStations', 'ActiveWorkStations', 'Spare1', 'Spare2', 'Spare3', 'Spare4', 'Spare5', 'Spare6', 'Spare7', 'Spare8', 'Disk1', 'Disk2', 'Disk3', 'Disk4', 'Disk5', 'Disk6', 'Disk7', 'Disk8', 'Disk9', 'Disk10', )
+    CurrentMsgNumber: int
+    OldestMsgNumber: int
+    CurrentTime: int
+    BootTime: int
+    StartTime: int
+    CurrentConnections: int
+    TotalViceCalls: int
+    TotalFetchs: int
+    FetchDatas: int
+    FetchedBytes: int
+    FetchDataRate: int
+    TotalStores: int
+    StoreDatas: int
+    StoredBytes: int
+    StoreDataRate: int
+    TotalRPCBytesSent: int
+    TotalRPCBytesReceived: int
+    TotalRPCPacketsSent: int
+    TotalRPCPacketsReceived: int
+    TotalRPCPacketsLost: int
+    TotalRPCBogusPackets: int
+    SystemCPU: int
+    UserCPU: int
+    NiceCPU: int
+    IdleCPU: int
+    TotalIO: int
+    ActiveVM: int
+    TotalVM: int
+    EtherNetTotalErrors: int
+    EtherNetTotalWrites: int
+    EtherNetTotalInterupts: int
+    EtherNetGoodReads: int
+    EtherNetTotalBytesWritten: int
+    EtherNetTotalBytesRead: int
+    ProcessSize: int
+    WorkStations: int
+    ActiveWorkStations: int
+    Spare1: int
+    Spare2: int
+    Spare3: int
+    Spare4: int
+    Spare5: int
+    Spare6: int
+    Spare7: int
+    Spare8: int
+    Disk1: ViceDisk
+    Disk2: ViceDisk
+    Disk3: ViceDisk
+    Disk4: ViceDisk
+    Disk5: ViceDisk
+    Disk6: ViceDisk
+    Disk7: ViceDisk
+    Disk8: ViceDisk
+    Disk9: ViceDisk
+    Disk10: ViceDisk
+
+    def __init__(self, CurrentMsgNumber=0, OldestMsgNumber=0, CurrentTime=0, BootTime=0, StartTime=0, CurrentConnections=0, TotalViceCalls=0, TotalFetchs=0, FetchDatas=0, FetchedBytes=0, FetchDataRate=0, TotalStores=0, StoreDatas=0, StoredBytes=0, StoreDataRate=0, TotalRPCBytesSent=0, TotalRPCBytesReceived=0, TotalRPCPacketsSent=0, TotalRPCPacketsReceived=0, TotalRPCPacketsLost=0, TotalRPCBogusPackets=0, SystemCPU=0, UserCPU=0, NiceCPU=0, IdleCPU=0, TotalIO=0, ActiveVM=0, TotalVM=0, EtherNetTotalErrors=0, EtherNetTotalWrites=0, EtherNetTotalInterupts=0, EtherNetGoodReads=0, EtherNetTotalBytesWritten=0, EtherNetTotalBytesRead=0, ProcessSize=0, WorkStations=0, ActiveWorkStations=0, Spare1=0, Spare2=0, Spare3=0, Spare4=0, Spare5=0, Spare6=0, Spare7=0, Spare8=0, Disk1=_D, Disk2=_D, Disk3=_D, Disk4=_D, Disk5=_D, Disk6=_D, Disk7=_D, Disk8=_D, Disk9=_D, Disk10=_D):
+        self.CurrentMsgNumber = CurrentMsgNumber
+        self.OldestMsgNumber = OldestMsgNumber
+        self.CurrentTime = CurrentTime
+        self.BootTime = BootTime
+        self.StartTime = StartTime
+        self.CurrentConnections = CurrentConnections
+        self.TotalViceCalls = TotalViceCalls
+        self.TotalFetchs = TotalFetchs
+        self.FetchDatas = FetchDatas
+        self.FetchedBytes = FetchedBytes
+        self.FetchDataRate = FetchDataRate
+        self.TotalStores = TotalStores
+        self.StoreDatas = StoreDatas
+        self.StoredBytes = StoredBytes
+        self.StoreDataRate = StoreDataRate
+        self.TotalRPCBytesSent = TotalRPCBytesSent
+        self.TotalRPCBytesReceived = TotalRPCBytesReceived
+        self.TotalRPCPacketsSent = TotalRPCPacketsSent
+        self.TotalRPCPacketsReceived = TotalRPCPacketsReceived
+        self.TotalRPCPacketsLost = TotalRPCPacketsLost
+        self.TotalRPCBogusPackets = TotalRPCBogusPackets
+        self.SystemCPU = SystemCPU
+        self.UserCPU = UserCPU
+        self.NiceCPU = NiceCPU
+        self.IdleCPU = IdleCPU
+        self.TotalIO = TotalIO
+        self.ActiveVM = ActiveVM
+        self.TotalVM = TotalVM
+        self.EtherNetTotalErrors = EtherNetTotalErrors
+        self.EtherNetTotalWrites = EtherNetTotalWrites
+        self.EtherNetTotalInterupts = EtherNetTotalInterupts
+        self.EtherNetGoodReads = EtherNetGoodReads
+        self.EtherNetTotalBytesWritten = EtherNetTotalBytesWritten
+        self.EtherNetTotalBytesRead = EtherNetTotalBytesRead
+        self.ProcessSize = ProcessSize
+        self.WorkStations = WorkStations
+        self.ActiveWorkStations = ActiveWorkStations
+        self.Spare1 = Spare1
+        self.Spare2 = Spare2
+        self.Spare3 = Spare3
+        self.Spare4 = Spare4
+        self.Spare5 = Spare5
+        self.Spare6 = Spare6
+        self.Spare7 = Spare7
+        self.Spare8 = Spare8
+        self.Disk1 = ViceDisk() if Disk1 is _D else Disk1
+        self.Disk2 = ViceDisk() if Disk2 is _D else Disk2
+        self.Disk3 = ViceDisk() if Disk3 is _D else Disk3
+        self.Disk4 = ViceDisk() if Disk4 is _D else Disk4
+        self.Disk5 = ViceDisk() if Disk5 is _D else Disk5
+        self.Disk6 = ViceDisk() if Disk6 is _D else Disk6
+        self.Disk7 = ViceDisk() if Disk7 is _D else Disk7
+        self.Disk8 = ViceDisk() if Disk8 is _D else Disk8
+        self.Disk9 = ViceDisk() if Disk9 is _D else Disk9
+        self.Disk10 = ViceDisk() if Disk10 is _D else Disk10
 
     _xdr_fields = (('CurrentMsgNumber', ('prim', 'I')), ('OldestMsgNumber', ('prim', 'I')), ('CurrentTime', ('prim', 'I')), ('BootTime', ('prim', 'I')), ('StartTime', ('prim', 'I')), ('CurrentConnections', ('prim', 'i')), ('TotalViceCalls', ('prim', 'I')), ('TotalFetchs', ('prim', 'I')), ('FetchDatas', ('prim', 'I')), ('FetchedBytes', ('prim', 'I')), ('FetchDataRate', ('prim', 'i')), ('TotalStores', ('prim', 'I')), ('StoreDatas', ('prim', 'I')), ('StoredBytes', ('prim', 'I')), ('StoreDataRate', ('prim', 'i')), ('TotalRPCBytesSent', ('prim', 'I')), ('TotalRPCBytesReceived', ('prim', 'I')), ('TotalRPCPacketsSent', ('prim', 'I')), ('TotalRPCPacketsReceived', ('prim', 'I')), ('TotalRPCPacketsLost', ('prim', 'I')), ('TotalRPCBogusPackets', ('prim', 'I')), ('SystemCPU', ('prim', 'i')), ('UserCPU', ('prim', 'i')), ('NiceCPU', ('prim', 'i')), ('IdleCPU', ('prim', 'i')), ('TotalIO', ('prim', 'i')), ('ActiveVM', ('prim', 'i')), ('TotalVM', ('prim', 'i')), ('EtherNetTotalErrors', ('prim', 'i')), ('EtherNetTotalWrites', ('prim', 'i')), ('EtherNetTotalInterupts', ('prim', 'i')), ('EtherNetGoodReads', ('prim', 'i')), ('EtherNetTotalBytesWritten', ('prim', 'i')), ('EtherNetTotalBytesRead', ('prim', 'i')), ('ProcessSize', ('prim', 'i')), ('WorkStations', ('prim', 'i')), ('ActiveWorkStations', ('prim', 'i')), ('Spare1', ('prim', 'i')), ('Spare2', ('prim', 'i')), ('Spare3', ('prim', 'i')), ('Spare4', ('prim', 'i')), ('Spare5', ('prim', 'i')), ('Spare6', ('prim', 'i')), ('Spare7', ('prim', 'i')), ('Spare8', ('prim', 'i')), ('Disk1', ('struct', 'ViceDisk')), ('Disk2', ('struct', 'ViceDisk')), ('Disk3', ('struct', 'ViceDisk')), ('Disk4', ('struct', 'ViceDisk')), ('Disk5', ('struct', 'ViceDisk')), ('Disk6', ('struct', 'ViceDisk')), ('Disk7', ('struct', 'ViceDisk')), ('Disk8', ('struct', 'ViceDisk')), ('Disk9', ('struct', 'ViceDisk')), ('Disk10', ('struct', 'ViceDisk')), )
     _xdr_size = 580
@@ -513,15 +677,22 @@ class ViceStatistics:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], _t0[8], _t0[9], _t0[10], _t0[11], _t0[12], _t0[13], _t0[14], _t0[15], _t0[16], _t0[17], _t0[18], _t0[19], _t0[20], _t0[21], _t0[22], _t0[23], _t0[24], _t0[25], _t0[26], _t0[27], _t0[28], _t0[29], _t0[30], _t0[31], _t0[32], _t0[33], _t0[34], _t0[35], _t0[36], _t0[37], _t0[38], _t0[39], _t0[40], _t0[41], _t0[42], _t0[43], _t0[44], ViceDisk(_t0[45], _t0[46], _t0[47]), ViceDisk(_t0[48], _t0[49], _t0[50]), ViceDisk(_t0[51], _t0[52], _t0[53]), ViceDisk(_t0[54], _t0[55], _t0[56]), ViceDisk(_t0[57], _t0[58], _t0[59]), ViceDisk(_t0[60], _t0[61], _t0[62]), ViceDisk(_t0[63], _t0[64], _t0[65]), ViceDisk(_t0[66], _t0[67], _t0[68]), ViceDisk(_t0[69], _t0[70], _t0[71]), ViceDisk(_t0[72], _t0[73], _t0[74]))
 
 
-@dataclass(slots=True)
-class FsCmdInputs:
+class FsCmdInputs(_XdrStruct):
     """struct FsCmdInputs: 1864 bytes."""
 
-    command: int = 0
-    fid: AFSFid = field(default_factory=lambda: AFSFid())
-    int64s: list[int] = field(default_factory=lambda: [0] * 3)
-    int32s: list[int] = field(default_factory=lambda: [0] * 200)
-    chars: str = ""
+    __slots__ = __match_args__ = ('command', 'fid', 'int64s', 'int32s', 'chars', )
+    command: int
+    fid: AFSFid
+    int64s: list[int]
+    int32s: list[int]
+    chars: str
+
+    def __init__(self, command=0, fid=_D, int64s=_D, int32s=_D, chars=""):
+        self.command = command
+        self.fid = AFSFid() if fid is _D else fid
+        self.int64s = [0] * 3 if int64s is _D else int64s
+        self.int32s = [0] * 200 if int32s is _D else int32s
+        self.chars = chars
 
     _xdr_fields = (('command', ('prim', 'i')), ('fid', ('struct', 'AFSFid')), ('int64s', ('array', ('prim', 'q'), 3)), ('int32s', ('array', ('prim', 'I'), 200)), ('chars', ('chars', 256)), )
     _xdr_size = 1864
@@ -541,15 +712,22 @@ class FsCmdInputs:
         return cls(_t0[0], AFSFid(_t0[1], _t0[2], _t0[3]), list(_t0[4:7]), list(_t0[7:207]), _cstr(_t0[207]))
 
 
-@dataclass(slots=True)
-class FsCmdOutputs:
+class FsCmdOutputs(_XdrStruct):
     """struct FsCmdOutputs: 1936 bytes."""
 
-    code: int = 0
-    status: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    int64s: list[int] = field(default_factory=lambda: [0] * 3)
-    int32s: list[int] = field(default_factory=lambda: [0] * 200)
-    chars: str = ""
+    __slots__ = __match_args__ = ('code', 'status', 'int64s', 'int32s', 'chars', )
+    code: int
+    status: AFSFetchStatus
+    int64s: list[int]
+    int32s: list[int]
+    chars: str
+
+    def __init__(self, code=0, status=_D, int64s=_D, int32s=_D, chars=""):
+        self.code = code
+        self.status = AFSFetchStatus() if status is _D else status
+        self.int64s = [0] * 3 if int64s is _D else int64s
+        self.int32s = [0] * 200 if int32s is _D else int32s
+        self.chars = chars
 
     _xdr_fields = (('code', ('prim', 'i')), ('status', ('struct', 'AFSFetchStatus')), ('int64s', ('array', ('prim', 'q'), 3)), ('int32s', ('array', ('prim', 'I'), 200)), ('chars', ('chars', 256)), )
     _xdr_size = 1936
@@ -631,13 +809,18 @@ def _RXAFS_FetchData_oenc(enc, OutStatus, CallBack, Sync):
     enc.pack(_S13, OutStatus.InterfaceVersion, OutStatus.FileType, OutStatus.LinkCount, OutStatus.Length, OutStatus.DataVersion, OutStatus.Author, OutStatus.Owner, OutStatus.CallerAccess, OutStatus.AnonymousAccess, OutStatus.UnixModeBits, OutStatus.ParentVnode, OutStatus.ParentUnique, OutStatus.ResidencyMask, OutStatus.ClientModTime, OutStatus.ServerModTime, OutStatus.Group, OutStatus.SyncCounter, OutStatus.dataVersionHigh, OutStatus.lockCount, OutStatus.Length_hi, OutStatus.errorCode, CallBack.CallBackVersion, CallBack.ExpirationTime, CallBack.CallBackType, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_FetchData_Result(_rt.Result):
     """OUT parameters of RXAFS_FetchData."""
 
-    OutStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    CallBack: AFSCallBack = field(default_factory=lambda: AFSCallBack())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutStatus', 'CallBack', 'Sync', )
+    OutStatus: AFSFetchStatus
+    CallBack: AFSCallBack
+    Sync: AFSVolSync
+
+    def __init__(self, OutStatus=_D, CallBack=_D, Sync=_D):
+        self.OutStatus = AFSFetchStatus() if OutStatus is _D else OutStatus
+        self.CallBack = AFSCallBack() if CallBack is _D else CallBack
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_FetchData_odec(dec):
@@ -668,13 +851,18 @@ def _RXAFS_FetchACL_oenc(enc, AccessList, OutStatus, Sync):
     enc.pack(_S15, OutStatus.InterfaceVersion, OutStatus.FileType, OutStatus.LinkCount, OutStatus.Length, OutStatus.DataVersion, OutStatus.Author, OutStatus.Owner, OutStatus.CallerAccess, OutStatus.AnonymousAccess, OutStatus.UnixModeBits, OutStatus.ParentVnode, OutStatus.ParentUnique, OutStatus.ResidencyMask, OutStatus.ClientModTime, OutStatus.ServerModTime, OutStatus.Group, OutStatus.SyncCounter, OutStatus.dataVersionHigh, OutStatus.lockCount, OutStatus.Length_hi, OutStatus.errorCode, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_FetchACL_Result(_rt.Result):
     """OUT parameters of RXAFS_FetchACL."""
 
-    AccessList: bytes = b""
-    OutStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('AccessList', 'OutStatus', 'Sync', )
+    AccessList: bytes
+    OutStatus: AFSFetchStatus
+    Sync: AFSVolSync
+
+    def __init__(self, AccessList=b"", OutStatus=_D, Sync=_D):
+        self.AccessList = AccessList
+        self.OutStatus = AFSFetchStatus() if OutStatus is _D else OutStatus
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_FetchACL_odec(dec):
@@ -701,13 +889,18 @@ def _RXAFS_FetchStatus_oenc(enc, OutStatus, CallBack, Sync):
     enc.pack(_S13, OutStatus.InterfaceVersion, OutStatus.FileType, OutStatus.LinkCount, OutStatus.Length, OutStatus.DataVersion, OutStatus.Author, OutStatus.Owner, OutStatus.CallerAccess, OutStatus.AnonymousAccess, OutStatus.UnixModeBits, OutStatus.ParentVnode, OutStatus.ParentUnique, OutStatus.ResidencyMask, OutStatus.ClientModTime, OutStatus.ServerModTime, OutStatus.Group, OutStatus.SyncCounter, OutStatus.dataVersionHigh, OutStatus.lockCount, OutStatus.Length_hi, OutStatus.errorCode, CallBack.CallBackVersion, CallBack.ExpirationTime, CallBack.CallBackType, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_FetchStatus_Result(_rt.Result):
     """OUT parameters of RXAFS_FetchStatus."""
 
-    OutStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    CallBack: AFSCallBack = field(default_factory=lambda: AFSCallBack())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutStatus', 'CallBack', 'Sync', )
+    OutStatus: AFSFetchStatus
+    CallBack: AFSCallBack
+    Sync: AFSVolSync
+
+    def __init__(self, OutStatus=_D, CallBack=_D, Sync=_D):
+        self.OutStatus = AFSFetchStatus() if OutStatus is _D else OutStatus
+        self.CallBack = AFSCallBack() if CallBack is _D else CallBack
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_FetchStatus_odec(dec):
@@ -733,12 +926,16 @@ def _RXAFS_StoreData_oenc(enc, OutStatus, Sync):
     enc.pack(_S15, OutStatus.InterfaceVersion, OutStatus.FileType, OutStatus.LinkCount, OutStatus.Length, OutStatus.DataVersion, OutStatus.Author, OutStatus.Owner, OutStatus.CallerAccess, OutStatus.AnonymousAccess, OutStatus.UnixModeBits, OutStatus.ParentVnode, OutStatus.ParentUnique, OutStatus.ResidencyMask, OutStatus.ClientModTime, OutStatus.ServerModTime, OutStatus.Group, OutStatus.SyncCounter, OutStatus.dataVersionHigh, OutStatus.lockCount, OutStatus.Length_hi, OutStatus.errorCode, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_StoreData_Result(_rt.Result):
     """OUT parameters of RXAFS_StoreData."""
 
-    OutStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutStatus', 'Sync', )
+    OutStatus: AFSFetchStatus
+    Sync: AFSVolSync
+
+    def __init__(self, OutStatus=_D, Sync=_D):
+        self.OutStatus = AFSFetchStatus() if OutStatus is _D else OutStatus
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_StoreData_odec(dec):
@@ -770,12 +967,16 @@ def _RXAFS_StoreACL_oenc(enc, OutStatus, Sync):
     enc.pack(_S15, OutStatus.InterfaceVersion, OutStatus.FileType, OutStatus.LinkCount, OutStatus.Length, OutStatus.DataVersion, OutStatus.Author, OutStatus.Owner, OutStatus.CallerAccess, OutStatus.AnonymousAccess, OutStatus.UnixModeBits, OutStatus.ParentVnode, OutStatus.ParentUnique, OutStatus.ResidencyMask, OutStatus.ClientModTime, OutStatus.ServerModTime, OutStatus.Group, OutStatus.SyncCounter, OutStatus.dataVersionHigh, OutStatus.lockCount, OutStatus.Length_hi, OutStatus.errorCode, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_StoreACL_Result(_rt.Result):
     """OUT parameters of RXAFS_StoreACL."""
 
-    OutStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutStatus', 'Sync', )
+    OutStatus: AFSFetchStatus
+    Sync: AFSVolSync
+
+    def __init__(self, OutStatus=_D, Sync=_D):
+        self.OutStatus = AFSFetchStatus() if OutStatus is _D else OutStatus
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_StoreACL_odec(dec):
@@ -801,12 +1002,16 @@ def _RXAFS_StoreStatus_oenc(enc, OutStatus, Sync):
     enc.pack(_S15, OutStatus.InterfaceVersion, OutStatus.FileType, OutStatus.LinkCount, OutStatus.Length, OutStatus.DataVersion, OutStatus.Author, OutStatus.Owner, OutStatus.CallerAccess, OutStatus.AnonymousAccess, OutStatus.UnixModeBits, OutStatus.ParentVnode, OutStatus.ParentUnique, OutStatus.ResidencyMask, OutStatus.ClientModTime, OutStatus.ServerModTime, OutStatus.Group, OutStatus.SyncCounter, OutStatus.dataVersionHigh, OutStatus.lockCount, OutStatus.Length_hi, OutStatus.errorCode, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_StoreStatus_Result(_rt.Result):
     """OUT parameters of RXAFS_StoreStatus."""
 
-    OutStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutStatus', 'Sync', )
+    OutStatus: AFSFetchStatus
+    Sync: AFSVolSync
+
+    def __init__(self, OutStatus=_D, Sync=_D):
+        self.OutStatus = AFSFetchStatus() if OutStatus is _D else OutStatus
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_StoreStatus_odec(dec):
@@ -834,12 +1039,16 @@ def _RXAFS_RemoveFile_oenc(enc, OutStatus, Sync):
     enc.pack(_S15, OutStatus.InterfaceVersion, OutStatus.FileType, OutStatus.LinkCount, OutStatus.Length, OutStatus.DataVersion, OutStatus.Author, OutStatus.Owner, OutStatus.CallerAccess, OutStatus.AnonymousAccess, OutStatus.UnixModeBits, OutStatus.ParentVnode, OutStatus.ParentUnique, OutStatus.ResidencyMask, OutStatus.ClientModTime, OutStatus.ServerModTime, OutStatus.Group, OutStatus.SyncCounter, OutStatus.dataVersionHigh, OutStatus.lockCount, OutStatus.Length_hi, OutStatus.errorCode, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_RemoveFile_Result(_rt.Result):
     """OUT parameters of RXAFS_RemoveFile."""
 
-    OutStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutStatus', 'Sync', )
+    OutStatus: AFSFetchStatus
+    Sync: AFSVolSync
+
+    def __init__(self, OutStatus=_D, Sync=_D):
+        self.OutStatus = AFSFetchStatus() if OutStatus is _D else OutStatus
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_RemoveFile_odec(dec):
@@ -869,15 +1078,22 @@ def _RXAFS_CreateFile_oenc(enc, OutFid, OutFidStatus, OutDirStatus, CallBack, Sy
     enc.pack(_S18, OutFid.Volume, OutFid.Vnode, OutFid.Unique, OutFidStatus.InterfaceVersion, OutFidStatus.FileType, OutFidStatus.LinkCount, OutFidStatus.Length, OutFidStatus.DataVersion, OutFidStatus.Author, OutFidStatus.Owner, OutFidStatus.CallerAccess, OutFidStatus.AnonymousAccess, OutFidStatus.UnixModeBits, OutFidStatus.ParentVnode, OutFidStatus.ParentUnique, OutFidStatus.ResidencyMask, OutFidStatus.ClientModTime, OutFidStatus.ServerModTime, OutFidStatus.Group, OutFidStatus.SyncCounter, OutFidStatus.dataVersionHigh, OutFidStatus.lockCount, OutFidStatus.Length_hi, OutFidStatus.errorCode, OutDirStatus.InterfaceVersion, OutDirStatus.FileType, OutDirStatus.LinkCount, OutDirStatus.Length, OutDirStatus.DataVersion, OutDirStatus.Author, OutDirStatus.Owner, OutDirStatus.CallerAccess, OutDirStatus.AnonymousAccess, OutDirStatus.UnixModeBits, OutDirStatus.ParentVnode, OutDirStatus.ParentUnique, OutDirStatus.ResidencyMask, OutDirStatus.ClientModTime, OutDirStatus.ServerModTime, OutDirStatus.Group, OutDirStatus.SyncCounter, OutDirStatus.dataVersionHigh, OutDirStatus.lockCount, OutDirStatus.Length_hi, OutDirStatus.errorCode, CallBack.CallBackVersion, CallBack.ExpirationTime, CallBack.CallBackType, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_CreateFile_Result(_rt.Result):
     """OUT parameters of RXAFS_CreateFile."""
 
-    OutFid: AFSFid = field(default_factory=lambda: AFSFid())
-    OutFidStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    OutDirStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    CallBack: AFSCallBack = field(default_factory=lambda: AFSCallBack())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutFid', 'OutFidStatus', 'OutDirStatus', 'CallBack', 'Sync', )
+    OutFid: AFSFid
+    OutFidStatus: AFSFetchStatus
+    OutDirStatus: AFSFetchStatus
+    CallBack: AFSCallBack
+    Sync: AFSVolSync
+
+    def __init__(self, OutFid=_D, OutFidStatus=_D, OutDirStatus=_D, CallBack=_D, Sync=_D):
+        self.OutFid = AFSFid() if OutFid is _D else OutFid
+        self.OutFidStatus = AFSFetchStatus() if OutFidStatus is _D else OutFidStatus
+        self.OutDirStatus = AFSFetchStatus() if OutDirStatus is _D else OutDirStatus
+        self.CallBack = AFSCallBack() if CallBack is _D else CallBack
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_CreateFile_odec(dec):
@@ -909,13 +1125,18 @@ def _RXAFS_Rename_oenc(enc, OutOldDirStatus, OutNewDirStatus, Sync):
     enc.pack(_S19, OutOldDirStatus.InterfaceVersion, OutOldDirStatus.FileType, OutOldDirStatus.LinkCount, OutOldDirStatus.Length, OutOldDirStatus.DataVersion, OutOldDirStatus.Author, OutOldDirStatus.Owner, OutOldDirStatus.CallerAccess, OutOldDirStatus.AnonymousAccess, OutOldDirStatus.UnixModeBits, OutOldDirStatus.ParentVnode, OutOldDirStatus.ParentUnique, OutOldDirStatus.ResidencyMask, OutOldDirStatus.ClientModTime, OutOldDirStatus.ServerModTime, OutOldDirStatus.Group, OutOldDirStatus.SyncCounter, OutOldDirStatus.dataVersionHigh, OutOldDirStatus.lockCount, OutOldDirStatus.Length_hi, OutOldDirStatus.errorCode, OutNewDirStatus.InterfaceVersion, OutNewDirStatus.FileType, OutNewDirStatus.LinkCount, OutNewDirStatus.Length, OutNewDirStatus.DataVersion, OutNewDirStatus.Author, OutNewDirStatus.Owner, OutNewDirStatus.CallerAccess, OutNewDirStatus.AnonymousAccess, OutNewDirStatus.UnixModeBits, OutNewDirStatus.ParentVnode, OutNewDirStatus.ParentUnique, OutNewDirStatus.ResidencyMask, OutNewDirStatus.ClientModTime, OutNewDirStatus.ServerModTime, OutNewDirStatus.Group, OutNewDirStatus.SyncCounter, OutNewDirStatus.dataVersionHigh, OutNewDirStatus.lockCount, OutNewDirStatus.Length_hi, OutNewDirStatus.errorCode, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_Rename_Result(_rt.Result):
     """OUT parameters of RXAFS_Rename."""
 
-    OutOldDirStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    OutNewDirStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutOldDirStatus', 'OutNewDirStatus', 'Sync', )
+    OutOldDirStatus: AFSFetchStatus
+    OutNewDirStatus: AFSFetchStatus
+    Sync: AFSVolSync
+
+    def __init__(self, OutOldDirStatus=_D, OutNewDirStatus=_D, Sync=_D):
+        self.OutOldDirStatus = AFSFetchStatus() if OutOldDirStatus is _D else OutOldDirStatus
+        self.OutNewDirStatus = AFSFetchStatus() if OutNewDirStatus is _D else OutNewDirStatus
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_Rename_odec(dec):
@@ -947,14 +1168,20 @@ def _RXAFS_Symlink_oenc(enc, OutFid, OutFidStatus, OutDirStatus, Sync):
     enc.pack(_S20, OutFid.Volume, OutFid.Vnode, OutFid.Unique, OutFidStatus.InterfaceVersion, OutFidStatus.FileType, OutFidStatus.LinkCount, OutFidStatus.Length, OutFidStatus.DataVersion, OutFidStatus.Author, OutFidStatus.Owner, OutFidStatus.CallerAccess, OutFidStatus.AnonymousAccess, OutFidStatus.UnixModeBits, OutFidStatus.ParentVnode, OutFidStatus.ParentUnique, OutFidStatus.ResidencyMask, OutFidStatus.ClientModTime, OutFidStatus.ServerModTime, OutFidStatus.Group, OutFidStatus.SyncCounter, OutFidStatus.dataVersionHigh, OutFidStatus.lockCount, OutFidStatus.Length_hi, OutFidStatus.errorCode, OutDirStatus.InterfaceVersion, OutDirStatus.FileType, OutDirStatus.LinkCount, OutDirStatus.Length, OutDirStatus.DataVersion, OutDirStatus.Author, OutDirStatus.Owner, OutDirStatus.CallerAccess, OutDirStatus.AnonymousAccess, OutDirStatus.UnixModeBits, OutDirStatus.ParentVnode, OutDirStatus.ParentUnique, OutDirStatus.ResidencyMask, OutDirStatus.ClientModTime, OutDirStatus.ServerModTime, OutDirStatus.Group, OutDirStatus.SyncCounter, OutDirStatus.dataVersionHigh, OutDirStatus.lockCount, OutDirStatus.Length_hi, OutDirStatus.errorCode, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_Symlink_Result(_rt.Result):
     """OUT parameters of RXAFS_Symlink."""
 
-    OutFid: AFSFid = field(default_factory=lambda: AFSFid())
-    OutFidStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    OutDirStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutFid', 'OutFidStatus', 'OutDirStatus', 'Sync', )
+    OutFid: AFSFid
+    OutFidStatus: AFSFetchStatus
+    OutDirStatus: AFSFetchStatus
+    Sync: AFSVolSync
+
+    def __init__(self, OutFid=_D, OutFidStatus=_D, OutDirStatus=_D, Sync=_D):
+        self.OutFid = AFSFid() if OutFid is _D else OutFid
+        self.OutFidStatus = AFSFetchStatus() if OutFidStatus is _D else OutFidStatus
+        self.OutDirStatus = AFSFetchStatus() if OutDirStatus is _D else OutDirStatus
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_Symlink_odec(dec):
@@ -984,13 +1211,18 @@ def _RXAFS_Link_oenc(enc, OutFidStatus, OutDirStatus, Sync):
     enc.pack(_S19, OutFidStatus.InterfaceVersion, OutFidStatus.FileType, OutFidStatus.LinkCount, OutFidStatus.Length, OutFidStatus.DataVersion, OutFidStatus.Author, OutFidStatus.Owner, OutFidStatus.CallerAccess, OutFidStatus.AnonymousAccess, OutFidStatus.UnixModeBits, OutFidStatus.ParentVnode, OutFidStatus.ParentUnique, OutFidStatus.ResidencyMask, OutFidStatus.ClientModTime, OutFidStatus.ServerModTime, OutFidStatus.Group, OutFidStatus.SyncCounter, OutFidStatus.dataVersionHigh, OutFidStatus.lockCount, OutFidStatus.Length_hi, OutFidStatus.errorCode, OutDirStatus.InterfaceVersion, OutDirStatus.FileType, OutDirStatus.LinkCount, OutDirStatus.Length, OutDirStatus.DataVersion, OutDirStatus.Author, OutDirStatus.Owner, OutDirStatus.CallerAccess, OutDirStatus.AnonymousAccess, OutDirStatus.UnixModeBits, OutDirStatus.ParentVnode, OutDirStatus.ParentUnique, OutDirStatus.ResidencyMask, OutDirStatus.ClientModTime, OutDirStatus.ServerModTime, OutDirStatus.Group, OutDirStatus.SyncCounter, OutDirStatus.dataVersionHigh, OutDirStatus.lockCount, OutDirStatus.Length_hi, OutDirStatus.errorCode, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_Link_Result(_rt.Result):
     """OUT parameters of RXAFS_Link."""
 
-    OutFidStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    OutDirStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutFidStatus', 'OutDirStatus', 'Sync', )
+    OutFidStatus: AFSFetchStatus
+    OutDirStatus: AFSFetchStatus
+    Sync: AFSVolSync
+
+    def __init__(self, OutFidStatus=_D, OutDirStatus=_D, Sync=_D):
+        self.OutFidStatus = AFSFetchStatus() if OutFidStatus is _D else OutFidStatus
+        self.OutDirStatus = AFSFetchStatus() if OutDirStatus is _D else OutDirStatus
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_Link_odec(dec):
@@ -1020,15 +1252,22 @@ def _RXAFS_MakeDir_oenc(enc, OutFid, OutFidStatus, OutDirStatus, CallBack, Sync)
     enc.pack(_S18, OutFid.Volume, OutFid.Vnode, OutFid.Unique, OutFidStatus.InterfaceVersion, OutFidStatus.FileType, OutFidStatus.LinkCount, OutFidStatus.Length, OutFidStatus.DataVersion, OutFidStatus.Author, OutFidStatus.Owner, OutFidStatus.CallerAccess, OutFidStatus.AnonymousAccess, OutFidStatus.UnixModeBits, OutFidStatus.ParentVnode, OutFidStatus.ParentUnique, OutFidStatus.ResidencyMask, OutFidStatus.ClientModTime, OutFidStatus.ServerModTime, OutFidStatus.Group, OutFidStatus.SyncCounter, OutFidStatus.dataVersionHigh, OutFidStatus.lockCount, OutFidStatus.Length_hi, OutFidStatus.errorCode, OutDirStatus.InterfaceVersion, OutDirStatus.FileType, OutDirStatus.LinkCount, OutDirStatus.Length, OutDirStatus.DataVersion, OutDirStatus.Author, OutDirStatus.Owner, OutDirStatus.CallerAccess, OutDirStatus.AnonymousAccess, OutDirStatus.UnixModeBits, OutDirStatus.ParentVnode, OutDirStatus.ParentUnique, OutDirStatus.ResidencyMask, OutDirStatus.ClientModTime, OutDirStatus.ServerModTime, OutDirStatus.Group, OutDirStatus.SyncCounter, OutDirStatus.dataVersionHigh, OutDirStatus.lockCount, OutDirStatus.Length_hi, OutDirStatus.errorCode, CallBack.CallBackVersion, CallBack.ExpirationTime, CallBack.CallBackType, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_MakeDir_Result(_rt.Result):
     """OUT parameters of RXAFS_MakeDir."""
 
-    OutFid: AFSFid = field(default_factory=lambda: AFSFid())
-    OutFidStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    OutDirStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    CallBack: AFSCallBack = field(default_factory=lambda: AFSCallBack())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutFid', 'OutFidStatus', 'OutDirStatus', 'CallBack', 'Sync', )
+    OutFid: AFSFid
+    OutFidStatus: AFSFetchStatus
+    OutDirStatus: AFSFetchStatus
+    CallBack: AFSCallBack
+    Sync: AFSVolSync
+
+    def __init__(self, OutFid=_D, OutFidStatus=_D, OutDirStatus=_D, CallBack=_D, Sync=_D):
+        self.OutFid = AFSFid() if OutFid is _D else OutFid
+        self.OutFidStatus = AFSFetchStatus() if OutFidStatus is _D else OutFidStatus
+        self.OutDirStatus = AFSFetchStatus() if OutDirStatus is _D else OutDirStatus
+        self.CallBack = AFSCallBack() if CallBack is _D else CallBack
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_MakeDir_odec(dec):
@@ -1056,12 +1295,16 @@ def _RXAFS_RemoveDir_oenc(enc, OutDirStatus, Sync):
     enc.pack(_S15, OutDirStatus.InterfaceVersion, OutDirStatus.FileType, OutDirStatus.LinkCount, OutDirStatus.Length, OutDirStatus.DataVersion, OutDirStatus.Author, OutDirStatus.Owner, OutDirStatus.CallerAccess, OutDirStatus.AnonymousAccess, OutDirStatus.UnixModeBits, OutDirStatus.ParentVnode, OutDirStatus.ParentUnique, OutDirStatus.ResidencyMask, OutDirStatus.ClientModTime, OutDirStatus.ServerModTime, OutDirStatus.Group, OutDirStatus.SyncCounter, OutDirStatus.dataVersionHigh, OutDirStatus.lockCount, OutDirStatus.Length_hi, OutDirStatus.errorCode, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_RemoveDir_Result(_rt.Result):
     """OUT parameters of RXAFS_RemoveDir."""
 
-    OutDirStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutDirStatus', 'Sync', )
+    OutDirStatus: AFSFetchStatus
+    Sync: AFSVolSync
+
+    def __init__(self, OutDirStatus=_D, Sync=_D):
+        self.OutDirStatus = AFSFetchStatus() if OutDirStatus is _D else OutDirStatus
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_RemoveDir_odec(dec):
@@ -1229,14 +1472,20 @@ def _RXAFS_GetVolumeStatus_oenc(enc, Volumestatus, Name, OfflineMsg, Motd):
     enc.string(Motd, 1024)
 
 
-@dataclass(slots=True)
 class RXAFS_GetVolumeStatus_Result(_rt.Result):
     """OUT parameters of RXAFS_GetVolumeStatus."""
 
-    Volumestatus: AFSFetchVolumeStatus = field(default_factory=lambda: AFSFetchVolumeStatus())
-    Name: str = ""
-    OfflineMsg: str = ""
-    Motd: str = ""
+    __slots__ = __match_args__ = ('Volumestatus', 'Name', 'OfflineMsg', 'Motd', )
+    Volumestatus: AFSFetchVolumeStatus
+    Name: str
+    OfflineMsg: str
+    Motd: str
+
+    def __init__(self, Volumestatus=_D, Name="", OfflineMsg="", Motd=""):
+        self.Volumestatus = AFSFetchVolumeStatus() if Volumestatus is _D else Volumestatus
+        self.Name = Name
+        self.OfflineMsg = OfflineMsg
+        self.Motd = Motd
 
 
 def _RXAFS_GetVolumeStatus_odec(dec):
@@ -1338,12 +1587,16 @@ def _RXAFS_GetTime_oenc(enc, Seconds, USeconds):
     enc.pack(_S24, Seconds, USeconds)
 
 
-@dataclass(slots=True)
 class RXAFS_GetTime_Result(_rt.Result):
     """OUT parameters of RXAFS_GetTime."""
 
-    Seconds: int = 0
-    USeconds: int = 0
+    __slots__ = __match_args__ = ('Seconds', 'USeconds', )
+    Seconds: int
+    USeconds: int
+
+    def __init__(self, Seconds=0, USeconds=0):
+        self.Seconds = Seconds
+        self.USeconds = USeconds
 
 
 def _RXAFS_GetTime_odec(dec):
@@ -1400,13 +1653,18 @@ def _RXAFS_BulkStatus_oenc(enc, StatArray, CBArray, Sync):
     enc.pack(_S1, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_BulkStatus_Result(_rt.Result):
     """OUT parameters of RXAFS_BulkStatus."""
 
-    StatArray: list[AFSFetchStatus] = field(default_factory=list)
-    CBArray: list[AFSCallBack] = field(default_factory=list)
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('StatArray', 'CBArray', 'Sync', )
+    StatArray: list[AFSFetchStatus]
+    CBArray: list[AFSCallBack]
+    Sync: AFSVolSync
+
+    def __init__(self, StatArray=_D, CBArray=_D, Sync=_D):
+        self.StatArray = [] if StatArray is _D else StatArray
+        self.CBArray = [] if CBArray is _D else CBArray
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_BulkStatus_odec(dec):
@@ -1526,13 +1784,18 @@ def _RXAFS_GetXStats_oenc(enc, srvVersionNumberP, timeP, dataP):
     enc.prim_list('i', dataP, 1024)
 
 
-@dataclass(slots=True)
 class RXAFS_GetXStats_Result(_rt.Result):
     """OUT parameters of RXAFS_GetXStats."""
 
-    srvVersionNumberP: int = 0
-    timeP: int = 0
-    dataP: list[int] = field(default_factory=list)
+    __slots__ = __match_args__ = ('srvVersionNumberP', 'timeP', 'dataP', )
+    srvVersionNumberP: int
+    timeP: int
+    dataP: list[int]
+
+    def __init__(self, srvVersionNumberP=0, timeP=0, dataP=_D):
+        self.srvVersionNumberP = srvVersionNumberP
+        self.timeP = timeP
+        self.dataP = [] if dataP is _D else dataP
 
 
 def _RXAFS_GetXStats_odec(dec):
@@ -1561,15 +1824,22 @@ def _RXAFS_Lookup_oenc(enc, OutFid, OutFidStatus, OutDirStatus, CallBack, Sync):
     enc.pack(_S18, OutFid.Volume, OutFid.Vnode, OutFid.Unique, OutFidStatus.InterfaceVersion, OutFidStatus.FileType, OutFidStatus.LinkCount, OutFidStatus.Length, OutFidStatus.DataVersion, OutFidStatus.Author, OutFidStatus.Owner, OutFidStatus.CallerAccess, OutFidStatus.AnonymousAccess, OutFidStatus.UnixModeBits, OutFidStatus.ParentVnode, OutFidStatus.ParentUnique, OutFidStatus.ResidencyMask, OutFidStatus.ClientModTime, OutFidStatus.ServerModTime, OutFidStatus.Group, OutFidStatus.SyncCounter, OutFidStatus.dataVersionHigh, OutFidStatus.lockCount, OutFidStatus.Length_hi, OutFidStatus.errorCode, OutDirStatus.InterfaceVersion, OutDirStatus.FileType, OutDirStatus.LinkCount, OutDirStatus.Length, OutDirStatus.DataVersion, OutDirStatus.Author, OutDirStatus.Owner, OutDirStatus.CallerAccess, OutDirStatus.AnonymousAccess, OutDirStatus.UnixModeBits, OutDirStatus.ParentVnode, OutDirStatus.ParentUnique, OutDirStatus.ResidencyMask, OutDirStatus.ClientModTime, OutDirStatus.ServerModTime, OutDirStatus.Group, OutDirStatus.SyncCounter, OutDirStatus.dataVersionHigh, OutDirStatus.lockCount, OutDirStatus.Length_hi, OutDirStatus.errorCode, CallBack.CallBackVersion, CallBack.ExpirationTime, CallBack.CallBackType, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_Lookup_Result(_rt.Result):
     """OUT parameters of RXAFS_Lookup."""
 
-    OutFid: AFSFid = field(default_factory=lambda: AFSFid())
-    OutFidStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    OutDirStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    CallBack: AFSCallBack = field(default_factory=lambda: AFSCallBack())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutFid', 'OutFidStatus', 'OutDirStatus', 'CallBack', 'Sync', )
+    OutFid: AFSFid
+    OutFidStatus: AFSFetchStatus
+    OutDirStatus: AFSFetchStatus
+    CallBack: AFSCallBack
+    Sync: AFSVolSync
+
+    def __init__(self, OutFid=_D, OutFidStatus=_D, OutDirStatus=_D, CallBack=_D, Sync=_D):
+        self.OutFid = AFSFid() if OutFid is _D else OutFid
+        self.OutFidStatus = AFSFetchStatus() if OutFidStatus is _D else OutFidStatus
+        self.OutDirStatus = AFSFetchStatus() if OutDirStatus is _D else OutDirStatus
+        self.CallBack = AFSCallBack() if CallBack is _D else CallBack
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_Lookup_odec(dec):
@@ -1599,12 +1869,16 @@ def _RXAFS_FlushCPS_oenc(enc, spare2, spare3):
     enc.pack(_S26, spare2, spare3)
 
 
-@dataclass(slots=True)
 class RXAFS_FlushCPS_Result(_rt.Result):
     """OUT parameters of RXAFS_FlushCPS."""
 
-    spare2: int = 0
-    spare3: int = 0
+    __slots__ = __match_args__ = ('spare2', 'spare3', )
+    spare2: int
+    spare3: int
+
+    def __init__(self, spare2=0, spare3=0):
+        self.spare2 = spare2
+        self.spare3 = spare3
 
 
 def _RXAFS_FlushCPS_odec(dec):
@@ -1636,15 +1910,22 @@ def _RXAFS_DFSSymlink_oenc(enc, OutFid, OutFidStatus, OutDirStatus, CallBack, Sy
     enc.pack(_S18, OutFid.Volume, OutFid.Vnode, OutFid.Unique, OutFidStatus.InterfaceVersion, OutFidStatus.FileType, OutFidStatus.LinkCount, OutFidStatus.Length, OutFidStatus.DataVersion, OutFidStatus.Author, OutFidStatus.Owner, OutFidStatus.CallerAccess, OutFidStatus.AnonymousAccess, OutFidStatus.UnixModeBits, OutFidStatus.ParentVnode, OutFidStatus.ParentUnique, OutFidStatus.ResidencyMask, OutFidStatus.ClientModTime, OutFidStatus.ServerModTime, OutFidStatus.Group, OutFidStatus.SyncCounter, OutFidStatus.dataVersionHigh, OutFidStatus.lockCount, OutFidStatus.Length_hi, OutFidStatus.errorCode, OutDirStatus.InterfaceVersion, OutDirStatus.FileType, OutDirStatus.LinkCount, OutDirStatus.Length, OutDirStatus.DataVersion, OutDirStatus.Author, OutDirStatus.Owner, OutDirStatus.CallerAccess, OutDirStatus.AnonymousAccess, OutDirStatus.UnixModeBits, OutDirStatus.ParentVnode, OutDirStatus.ParentUnique, OutDirStatus.ResidencyMask, OutDirStatus.ClientModTime, OutDirStatus.ServerModTime, OutDirStatus.Group, OutDirStatus.SyncCounter, OutDirStatus.dataVersionHigh, OutDirStatus.lockCount, OutDirStatus.Length_hi, OutDirStatus.errorCode, CallBack.CallBackVersion, CallBack.ExpirationTime, CallBack.CallBackType, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_DFSSymlink_Result(_rt.Result):
     """OUT parameters of RXAFS_DFSSymlink."""
 
-    OutFid: AFSFid = field(default_factory=lambda: AFSFid())
-    OutFidStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    OutDirStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    CallBack: AFSCallBack = field(default_factory=lambda: AFSCallBack())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutFid', 'OutFidStatus', 'OutDirStatus', 'CallBack', 'Sync', )
+    OutFid: AFSFid
+    OutFidStatus: AFSFetchStatus
+    OutDirStatus: AFSFetchStatus
+    CallBack: AFSCallBack
+    Sync: AFSVolSync
+
+    def __init__(self, OutFid=_D, OutFidStatus=_D, OutDirStatus=_D, CallBack=_D, Sync=_D):
+        self.OutFid = AFSFid() if OutFid is _D else OutFid
+        self.OutFidStatus = AFSFetchStatus() if OutFidStatus is _D else OutFidStatus
+        self.OutDirStatus = AFSFetchStatus() if OutDirStatus is _D else OutDirStatus
+        self.CallBack = AFSCallBack() if CallBack is _D else CallBack
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_DFSSymlink_odec(dec):
@@ -1701,13 +1982,18 @@ def _RXAFS_InlineBulkStatus_oenc(enc, StatArray, CBArray, Sync):
     enc.pack(_S1, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_InlineBulkStatus_Result(_rt.Result):
     """OUT parameters of RXAFS_InlineBulkStatus."""
 
-    StatArray: list[AFSFetchStatus] = field(default_factory=list)
-    CBArray: list[AFSCallBack] = field(default_factory=list)
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('StatArray', 'CBArray', 'Sync', )
+    StatArray: list[AFSFetchStatus]
+    CBArray: list[AFSCallBack]
+    Sync: AFSVolSync
+
+    def __init__(self, StatArray=_D, CBArray=_D, Sync=_D):
+        self.StatArray = [] if StatArray is _D else StatArray
+        self.CBArray = [] if CBArray is _D else CBArray
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_InlineBulkStatus_odec(dec):
@@ -1735,13 +2021,18 @@ def _RXAFS_FetchData64_oenc(enc, OutStatus, CallBack, Sync):
     enc.pack(_S13, OutStatus.InterfaceVersion, OutStatus.FileType, OutStatus.LinkCount, OutStatus.Length, OutStatus.DataVersion, OutStatus.Author, OutStatus.Owner, OutStatus.CallerAccess, OutStatus.AnonymousAccess, OutStatus.UnixModeBits, OutStatus.ParentVnode, OutStatus.ParentUnique, OutStatus.ResidencyMask, OutStatus.ClientModTime, OutStatus.ServerModTime, OutStatus.Group, OutStatus.SyncCounter, OutStatus.dataVersionHigh, OutStatus.lockCount, OutStatus.Length_hi, OutStatus.errorCode, CallBack.CallBackVersion, CallBack.ExpirationTime, CallBack.CallBackType, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_FetchData64_Result(_rt.Result):
     """OUT parameters of RXAFS_FetchData64."""
 
-    OutStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    CallBack: AFSCallBack = field(default_factory=lambda: AFSCallBack())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutStatus', 'CallBack', 'Sync', )
+    OutStatus: AFSFetchStatus
+    CallBack: AFSCallBack
+    Sync: AFSVolSync
+
+    def __init__(self, OutStatus=_D, CallBack=_D, Sync=_D):
+        self.OutStatus = AFSFetchStatus() if OutStatus is _D else OutStatus
+        self.CallBack = AFSCallBack() if CallBack is _D else CallBack
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_FetchData64_odec(dec):
@@ -1771,12 +2062,16 @@ def _RXAFS_StoreData64_oenc(enc, OutStatus, Sync):
     enc.pack(_S15, OutStatus.InterfaceVersion, OutStatus.FileType, OutStatus.LinkCount, OutStatus.Length, OutStatus.DataVersion, OutStatus.Author, OutStatus.Owner, OutStatus.CallerAccess, OutStatus.AnonymousAccess, OutStatus.UnixModeBits, OutStatus.ParentVnode, OutStatus.ParentUnique, OutStatus.ResidencyMask, OutStatus.ClientModTime, OutStatus.ServerModTime, OutStatus.Group, OutStatus.SyncCounter, OutStatus.dataVersionHigh, OutStatus.lockCount, OutStatus.Length_hi, OutStatus.errorCode, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
 
-@dataclass(slots=True)
 class RXAFS_StoreData64_Result(_rt.Result):
     """OUT parameters of RXAFS_StoreData64."""
 
-    OutStatus: AFSFetchStatus = field(default_factory=lambda: AFSFetchStatus())
-    Sync: AFSVolSync = field(default_factory=lambda: AFSVolSync())
+    __slots__ = __match_args__ = ('OutStatus', 'Sync', )
+    OutStatus: AFSFetchStatus
+    Sync: AFSVolSync
+
+    def __init__(self, OutStatus=_D, Sync=_D):
+        self.OutStatus = AFSFetchStatus() if OutStatus is _D else OutStatus
+        self.Sync = AFSVolSync() if Sync is _D else Sync
 
 
 def _RXAFS_StoreData64_odec(dec):

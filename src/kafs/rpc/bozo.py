@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import IntEnum as _IntEnum
 from struct import Struct as _Struct
 
 from kafs.rpc import runtime as _rt
 from kafs.rpc.runtime import (
+    _DEFAULT as _D,
     DecodeError as _DecodeError,
     EncodeError as _EncodeError,
+    XdrStruct as _XdrStruct,
     _bints,
     _cints,
     _cstr,
@@ -56,15 +56,22 @@ KTIME_NEVER = 16
 KTIME_NOW = 32
 
 
-@dataclass(slots=True)
-class bozo_netKTime:
+class bozo_netKTime(_XdrStruct):
     """struct bozo_netKTime: 20 bytes."""
 
-    mask: int = 0
-    hour: int = 0
-    min: int = 0
-    sec: int = 0
-    day: int = 0
+    __slots__ = __match_args__ = ('mask', 'hour', 'min', 'sec', 'day', )
+    mask: int
+    hour: int
+    min: int
+    sec: int
+    day: int
+
+    def __init__(self, mask=0, hour=0, min=0, sec=0, day=0):
+        self.mask = mask
+        self.hour = hour
+        self.min = min
+        self.sec = sec
+        self.day = day
 
     _xdr_fields = (('mask', ('prim', 'i')), ('hour', ('prim', 'h')), ('min', ('prim', 'h')), ('sec', ('prim', 'h')), ('day', ('prim', 'h')), )
     _xdr_size = 20
@@ -84,11 +91,14 @@ class bozo_netKTime:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4])
 
 
-@dataclass(slots=True)
-class bozo_key:
+class bozo_key(_XdrStruct):
     """struct bozo_key: 32 bytes."""
 
-    data: str = ""
+    __slots__ = __match_args__ = ('data', )
+    data: str
+
+    def __init__(self, data=""):
+        self.data = data
 
     _xdr_fields = (('data', ('chars', 8)), )
     _xdr_size = 32
@@ -108,14 +118,20 @@ class bozo_key:
         return cls(_cstr(_t0[0]))
 
 
-@dataclass(slots=True)
-class bozo_keyInfo:
+class bozo_keyInfo(_XdrStruct):
     """struct bozo_keyInfo: 16 bytes."""
 
-    mod_sec: int = 0
-    mod_usec: int = 0
-    keyCheckSum: int = 0
-    spare2: int = 0
+    __slots__ = __match_args__ = ('mod_sec', 'mod_usec', 'keyCheckSum', 'spare2', )
+    mod_sec: int
+    mod_usec: int
+    keyCheckSum: int
+    spare2: int
+
+    def __init__(self, mod_sec=0, mod_usec=0, keyCheckSum=0, spare2=0):
+        self.mod_sec = mod_sec
+        self.mod_usec = mod_usec
+        self.keyCheckSum = keyCheckSum
+        self.spare2 = spare2
 
     _xdr_fields = (('mod_sec', ('prim', 'i')), ('mod_usec', ('prim', 'i')), ('keyCheckSum', ('prim', 'I')), ('spare2', ('prim', 'i')), )
     _xdr_size = 16
@@ -135,20 +151,32 @@ class bozo_keyInfo:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3])
 
 
-@dataclass(slots=True)
-class bozo_status:
+class bozo_status(_XdrStruct):
     """struct bozo_status: 68 bytes."""
 
-    goal: int = 0
-    fileGoal: int = 0
-    procStartTime: int = 0
-    procStarts: int = 0
-    lastAnyExit: int = 0
-    lastErrorExit: int = 0
-    errorCode: int = 0
-    errorSignal: int = 0
-    flags: int = 0
-    spare: list[int] = field(default_factory=lambda: [0] * 8)
+    __slots__ = __match_args__ = ('goal', 'fileGoal', 'procStartTime', 'procStarts', 'lastAnyExit', 'lastErrorExit', 'errorCode', 'errorSignal', 'flags', 'spare', )
+    goal: int
+    fileGoal: int
+    procStartTime: int
+    procStarts: int
+    lastAnyExit: int
+    lastErrorExit: int
+    errorCode: int
+    errorSignal: int
+    flags: int
+    spare: list[int]
+
+    def __init__(self, goal=0, fileGoal=0, procStartTime=0, procStarts=0, lastAnyExit=0, lastErrorExit=0, errorCode=0, errorSignal=0, flags=0, spare=_D):
+        self.goal = goal
+        self.fileGoal = fileGoal
+        self.procStartTime = procStartTime
+        self.procStarts = procStarts
+        self.lastAnyExit = lastAnyExit
+        self.lastErrorExit = lastErrorExit
+        self.errorCode = errorCode
+        self.errorSignal = errorSignal
+        self.flags = flags
+        self.spare = [0] * 8 if spare is _D else spare
 
     _xdr_fields = (('goal', ('prim', 'i')), ('fileGoal', ('prim', 'i')), ('procStartTime', ('prim', 'i')), ('procStarts', ('prim', 'i')), ('lastAnyExit', ('prim', 'i')), ('lastErrorExit', ('prim', 'i')), ('errorCode', ('prim', 'i')), ('errorSignal', ('prim', 'i')), ('flags', ('prim', 'i')), ('spare', ('array', ('prim', 'i'), 8)), )
     _xdr_size = 68
@@ -308,12 +336,16 @@ def _BOZO_GetStatus_oenc(enc, intStat, statdescr):
     enc.string(statdescr, 256)
 
 
-@dataclass(slots=True)
 class BOZO_GetStatus_Result(_rt.Result):
     """OUT parameters of BOZO_GetStatus."""
 
-    intStat: int = 0
-    statdescr: str = ""
+    __slots__ = __match_args__ = ('intStat', 'statdescr', )
+    intStat: int
+    statdescr: str
+
+    def __init__(self, intStat=0, statdescr=""):
+        self.intStat = intStat
+        self.statdescr = statdescr
 
 
 def _BOZO_GetStatus_odec(dec):
@@ -364,12 +396,16 @@ def _BOZO_GetInstanceInfo_oenc(enc, type, status):
     enc.pack(_S4, status.goal, status.fileGoal, status.procStartTime, status.procStarts, status.lastAnyExit, status.lastErrorExit, status.errorCode, status.errorSignal, status.flags, *_fx(status.spare, 8))
 
 
-@dataclass(slots=True)
 class BOZO_GetInstanceInfo_Result(_rt.Result):
     """OUT parameters of BOZO_GetInstanceInfo."""
 
-    type: str = ""
-    status: bozo_status = field(default_factory=lambda: bozo_status())
+    __slots__ = __match_args__ = ('type', 'status', )
+    type: str
+    status: bozo_status
+
+    def __init__(self, type="", status=_D):
+        self.type = type
+        self.status = bozo_status() if status is _D else status
 
 
 def _BOZO_GetInstanceInfo_odec(dec):
@@ -488,13 +524,18 @@ def _BOZO_ListKeys_oenc(enc, kvno, key, keyinfo):
     enc.pack(_S6, kvno, _cints(key.data, 8), keyinfo.mod_sec, keyinfo.mod_usec, keyinfo.keyCheckSum, keyinfo.spare2)
 
 
-@dataclass(slots=True)
 class BOZO_ListKeys_Result(_rt.Result):
     """OUT parameters of BOZO_ListKeys."""
 
-    kvno: int = 0
-    key: bozo_key = field(default_factory=lambda: bozo_key())
-    keyinfo: bozo_keyInfo = field(default_factory=lambda: bozo_keyInfo())
+    __slots__ = __match_args__ = ('kvno', 'key', 'keyinfo', )
+    kvno: int
+    key: bozo_key
+    keyinfo: bozo_keyInfo
+
+    def __init__(self, kvno=0, key=_D, keyinfo=_D):
+        self.kvno = kvno
+        self.key = bozo_key() if key is _D else key
+        self.keyinfo = bozo_keyInfo() if keyinfo is _D else keyinfo
 
 
 def _BOZO_ListKeys_odec(dec):
@@ -877,13 +918,18 @@ def _BOZO_GetDates_oenc(enc, newtime, baktime, oldtime):
     enc.pack(_S9, newtime, baktime, oldtime)
 
 
-@dataclass(slots=True)
 class BOZO_GetDates_Result(_rt.Result):
     """OUT parameters of BOZO_GetDates."""
 
-    newtime: int = 0
-    baktime: int = 0
-    oldtime: int = 0
+    __slots__ = __match_args__ = ('newtime', 'baktime', 'oldtime', )
+    newtime: int
+    baktime: int
+    oldtime: int
+
+    def __init__(self, newtime=0, baktime=0, oldtime=0):
+        self.newtime = newtime
+        self.baktime = baktime
+        self.oldtime = oldtime
 
 
 def _BOZO_GetDates_odec(dec):
@@ -1048,14 +1094,20 @@ def _BOZO_GetInstanceStrings_oenc(enc, errorName, spare1, spare2, spare3):
     enc.string(spare3, 256)
 
 
-@dataclass(slots=True)
 class BOZO_GetInstanceStrings_Result(_rt.Result):
     """OUT parameters of BOZO_GetInstanceStrings."""
 
-    errorName: str = ""
-    spare1: str = ""
-    spare2: str = ""
-    spare3: str = ""
+    __slots__ = __match_args__ = ('errorName', 'spare1', 'spare2', 'spare3', )
+    errorName: str
+    spare1: str
+    spare2: str
+    spare3: str
+
+    def __init__(self, errorName="", spare1="", spare2="", spare3=""):
+        self.errorName = errorName
+        self.spare1 = spare1
+        self.spare2 = spare2
+        self.spare3 = spare3
 
 
 def _BOZO_GetInstanceStrings_odec(dec):

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import IntEnum as _IntEnum
 from struct import Struct as _Struct
 
 from kafs.rpc import runtime as _rt
 from kafs.rpc.runtime import (
+    _DEFAULT as _D,
     DecodeError as _DecodeError,
     EncodeError as _EncodeError,
+    XdrStruct as _XdrStruct,
     _bints,
     _cints,
     _cstr,
@@ -42,13 +42,18 @@ AFS_MAX_INTERFACE_ADDR = 32
 AFSCAPABILITIESMAX = 196
 
 
-@dataclass(slots=True)
-class AFSFid:
+class AFSFid(_XdrStruct):
     """struct AFSFid: 12 bytes."""
 
-    Volume: int = 0
-    Vnode: int = 0
-    Unique: int = 0
+    __slots__ = __match_args__ = ('Volume', 'Vnode', 'Unique', )
+    Volume: int
+    Vnode: int
+    Unique: int
+
+    def __init__(self, Volume=0, Vnode=0, Unique=0):
+        self.Volume = Volume
+        self.Vnode = Vnode
+        self.Unique = Unique
 
     _xdr_fields = (('Volume', ('prim', 'I')), ('Vnode', ('prim', 'I')), ('Unique', ('prim', 'I')), )
     _xdr_size = 12
@@ -68,13 +73,18 @@ class AFSFid:
         return cls(_t0[0], _t0[1], _t0[2])
 
 
-@dataclass(slots=True)
-class AFSCallBack:
+class AFSCallBack(_XdrStruct):
     """struct AFSCallBack: 12 bytes."""
 
-    CallBackVersion: int = 0
-    ExpirationTime: int = 0
-    CallBackType: int = 0
+    __slots__ = __match_args__ = ('CallBackVersion', 'ExpirationTime', 'CallBackType', )
+    CallBackVersion: int
+    ExpirationTime: int
+    CallBackType: int
+
+    def __init__(self, CallBackVersion=0, ExpirationTime=0, CallBackType=0):
+        self.CallBackVersion = CallBackVersion
+        self.ExpirationTime = ExpirationTime
+        self.CallBackType = CallBackType
 
     _xdr_fields = (('CallBackVersion', ('prim', 'I')), ('ExpirationTime', ('prim', 'I')), ('CallBackType', ('prim', 'I')), )
     _xdr_size = 12
@@ -100,18 +110,28 @@ CB_DROPPED = 3
 CALLBACK_VERSION = 1
 
 
-@dataclass(slots=True)
-class AFSDBLockDesc:
+class AFSDBLockDesc(_XdrStruct):
     """struct AFSDBLockDesc: 32 bytes."""
 
-    waitStates: int = 0
-    exclLocked: int = 0
-    readersReading: int = 0
-    numWaiting: int = 0
-    spare: int = 0
-    pid_last_reader: int = 0
-    pid_writer: int = 0
-    src_indicator: int = 0
+    __slots__ = __match_args__ = ('waitStates', 'exclLocked', 'readersReading', 'numWaiting', 'spare', 'pid_last_reader', 'pid_writer', 'src_indicator', )
+    waitStates: int
+    exclLocked: int
+    readersReading: int
+    numWaiting: int
+    spare: int
+    pid_last_reader: int
+    pid_writer: int
+    src_indicator: int
+
+    def __init__(self, waitStates=0, exclLocked=0, readersReading=0, numWaiting=0, spare=0, pid_last_reader=0, pid_writer=0, src_indicator=0):
+        self.waitStates = waitStates
+        self.exclLocked = exclLocked
+        self.readersReading = readersReading
+        self.numWaiting = numWaiting
+        self.spare = spare
+        self.pid_last_reader = pid_last_reader
+        self.pid_writer = pid_writer
+        self.src_indicator = src_indicator
 
     _xdr_fields = (('waitStates', ('prim', 'b')), ('exclLocked', ('prim', 'b')), ('readersReading', ('prim', 'h')), ('numWaiting', ('prim', 'h')), ('spare', ('prim', 'h')), ('pid_last_reader', ('prim', 'i')), ('pid_writer', ('prim', 'i')), ('src_indicator', ('prim', 'i')), )
     _xdr_size = 32
@@ -131,12 +151,16 @@ class AFSDBLockDesc:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7])
 
 
-@dataclass(slots=True)
-class AFSDBLock:
+class AFSDBLock(_XdrStruct):
     """struct AFSDBLock: 96 bytes."""
 
-    name: str = ""
-    lock: AFSDBLockDesc = field(default_factory=lambda: AFSDBLockDesc())
+    __slots__ = __match_args__ = ('name', 'lock', )
+    name: str
+    lock: AFSDBLockDesc
+
+    def __init__(self, name="", lock=_D):
+        self.name = name
+        self.lock = AFSDBLockDesc() if lock is _D else lock
 
     _xdr_fields = (('name', ('chars', 16)), ('lock', ('struct', 'AFSDBLockDesc')), )
     _xdr_size = 96
@@ -156,23 +180,38 @@ class AFSDBLock:
         return cls(_cstr(_t0[0]), AFSDBLockDesc(_t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], _t0[8]))
 
 
-@dataclass(slots=True)
-class AFSDBCacheEntry:
+class AFSDBCacheEntry(_XdrStruct):
     """struct AFSDBCacheEntry: 88 bytes."""
 
-    addr: int = 0
-    cell: int = 0
-    netFid: AFSFid = field(default_factory=lambda: AFSFid())
-    Length: int = 0
-    DataVersion: int = 0
-    lock: AFSDBLockDesc = field(default_factory=lambda: AFSDBLockDesc())
-    callback: int = 0
-    cbExpires: int = 0
-    refCount: int = 0
-    opens: int = 0
-    writers: int = 0
-    mvstat: int = 0
-    states: int = 0
+    __slots__ = __match_args__ = ('addr', 'cell', 'netFid', 'Length', 'DataVersion', 'lock', 'callback', 'cbExpires', 'refCount', 'opens', 'writers', 'mvstat', 'states', )
+    addr: int
+    cell: int
+    netFid: AFSFid
+    Length: int
+    DataVersion: int
+    lock: AFSDBLockDesc
+    callback: int
+    cbExpires: int
+    refCount: int
+    opens: int
+    writers: int
+    mvstat: int
+    states: int
+
+    def __init__(self, addr=0, cell=0, netFid=_D, Length=0, DataVersion=0, lock=_D, callback=0, cbExpires=0, refCount=0, opens=0, writers=0, mvstat=0, states=0):
+        self.addr = addr
+        self.cell = cell
+        self.netFid = AFSFid() if netFid is _D else netFid
+        self.Length = Length
+        self.DataVersion = DataVersion
+        self.lock = AFSDBLockDesc() if lock is _D else lock
+        self.callback = callback
+        self.cbExpires = cbExpires
+        self.refCount = refCount
+        self.opens = opens
+        self.writers = writers
+        self.mvstat = mvstat
+        self.states = states
 
     _xdr_fields = (('addr', ('prim', 'i')), ('cell', ('prim', 'i')), ('netFid', ('struct', 'AFSFid')), ('Length', ('prim', 'i')), ('DataVersion', ('prim', 'i')), ('lock', ('struct', 'AFSDBLockDesc')), ('callback', ('prim', 'i')), ('cbExpires', ('prim', 'i')), ('refCount', ('prim', 'h')), ('opens', ('prim', 'h')), ('writers', ('prim', 'h')), ('mvstat', ('prim', 'b')), ('states', ('prim', 'b')), )
     _xdr_size = 88
@@ -192,23 +231,38 @@ class AFSDBCacheEntry:
         return cls(_t0[0], _t0[1], AFSFid(_t0[2], _t0[3], _t0[4]), _t0[5], _t0[6], AFSDBLockDesc(_t0[7], _t0[8], _t0[9], _t0[10], _t0[11], _t0[12], _t0[13], _t0[14]), _t0[15], _t0[16], _t0[17], _t0[18], _t0[19], _t0[20], _t0[21])
 
 
-@dataclass(slots=True)
-class AFSDBCacheEntry64:
+class AFSDBCacheEntry64(_XdrStruct):
     """struct AFSDBCacheEntry64: 92 bytes."""
 
-    addr: int = 0
-    cell: int = 0
-    netFid: AFSFid = field(default_factory=lambda: AFSFid())
-    Length: int = 0
-    DataVersion: int = 0
-    lock: AFSDBLockDesc = field(default_factory=lambda: AFSDBLockDesc())
-    callback: int = 0
-    cbExpires: int = 0
-    refCount: int = 0
-    opens: int = 0
-    writers: int = 0
-    mvstat: int = 0
-    states: int = 0
+    __slots__ = __match_args__ = ('addr', 'cell', 'netFid', 'Length', 'DataVersion', 'lock', 'callback', 'cbExpires', 'refCount', 'opens', 'writers', 'mvstat', 'states', )
+    addr: int
+    cell: int
+    netFid: AFSFid
+    Length: int
+    DataVersion: int
+    lock: AFSDBLockDesc
+    callback: int
+    cbExpires: int
+    refCount: int
+    opens: int
+    writers: int
+    mvstat: int
+    states: int
+
+    def __init__(self, addr=0, cell=0, netFid=_D, Length=0, DataVersion=0, lock=_D, callback=0, cbExpires=0, refCount=0, opens=0, writers=0, mvstat=0, states=0):
+        self.addr = addr
+        self.cell = cell
+        self.netFid = AFSFid() if netFid is _D else netFid
+        self.Length = Length
+        self.DataVersion = DataVersion
+        self.lock = AFSDBLockDesc() if lock is _D else lock
+        self.callback = callback
+        self.cbExpires = cbExpires
+        self.refCount = refCount
+        self.opens = opens
+        self.writers = writers
+        self.mvstat = mvstat
+        self.states = states
 
     _xdr_fields = (('addr', ('prim', 'i')), ('cell', ('prim', 'i')), ('netFid', ('struct', 'AFSFid')), ('Length', ('prim', 'q')), ('DataVersion', ('prim', 'i')), ('lock', ('struct', 'AFSDBLockDesc')), ('callback', ('prim', 'i')), ('cbExpires', ('prim', 'i')), ('refCount', ('prim', 'h')), ('opens', ('prim', 'h')), ('writers', ('prim', 'h')), ('mvstat', ('prim', 'b')), ('states', ('prim', 'b')), )
     _xdr_size = 92
@@ -228,23 +282,38 @@ class AFSDBCacheEntry64:
         return cls(_t0[0], _t0[1], AFSFid(_t0[2], _t0[3], _t0[4]), _t0[5], _t0[6], AFSDBLockDesc(_t0[7], _t0[8], _t0[9], _t0[10], _t0[11], _t0[12], _t0[13], _t0[14]), _t0[15], _t0[16], _t0[17], _t0[18], _t0[19], _t0[20], _t0[21])
 
 
-@dataclass(slots=True)
-class AFSDEntry:
+class AFSDEntry(_XdrStruct):
     """struct AFSDEntry: 88 bytes."""
 
-    addr: int = 0
-    cell: int = 0
-    netFid: AFSFid = field(default_factory=lambda: AFSFid())
-    Length: int = 0
-    DataVersion: int = 0
-    lock: AFSDBLockDesc = field(default_factory=lambda: AFSDBLockDesc())
-    callback: int = 0
-    cbExpires: int = 0
-    refCount: int = 0
-    opens: int = 0
-    writers: int = 0
-    mvstat: int = 0
-    states: int = 0
+    __slots__ = __match_args__ = ('addr', 'cell', 'netFid', 'Length', 'DataVersion', 'lock', 'callback', 'cbExpires', 'refCount', 'opens', 'writers', 'mvstat', 'states', )
+    addr: int
+    cell: int
+    netFid: AFSFid
+    Length: int
+    DataVersion: int
+    lock: AFSDBLockDesc
+    callback: int
+    cbExpires: int
+    refCount: int
+    opens: int
+    writers: int
+    mvstat: int
+    states: int
+
+    def __init__(self, addr=0, cell=0, netFid=_D, Length=0, DataVersion=0, lock=_D, callback=0, cbExpires=0, refCount=0, opens=0, writers=0, mvstat=0, states=0):
+        self.addr = addr
+        self.cell = cell
+        self.netFid = AFSFid() if netFid is _D else netFid
+        self.Length = Length
+        self.DataVersion = DataVersion
+        self.lock = AFSDBLockDesc() if lock is _D else lock
+        self.callback = callback
+        self.cbExpires = cbExpires
+        self.refCount = refCount
+        self.opens = opens
+        self.writers = writers
+        self.mvstat = mvstat
+        self.states = states
 
     _xdr_fields = (('addr', ('prim', 'i')), ('cell', ('prim', 'i')), ('netFid', ('struct', 'AFSFid')), ('Length', ('prim', 'i')), ('DataVersion', ('prim', 'i')), ('lock', ('struct', 'AFSDBLockDesc')), ('callback', ('prim', 'i')), ('cbExpires', ('prim', 'i')), ('refCount', ('prim', 'h')), ('opens', ('prim', 'h')), ('writers', ('prim', 'h')), ('mvstat', ('prim', 'b')), ('states', ('prim', 'b')), )
     _xdr_size = 88
@@ -277,15 +346,22 @@ AFS_XSTATSCOLL_FULL_PERF_INFO = 2
 AFS_XSTATSCOLL_CBSTATS = 3
 
 
-@dataclass(slots=True)
-class interfaceAddr:
+class interfaceAddr(_XdrStruct):
     """struct interfaceAddr: 432 bytes."""
 
-    numberOfInterfaces: int = 0
-    uuid: afsUUID = field(default_factory=lambda: afsUUID())
-    addr_in: list[int] = field(default_factory=lambda: [0] * 32)
-    subnetmask: list[int] = field(default_factory=lambda: [0] * 32)
-    mtu: list[int] = field(default_factory=lambda: [0] * 32)
+    __slots__ = __match_args__ = ('numberOfInterfaces', 'uuid', 'addr_in', 'subnetmask', 'mtu', )
+    numberOfInterfaces: int
+    uuid: afsUUID
+    addr_in: list[int]
+    subnetmask: list[int]
+    mtu: list[int]
+
+    def __init__(self, numberOfInterfaces=0, uuid=_D, addr_in=_D, subnetmask=_D, mtu=_D):
+        self.numberOfInterfaces = numberOfInterfaces
+        self.uuid = afsUUID() if uuid is _D else uuid
+        self.addr_in = [0] * 32 if addr_in is _D else addr_in
+        self.subnetmask = [0] * 32 if subnetmask is _D else subnetmask
+        self.mtu = [0] * 32 if mtu is _D else mtu
 
     _xdr_fields = (('numberOfInterfaces', ('prim', 'i')), ('uuid', ('struct', 'afsUUID')), ('addr_in', ('array', ('prim', 'i'), 32)), ('subnetmask', ('array', ('prim', 'i'), 32)), ('mtu', ('array', ('prim', 'i'), 32)), )
     _xdr_size = 432

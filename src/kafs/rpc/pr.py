@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import IntEnum as _IntEnum
 from struct import Struct as _Struct
 
 from kafs.rpc import runtime as _rt
 from kafs.rpc.runtime import (
+    _DEFAULT as _D,
     DecodeError as _DecodeError,
     EncodeError as _EncodeError,
+    XdrStruct as _XdrStruct,
     _bints,
     _cints,
     _cstr,
@@ -73,30 +73,52 @@ PRUPDATE_NAMEHASH = 8
 PRUPDATE_IDHASH = 16
 
 
-@dataclass(slots=True)
-class prdebugentry:
+class prdebugentry(_XdrStruct):
     """struct prdebugentry: 384 bytes."""
 
-    flags: int = 0
-    id: int = 0
-    cellid: int = 0
-    next: int = 0
-    reserved: list[int] = field(default_factory=lambda: [0] * 5)
-    entries: list[int] = field(default_factory=lambda: [0] * 10)
-    nextID: int = 0
-    nextname: int = 0
-    owner: int = 0
-    creator: int = 0
-    ngroups: int = 0
-    nusers: int = 0
-    count: int = 0
-    instance: int = 0
-    owned: int = 0
-    nextOwned: int = 0
-    parent: int = 0
-    sibling: int = 0
-    child: int = 0
-    name: str = ""
+    __slots__ = __match_args__ = ('flags', 'id', 'cellid', 'next', 'reserved', 'entries', 'nextID', 'nextname', 'owner', 'creator', 'ngroups', 'nusers', 'count', 'instance', 'owned', 'nextOwned', 'parent', 'sibling', 'child', 'name', )
+    flags: int
+    id: int
+    cellid: int
+    next: int
+    reserved: list[int]
+    entries: list[int]
+    nextID: int
+    nextname: int
+    owner: int
+    creator: int
+    ngroups: int
+    nusers: int
+    count: int
+    instance: int
+    owned: int
+    nextOwned: int
+    parent: int
+    sibling: int
+    child: int
+    name: str
+
+    def __init__(self, flags=0, id=0, cellid=0, next=0, reserved=_D, entries=_D, nextID=0, nextname=0, owner=0, creator=0, ngroups=0, nusers=0, count=0, instance=0, owned=0, nextOwned=0, parent=0, sibling=0, child=0, name=""):
+        self.flags = flags
+        self.id = id
+        self.cellid = cellid
+        self.next = next
+        self.reserved = [0] * 5 if reserved is _D else reserved
+        self.entries = [0] * 10 if entries is _D else entries
+        self.nextID = nextID
+        self.nextname = nextname
+        self.owner = owner
+        self.creator = creator
+        self.ngroups = ngroups
+        self.nusers = nusers
+        self.count = count
+        self.instance = instance
+        self.owned = owned
+        self.nextOwned = nextOwned
+        self.parent = parent
+        self.sibling = sibling
+        self.child = child
+        self.name = name
 
     _xdr_fields = (('flags', ('prim', 'i')), ('id', ('prim', 'i')), ('cellid', ('prim', 'i')), ('next', ('prim', 'i')), ('reserved', ('array', ('prim', 'i'), 5)), ('entries', ('array', ('prim', 'i'), 10)), ('nextID', ('prim', 'i')), ('nextname', ('prim', 'i')), ('owner', ('prim', 'i')), ('creator', ('prim', 'i')), ('ngroups', ('prim', 'i')), ('nusers', ('prim', 'i')), ('count', ('prim', 'i')), ('instance', ('prim', 'i')), ('owned', ('prim', 'i')), ('nextOwned', ('prim', 'i')), ('parent', ('prim', 'i')), ('sibling', ('prim', 'i')), ('child', ('prim', 'i')), ('name', ('chars', 64)), )
     _xdr_size = 384
@@ -116,19 +138,30 @@ class prdebugentry:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], list(_t0[4:9]), list(_t0[9:19]), _t0[19], _t0[20], _t0[21], _t0[22], _t0[23], _t0[24], _t0[25], _t0[26], _t0[27], _t0[28], _t0[29], _t0[30], _t0[31], _cstr(_t0[32]))
 
 
-@dataclass(slots=True)
-class prcheckentry:
+class prcheckentry(_XdrStruct):
     """struct prcheckentry: 304 bytes."""
 
-    flags: int = 0
-    id: int = 0
-    owner: int = 0
-    creator: int = 0
-    ngroups: int = 0
-    nusers: int = 0
-    count: int = 0
-    reserved: list[int] = field(default_factory=lambda: [0] * 5)
-    name: str = ""
+    __slots__ = __match_args__ = ('flags', 'id', 'owner', 'creator', 'ngroups', 'nusers', 'count', 'reserved', 'name', )
+    flags: int
+    id: int
+    owner: int
+    creator: int
+    ngroups: int
+    nusers: int
+    count: int
+    reserved: list[int]
+    name: str
+
+    def __init__(self, flags=0, id=0, owner=0, creator=0, ngroups=0, nusers=0, count=0, reserved=_D, name=""):
+        self.flags = flags
+        self.id = id
+        self.owner = owner
+        self.creator = creator
+        self.ngroups = ngroups
+        self.nusers = nusers
+        self.count = count
+        self.reserved = [0] * 5 if reserved is _D else reserved
+        self.name = name
 
     _xdr_fields = (('flags', ('prim', 'i')), ('id', ('prim', 'i')), ('owner', ('prim', 'i')), ('creator', ('prim', 'i')), ('ngroups', ('prim', 'i')), ('nusers', ('prim', 'i')), ('count', ('prim', 'i')), ('reserved', ('array', ('prim', 'i'), 5)), ('name', ('chars', 64)), )
     _xdr_size = 304
@@ -148,19 +181,30 @@ class prcheckentry:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], list(_t0[7:12]), _cstr(_t0[12]))
 
 
-@dataclass(slots=True)
-class prlistentries:
+class prlistentries(_XdrStruct):
     """struct prlistentries: 304 bytes."""
 
-    flags: int = 0
-    id: int = 0
-    owner: int = 0
-    creator: int = 0
-    ngroups: int = 0
-    nusers: int = 0
-    count: int = 0
-    reserved: list[int] = field(default_factory=lambda: [0] * 5)
-    name: str = ""
+    __slots__ = __match_args__ = ('flags', 'id', 'owner', 'creator', 'ngroups', 'nusers', 'count', 'reserved', 'name', )
+    flags: int
+    id: int
+    owner: int
+    creator: int
+    ngroups: int
+    nusers: int
+    count: int
+    reserved: list[int]
+    name: str
+
+    def __init__(self, flags=0, id=0, owner=0, creator=0, ngroups=0, nusers=0, count=0, reserved=_D, name=""):
+        self.flags = flags
+        self.id = id
+        self.owner = owner
+        self.creator = creator
+        self.ngroups = ngroups
+        self.nusers = nusers
+        self.count = count
+        self.reserved = [0] * 5 if reserved is _D else reserved
+        self.name = name
 
     _xdr_fields = (('flags', ('prim', 'i')), ('id', ('prim', 'i')), ('owner', ('prim', 'i')), ('creator', ('prim', 'i')), ('ngroups', ('prim', 'i')), ('nusers', ('prim', 'i')), ('count', ('prim', 'i')), ('reserved', ('array', ('prim', 'i'), 5)), ('name', ('chars', 64)), )
     _xdr_size = 304
@@ -180,20 +224,32 @@ class prlistentries:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], list(_t0[7:12]), _cstr(_t0[12]))
 
 
-@dataclass(slots=True)
-class PrUpdateEntry:
+class PrUpdateEntry(_XdrStruct):
     """struct PrUpdateEntry: 308 bytes."""
 
-    Mask: int = 0
-    flags: int = 0
-    id: int = 0
-    owner: int = 0
-    creator: int = 0
-    ngroups: int = 0
-    nusers: int = 0
-    count: int = 0
-    reserved: list[int] = field(default_factory=lambda: [0] * 5)
-    name: str = ""
+    __slots__ = __match_args__ = ('Mask', 'flags', 'id', 'owner', 'creator', 'ngroups', 'nusers', 'count', 'reserved', 'name', )
+    Mask: int
+    flags: int
+    id: int
+    owner: int
+    creator: int
+    ngroups: int
+    nusers: int
+    count: int
+    reserved: list[int]
+    name: str
+
+    def __init__(self, Mask=0, flags=0, id=0, owner=0, creator=0, ngroups=0, nusers=0, count=0, reserved=_D, name=""):
+        self.Mask = Mask
+        self.flags = flags
+        self.id = id
+        self.owner = owner
+        self.creator = creator
+        self.ngroups = ngroups
+        self.nusers = nusers
+        self.count = count
+        self.reserved = [0] * 5 if reserved is _D else reserved
+        self.name = name
 
     _xdr_fields = (('Mask', ('prim', 'I')), ('flags', ('prim', 'i')), ('id', ('prim', 'i')), ('owner', ('prim', 'i')), ('creator', ('prim', 'i')), ('ngroups', ('prim', 'i')), ('nusers', ('prim', 'i')), ('count', ('prim', 'i')), ('reserved', ('array', ('prim', 'i'), 5)), ('name', ('chars', 64)), )
     _xdr_size = 308
@@ -443,12 +499,16 @@ def _PR_GetCPS_oenc(enc, elist, over):
     enc.pack(_S4, over)
 
 
-@dataclass(slots=True)
 class PR_GetCPS_Result(_rt.Result):
     """OUT parameters of PR_GetCPS."""
 
-    elist: list[int] = field(default_factory=list)
-    over: int = 0
+    __slots__ = __match_args__ = ('elist', 'over', )
+    elist: list[int]
+    over: int
+
+    def __init__(self, elist=_D, over=0):
+        self.elist = [] if elist is _D else elist
+        self.over = over
 
 
 def _PR_GetCPS_odec(dec):
@@ -499,12 +559,16 @@ def _PR_ListMax_oenc(enc, uid, gid):
     enc.pack(_S3, uid, gid)
 
 
-@dataclass(slots=True)
 class PR_ListMax_Result(_rt.Result):
     """OUT parameters of PR_ListMax."""
 
-    uid: int = 0
-    gid: int = 0
+    __slots__ = __match_args__ = ('uid', 'gid', )
+    uid: int
+    gid: int
+
+    def __init__(self, uid=0, gid=0):
+        self.uid = uid
+        self.gid = gid
 
 
 def _PR_ListMax_odec(dec):
@@ -602,12 +666,16 @@ def _PR_ListElements_oenc(enc, elist, over):
     enc.pack(_S4, over)
 
 
-@dataclass(slots=True)
 class PR_ListElements_Result(_rt.Result):
     """OUT parameters of PR_ListElements."""
 
-    elist: list[int] = field(default_factory=list)
-    over: int = 0
+    __slots__ = __match_args__ = ('elist', 'over', )
+    elist: list[int]
+    over: int
+
+    def __init__(self, elist=_D, over=0):
+        self.elist = [] if elist is _D else elist
+        self.over = over
 
 
 def _PR_ListElements_odec(dec):
@@ -680,12 +748,16 @@ def _PR_ListOwned_oenc(enc, elist, lastp):
     enc.pack(_S4, lastp)
 
 
-@dataclass(slots=True)
 class PR_ListOwned_Result(_rt.Result):
     """OUT parameters of PR_ListOwned."""
 
-    elist: list[int] = field(default_factory=list)
-    lastp: int = 0
+    __slots__ = __match_args__ = ('elist', 'lastp', )
+    elist: list[int]
+    lastp: int
+
+    def __init__(self, elist=_D, lastp=0):
+        self.elist = [] if elist is _D else elist
+        self.lastp = lastp
 
 
 def _PR_ListOwned_odec(dec):
@@ -713,12 +785,16 @@ def _PR_GetCPS2_oenc(enc, elist, over):
     enc.pack(_S4, over)
 
 
-@dataclass(slots=True)
 class PR_GetCPS2_Result(_rt.Result):
     """OUT parameters of PR_GetCPS2."""
 
-    elist: list[int] = field(default_factory=list)
-    over: int = 0
+    __slots__ = __match_args__ = ('elist', 'over', )
+    elist: list[int]
+    over: int
+
+    def __init__(self, elist=_D, over=0):
+        self.elist = [] if elist is _D else elist
+        self.over = over
 
 
 def _PR_GetCPS2_odec(dec):
@@ -746,12 +822,16 @@ def _PR_GetHostCPS_oenc(enc, elist, over):
     enc.pack(_S4, over)
 
 
-@dataclass(slots=True)
 class PR_GetHostCPS_Result(_rt.Result):
     """OUT parameters of PR_GetHostCPS."""
 
-    elist: list[int] = field(default_factory=list)
-    over: int = 0
+    __slots__ = __match_args__ = ('elist', 'over', )
+    elist: list[int]
+    over: int
+
+    def __init__(self, elist=_D, over=0):
+        self.elist = [] if elist is _D else elist
+        self.over = over
 
 
 def _PR_GetHostCPS_odec(dec):
@@ -807,12 +887,16 @@ def _PR_ListEntries_oenc(enc, bulkentries, nextstartindex):
     enc.pack(_S4, nextstartindex)
 
 
-@dataclass(slots=True)
 class PR_ListEntries_Result(_rt.Result):
     """OUT parameters of PR_ListEntries."""
 
-    bulkentries: list[prlistentries] = field(default_factory=list)
-    nextstartindex: int = 0
+    __slots__ = __match_args__ = ('bulkentries', 'nextstartindex', )
+    bulkentries: list[prlistentries]
+    nextstartindex: int
+
+    def __init__(self, bulkentries=_D, nextstartindex=0):
+        self.bulkentries = [] if bulkentries is _D else bulkentries
+        self.nextstartindex = nextstartindex
 
 
 def _PR_ListEntries_odec(dec):
@@ -840,12 +924,16 @@ def _PR_ListSuperGroups_oenc(enc, elist, over):
     enc.pack(_S4, over)
 
 
-@dataclass(slots=True)
 class PR_ListSuperGroups_Result(_rt.Result):
     """OUT parameters of PR_ListSuperGroups."""
 
-    elist: list[int] = field(default_factory=list)
-    over: int = 0
+    __slots__ = __match_args__ = ('elist', 'over', )
+    elist: list[int]
+    over: int
+
+    def __init__(self, elist=_D, over=0):
+        self.elist = [] if elist is _D else elist
+        self.over = over
 
 
 def _PR_ListSuperGroups_odec(dec):

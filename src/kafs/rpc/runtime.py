@@ -16,10 +16,10 @@ write/end_write``); this module never imports :mod:`kafs.rx`.
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
+# (``Callable`` in annotations is typing.Callable: annotations are never
+# evaluated, and typing is not imported, to keep start-up cheap.)
+
 from struct import Struct
-from typing import Callable
 
 from kafs.errors import (
     RXGEN_DECODE, RXGEN_OPCODE, RXGEN_SS_MARSHAL, RXGEN_SS_UNMARSHAL, AFSError, DecodeError,
@@ -32,10 +32,8 @@ from kafs.xdr import (
 __all__ = [
     "Result", "ParamInfo", "ProcInfo", "PackageInfo", "SplitCall", "ServerProc", "call",
     "split_call", "make_dispatcher", "afsUUID", "Decoder", "Encoder", "DecodeError",
-    "EncodeError",
+    "EncodeError", "XdrStruct",
 ]
-
-log = logging.getLogger("kafs.rpc")
 
 # -- helpers used inside generated encode/decode methods ----------------------
 _cstr = cstr_from_ints
@@ -63,8 +61,48 @@ def _ofix(value, n: int) -> bytes:
     return bytes(value)
 
 
-class Result:
-    """Base of the per-procedure result dataclasses (several OUT parameters).
+class _Default:
+    """The default of an ``__init__`` parameter whose value is made afresh
+    per instance (a list, a nested struct): what a dataclass's
+    ``default_factory`` does."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+_DEFAULT = _Default()
+
+
+class XdrStruct:
+    """Base of the generated struct, union and result classes.
+
+    A subclass lists its fields in ``__slots__`` (declaration order) and
+    has a generated ``__init__`` taking them positionally or by keyword,
+    with the defaults a dataclass would have.  This base gives them what
+    ``@dataclass`` gave before, without building code at import time:
+    ``==`` (same class, equal fields), unhashable, a dataclass-style
+    ``repr``, and ``__match_args__`` (set per class).
+    """
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]  # mutable, like an eq dataclass
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            names = self.__slots__
+            return (tuple([getattr(self, n) for n in names])
+                    == tuple([getattr(other, n) for n in names]))
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return "%s(%s)" % (self.__class__.__qualname__, ", ".join(
+            "%s=%r" % (name, getattr(self, name)) for name in self.__slots__))
+
+
+class Result(XdrStruct):
+    """Base of the per-procedure result classes (several OUT parameters).
 
     Iterating yields the OUT parameters in declaration order, so
     ``a, b = await PKG_Proc(conn, ...)`` works.
@@ -83,22 +121,68 @@ class Result:
 # -- metadata -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ParamInfo:
-    name: str
-    direction: str  # "IN", "OUT" or "INOUT"
-    decl: str  # the declaration as written in the .xg
-    xdr: tuple  # type descriptor (see kafs.rxgen.emit)
+class _Frozen:
+    """Read-only records (what ``@dataclass(frozen=True, slots=True)`` gave,
+    built without dataclasses so that importing a generated module stays
+    cheap).  ``_fields`` are the compared, hashed and shown fields."""
+
+    __slots__ = ()
+    _fields: tuple = ()
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def _key(self) -> tuple:
+        return tuple([getattr(self, n) for n in self._fields])
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return self._key() == other._key()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "%s(%s)" % (self.__class__.__qualname__, ", ".join(
+            "%s=%r" % (n, getattr(self, n)) for n in self._fields))
 
 
-@dataclass(frozen=True, slots=True)
-class ProcInfo:
-    name: str  # e.g. "GetEntryByNameN"
-    opcode: int
-    index: int  # rxgen's per-package function number (Rx statistics)
-    split: bool
-    multi: bool
-    params: tuple[ParamInfo, ...]
+_set = object.__setattr__
+
+
+class ParamInfo(_Frozen):
+    """One parameter: ``name``, ``direction`` ("IN", "OUT" or "INOUT"),
+    ``decl`` (the declaration as written in the .xg), ``xdr`` (type
+    descriptor, see kafs.rxgen.emit)."""
+
+    __slots__ = _fields = ("name", "direction", "decl", "xdr")
+
+    def __init__(self, name: str, direction: str, decl: str, xdr: tuple):
+        _set(self, "name", name)
+        _set(self, "direction", direction)
+        _set(self, "decl", decl)
+        _set(self, "xdr", xdr)
+
+
+class ProcInfo(_Frozen):
+    """One procedure: ``name`` (e.g. "GetEntryByNameN"), ``opcode``,
+    ``index`` (rxgen's per-package function number, for Rx statistics),
+    ``split``, ``multi``, ``params`` (ParamInfo, in declaration order)."""
+
+    __slots__ = _fields = ("name", "opcode", "index", "split", "multi", "params")
+
+    def __init__(self, name: str, opcode: int, index: int, split: bool, multi: bool,
+                 params: tuple[ParamInfo, ...]):
+        _set(self, "name", name)
+        _set(self, "opcode", opcode)
+        _set(self, "index", index)
+        _set(self, "split", split)
+        _set(self, "multi", multi)
+        _set(self, "params", params)
 
     @property
     def ins(self) -> tuple[ParamInfo, ...]:
@@ -109,18 +193,23 @@ class ProcInfo:
         return tuple(p for p in self.params if p.direction != "IN")
 
 
-@dataclass(frozen=True, slots=True)
-class PackageInfo:
-    prefix: str  # "VL_"
-    server_prefix: str  # "S"
-    statindex: int | None  # interface number for Rx statistics (VL 15 ...)
-    procs: tuple[ProcInfo, ...]
-    split_start: str = "Start"
-    split_end: str = "End"
-    _by_opcode: dict = field(default=None, compare=False, repr=False)
+class PackageInfo(_Frozen):
+    """One package of an interface: ``prefix`` ("VL_"), ``server_prefix``
+    ("S"), ``statindex`` (interface number for Rx statistics, VL 15 ...),
+    ``procs``, ``split_start``/``split_end``."""
 
-    def __post_init__(self):
-        object.__setattr__(self, "_by_opcode", {p.opcode: p for p in self.procs})
+    _fields = ("prefix", "server_prefix", "statindex", "procs", "split_start", "split_end")
+    __slots__ = _fields + ("_by_opcode",)
+
+    def __init__(self, prefix: str, server_prefix: str, statindex: int | None,
+                 procs: tuple[ProcInfo, ...], split_start: str = "Start", split_end: str = "End"):
+        _set(self, "prefix", prefix)
+        _set(self, "server_prefix", server_prefix)
+        _set(self, "statindex", statindex)
+        _set(self, "procs", procs)
+        _set(self, "split_start", split_start)
+        _set(self, "split_end", split_end)
+        _set(self, "_by_opcode", {p.opcode: p for p in procs})
 
     def by_opcode(self, opcode: int) -> ProcInfo | None:
         return self._by_opcode.get(opcode)
@@ -225,13 +314,19 @@ def split_call(conn, opcode: bytes, ienc: Callable, args: tuple, odec: Callable 
 # -- server side ----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ServerProc:
-    name: str  # method name on the implementation object
-    idec: Callable  # Decoder -> tuple of IN/INOUT values
-    oenc: Callable  # (Encoder, *OUT/INOUT values) -> None
-    nout: int
-    split: bool
+class ServerProc(_Frozen):
+    """One server-side procedure: ``name`` (method name on the
+    implementation object), ``idec`` (Decoder -> tuple of IN/INOUT values),
+    ``oenc`` ((Encoder, *OUT/INOUT values) -> None), ``nout``, ``split``."""
+
+    __slots__ = _fields = ("name", "idec", "oenc", "nout", "split")
+
+    def __init__(self, name: str, idec: Callable, oenc: Callable, nout: int, split: bool):
+        _set(self, "name", name)
+        _set(self, "idec", idec)
+        _set(self, "oenc", oenc)
+        _set(self, "nout", nout)
+        _set(self, "split", split)
 
 
 async def read_args(call, idec: Callable) -> tuple:
@@ -279,7 +374,9 @@ async def _dispatch(call, table: dict, impl, pkg: str) -> None:
     try:
         sp.oenc(enc, *_outs(ret, sp.nout))
     except Exception as e:
-        log.warning("%s%s: cannot encode OUT parameters: %s", pkg, sp.name, e)
+        import logging  # only here: the client tools never pay for importing it
+        logging.getLogger("kafs.rpc").warning(
+            "%s%s: cannot encode OUT parameters: %s", pkg, sp.name, e)
         raise AFSError(RXGEN_SS_MARSHAL, f"{pkg}{sp.name}: {e}") from e
     if enc.buf:
         await call.write(bytes(enc.buf))
@@ -313,20 +410,30 @@ _S_afsUUID = Struct(">I2xH2xH3xb3xb24s")
 _S_afsUUID_enc = Struct(">IIIii24s")
 
 
-@dataclass(slots=True)
-class afsUUID:
+class afsUUID(XdrStruct):
     """DCE UUID as OpenAFS's xdr_afsUUID sends it (44 bytes).
 
     ``node`` is 6 bytes; ``clock_seq_hi_and_reserved``/``clock_seq_low`` are
     C chars (-128..127) like OpenAFS's struct.
     """
 
-    time_low: int = 0
-    time_mid: int = 0
-    time_hi_and_version: int = 0
-    clock_seq_hi_and_reserved: int = 0
-    clock_seq_low: int = 0
-    node: bytes = b"\0\0\0\0\0\0"
+    __slots__ = __match_args__ = ("time_low", "time_mid", "time_hi_and_version",
+                                  "clock_seq_hi_and_reserved", "clock_seq_low", "node")
+    time_low: int
+    time_mid: int
+    time_hi_and_version: int
+    clock_seq_hi_and_reserved: int
+    clock_seq_low: int
+    node: bytes
+
+    def __init__(self, time_low=0, time_mid=0, time_hi_and_version=0,
+                 clock_seq_hi_and_reserved=0, clock_seq_low=0, node=b"\0\0\0\0\0\0"):
+        self.time_low = time_low
+        self.time_mid = time_mid
+        self.time_hi_and_version = time_hi_and_version
+        self.clock_seq_hi_and_reserved = clock_seq_hi_and_reserved
+        self.clock_seq_low = clock_seq_low
+        self.node = node
 
     _ST = _S_afsUUID
     _xdr_size = 44

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import IntEnum as _IntEnum
 from struct import Struct as _Struct
 
 from kafs.rpc import runtime as _rt
 from kafs.rpc.runtime import (
+    _DEFAULT as _D,
     DecodeError as _DecodeError,
     EncodeError as _EncodeError,
+    XdrStruct as _XdrStruct,
     _bints,
     _cints,
     _cstr,
@@ -60,15 +60,22 @@ def _RXSTATS_RetrieveProcessRPCStats_oenc(enc, serverVersion, clock_sec, clock_u
     enc.prim_list('I', stats, None)
 
 
-@dataclass(slots=True)
 class RXSTATS_RetrieveProcessRPCStats_Result(_rt.Result):
     """OUT parameters of RXSTATS_RetrieveProcessRPCStats."""
 
-    serverVersion: int = 0
-    clock_sec: int = 0
-    clock_usec: int = 0
-    stat_count: int = 0
-    stats: list[int] = field(default_factory=list)
+    __slots__ = __match_args__ = ('serverVersion', 'clock_sec', 'clock_usec', 'stat_count', 'stats', )
+    serverVersion: int
+    clock_sec: int
+    clock_usec: int
+    stat_count: int
+    stats: list[int]
+
+    def __init__(self, serverVersion=0, clock_sec=0, clock_usec=0, stat_count=0, stats=_D):
+        self.serverVersion = serverVersion
+        self.clock_sec = clock_sec
+        self.clock_usec = clock_usec
+        self.stat_count = stat_count
+        self.stats = [] if stats is _D else stats
 
 
 def _RXSTATS_RetrieveProcessRPCStats_odec(dec):
@@ -96,15 +103,22 @@ def _RXSTATS_RetrievePeerRPCStats_oenc(enc, serverVersion, stat_count, clock_sec
     enc.prim_list('I', stats, None)
 
 
-@dataclass(slots=True)
 class RXSTATS_RetrievePeerRPCStats_Result(_rt.Result):
     """OUT parameters of RXSTATS_RetrievePeerRPCStats."""
 
-    serverVersion: int = 0
-    stat_count: int = 0
-    clock_sec: int = 0
-    clock_usec: int = 0
-    stats: list[int] = field(default_factory=list)
+    __slots__ = __match_args__ = ('serverVersion', 'stat_count', 'clock_sec', 'clock_usec', 'stats', )
+    serverVersion: int
+    stat_count: int
+    clock_sec: int
+    clock_usec: int
+    stats: list[int]
+
+    def __init__(self, serverVersion=0, stat_count=0, clock_sec=0, clock_usec=0, stats=_D):
+        self.serverVersion = serverVersion
+        self.stat_count = stat_count
+        self.clock_sec = clock_sec
+        self.clock_usec = clock_usec
+        self.stats = [] if stats is _D else stats
 
 
 def _RXSTATS_RetrievePeerRPCStats_odec(dec):

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import IntEnum as _IntEnum
 from struct import Struct as _Struct
 
 from kafs.rpc import runtime as _rt
 from kafs.rpc.runtime import (
+    _DEFAULT as _D,
     DecodeError as _DecodeError,
     EncodeError as _EncodeError,
+    XdrStruct as _XdrStruct,
     _bints,
     _cints,
     _cstr,
@@ -48,12 +48,16 @@ UBIK_RECSENTDB = 16
 UBIK_RECSBETTER = 8
 
 
-@dataclass(slots=True)
-class ubik_version:
+class ubik_version(_XdrStruct):
     """struct ubik_version: 8 bytes."""
 
-    epoch: int = 0
-    counter: int = 0
+    __slots__ = __match_args__ = ('epoch', 'counter', )
+    epoch: int
+    counter: int
+
+    def __init__(self, epoch=0, counter=0):
+        self.epoch = epoch
+        self.counter = counter
 
     _xdr_fields = (('epoch', ('prim', 'i')), ('counter', ('prim', 'i')), )
     _xdr_size = 8
@@ -73,12 +77,16 @@ class ubik_version:
         return cls(_t0[0], _t0[1])
 
 
-@dataclass(slots=True)
-class ubik_tid:
+class ubik_tid(_XdrStruct):
     """struct ubik_tid: 8 bytes."""
 
-    epoch: int = 0
-    counter: int = 0
+    __slots__ = __match_args__ = ('epoch', 'counter', )
+    epoch: int
+    counter: int
+
+    def __init__(self, epoch=0, counter=0):
+        self.epoch = epoch
+        self.counter = counter
 
     _xdr_fields = (('epoch', ('prim', 'i')), ('counter', ('prim', 'i')), )
     _xdr_size = 8
@@ -98,13 +106,18 @@ class ubik_tid:
         return cls(_t0[0], _t0[1])
 
 
-@dataclass(slots=True)
-class BDesc:
+class BDesc(_XdrStruct):
     """struct BDesc: 12 bytes."""
 
-    host: int = 0
-    portal: int = 0
-    session: int = 0
+    __slots__ = __match_args__ = ('host', 'portal', 'session', )
+    host: int
+    portal: int
+    session: int
+
+    def __init__(self, host=0, portal=0, session=0):
+        self.host = host
+        self.portal = portal
+        self.session = session
 
     _xdr_fields = (('host', ('prim', 'i')), ('portal', ('prim', 'h')), ('session', ('prim', 'i')), )
     _xdr_size = 12
@@ -124,36 +137,64 @@ class BDesc:
         return cls(_t0[0], _t0[1], _t0[2])
 
 
-@dataclass(slots=True)
-class ubik_debug:
+class ubik_debug(_XdrStruct):
     """struct ubik_debug: 1136 bytes."""
 
-    now: int = 0
-    lastYesTime: int = 0
-    lastYesHost: int = 0
-    lastYesState: int = 0
-    lastYesClaim: int = 0
-    lowestHost: int = 0
-    lowestTime: int = 0
-    syncHost: int = 0
-    syncTime: int = 0
-    syncVersion: ubik_version = field(default_factory=lambda: ubik_version())
-    syncTid: ubik_tid = field(default_factory=lambda: ubik_tid())
-    amSyncSite: int = 0
-    syncSiteUntil: int = 0
-    nServers: int = 0
-    lockedPages: int = 0
-    writeLockedPages: int = 0
-    localVersion: ubik_version = field(default_factory=lambda: ubik_version())
-    activeWrite: int = 0
-    tidCounter: int = 0
-    anyReadLocks: int = 0
-    anyWriteLocks: int = 0
-    recoveryState: int = 0
-    currentTrans: int = 0
-    writeTrans: int = 0
-    epochTime: int = 0
-    interfaceAddr: list[int] = field(default_factory=lambda: [0] * 256)
+    __slots__ = __match_args__ = ('now', 'lastYesTime', 'lastYesHost', 'lastYesState', 'lastYesClaim', 'lowestHost', 'lowestTime', 'syncHost', 'syncTime', 'syncVersion', 'syncTid', 'amSyncSite', 'syncSiteUntil', 'nServers', 'lockedPages', 'writeLockedPages', 'localVersion', 'activeWrite', 'tidCounter', 'anyReadLocks', 'anyWriteLocks', 'recoveryState', 'currentTrans', 'writeTrans', 'epochTime', 'interfaceAddr', )
+    now: int
+    lastYesTime: int
+    lastYesHost: int
+    lastYesState: int
+    lastYesClaim: int
+    lowestHost: int
+    lowestTime: int
+    syncHost: int
+    syncTime: int
+    syncVersion: ubik_version
+    syncTid: ubik_tid
+    amSyncSite: int
+    syncSiteUntil: int
+    nServers: int
+    lockedPages: int
+    writeLockedPages: int
+    localVersion: ubik_version
+    activeWrite: int
+    tidCounter: int
+    anyReadLocks: int
+    anyWriteLocks: int
+    recoveryState: int
+    currentTrans: int
+    writeTrans: int
+    epochTime: int
+    interfaceAddr: list[int]
+
+    def __init__(self, now=0, lastYesTime=0, lastYesHost=0, lastYesState=0, lastYesClaim=0, lowestHost=0, lowestTime=0, syncHost=0, syncTime=0, syncVersion=_D, syncTid=_D, amSyncSite=0, syncSiteUntil=0, nServers=0, lockedPages=0, writeLockedPages=0, localVersion=_D, activeWrite=0, tidCounter=0, anyReadLocks=0, anyWriteLocks=0, recoveryState=0, currentTrans=0, writeTrans=0, epochTime=0, interfaceAddr=_D):
+        self.now = now
+        self.lastYesTime = lastYesTime
+        self.lastYesHost = lastYesHost
+        self.lastYesState = lastYesState
+        self.lastYesClaim = lastYesClaim
+        self.lowestHost = lowestHost
+        self.lowestTime = lowestTime
+        self.syncHost = syncHost
+        self.syncTime = syncTime
+        self.syncVersion = ubik_version() if syncVersion is _D else syncVersion
+        self.syncTid = ubik_tid() if syncTid is _D else syncTid
+        self.amSyncSite = amSyncSite
+        self.syncSiteUntil = syncSiteUntil
+        self.nServers = nServers
+        self.lockedPages = lockedPages
+        self.writeLockedPages = writeLockedPages
+        self.localVersion = ubik_version() if localVersion is _D else localVersion
+        self.activeWrite = activeWrite
+        self.tidCounter = tidCounter
+        self.anyReadLocks = anyReadLocks
+        self.anyWriteLocks = anyWriteLocks
+        self.recoveryState = recoveryState
+        self.currentTrans = currentTrans
+        self.writeTrans = writeTrans
+        self.epochTime = epochTime
+        self.interfaceAddr = [0] * 256 if interfaceAddr is _D else interfaceAddr
 
     _xdr_fields = (('now', ('prim', 'i')), ('lastYesTime', ('prim', 'i')), ('lastYesHost', ('prim', 'i')), ('lastYesState', ('prim', 'i')), ('lastYesClaim', ('prim', 'i')), ('lowestHost', ('prim', 'i')), ('lowestTime', ('prim', 'i')), ('syncHost', ('prim', 'i')), ('syncTime', ('prim', 'i')), ('syncVersion', ('struct', 'ubik_version')), ('syncTid', ('struct', 'ubik_tid')), ('amSyncSite', ('prim', 'i')), ('syncSiteUntil', ('prim', 'i')), ('nServers', ('prim', 'i')), ('lockedPages', ('prim', 'i')), ('writeLockedPages', ('prim', 'i')), ('localVersion', ('struct', 'ubik_version')), ('activeWrite', ('prim', 'i')), ('tidCounter', ('prim', 'i')), ('anyReadLocks', ('prim', 'i')), ('anyWriteLocks', ('prim', 'i')), ('recoveryState', ('prim', 'i')), ('currentTrans', ('prim', 'i')), ('writeTrans', ('prim', 'i')), ('epochTime', ('prim', 'i')), ('interfaceAddr', ('array', ('prim', 'i'), 256)), )
     _xdr_size = 1136
@@ -173,35 +214,62 @@ class ubik_debug:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], _t0[8], ubik_version(_t0[9], _t0[10]), ubik_tid(_t0[11], _t0[12]), _t0[13], _t0[14], _t0[15], _t0[16], _t0[17], ubik_version(_t0[18], _t0[19]), _t0[20], _t0[21], _t0[22], _t0[23], _t0[24], _t0[25], _t0[26], _t0[27], list(_t0[28:284]))
 
 
-@dataclass(slots=True)
-class ubik_debug_old:
+class ubik_debug_old(_XdrStruct):
     """struct ubik_debug_old: 112 bytes."""
 
-    now: int = 0
-    lastYesTime: int = 0
-    lastYesHost: int = 0
-    lastYesState: int = 0
-    lastYesClaim: int = 0
-    lowestHost: int = 0
-    lowestTime: int = 0
-    syncHost: int = 0
-    syncTime: int = 0
-    syncVersion: ubik_version = field(default_factory=lambda: ubik_version())
-    syncTid: ubik_tid = field(default_factory=lambda: ubik_tid())
-    amSyncSite: int = 0
-    syncSiteUntil: int = 0
-    nServers: int = 0
-    lockedPages: int = 0
-    writeLockedPages: int = 0
-    localVersion: ubik_version = field(default_factory=lambda: ubik_version())
-    activeWrite: int = 0
-    tidCounter: int = 0
-    anyReadLocks: int = 0
-    anyWriteLocks: int = 0
-    recoveryState: int = 0
-    currentTrans: int = 0
-    writeTrans: int = 0
-    epochTime: int = 0
+    __slots__ = __match_args__ = ('now', 'lastYesTime', 'lastYesHost', 'lastYesState', 'lastYesClaim', 'lowestHost', 'lowestTime', 'syncHost', 'syncTime', 'syncVersion', 'syncTid', 'amSyncSite', 'syncSiteUntil', 'nServers', 'lockedPages', 'writeLockedPages', 'localVersion', 'activeWrite', 'tidCounter', 'anyReadLocks', 'anyWriteLocks', 'recoveryState', 'currentTrans', 'writeTrans', 'epochTime', )
+    now: int
+    lastYesTime: int
+    lastYesHost: int
+    lastYesState: int
+    lastYesClaim: int
+    lowestHost: int
+    lowestTime: int
+    syncHost: int
+    syncTime: int
+    syncVersion: ubik_version
+    syncTid: ubik_tid
+    amSyncSite: int
+    syncSiteUntil: int
+    nServers: int
+    lockedPages: int
+    writeLockedPages: int
+    localVersion: ubik_version
+    activeWrite: int
+    tidCounter: int
+    anyReadLocks: int
+    anyWriteLocks: int
+    recoveryState: int
+    currentTrans: int
+    writeTrans: int
+    epochTime: int
+
+    def __init__(self, now=0, lastYesTime=0, lastYesHost=0, lastYesState=0, lastYesClaim=0, lowestHost=0, lowestTime=0, syncHost=0, syncTime=0, syncVersion=_D, syncTid=_D, amSyncSite=0, syncSiteUntil=0, nServers=0, lockedPages=0, writeLockedPages=0, localVersion=_D, activeWrite=0, tidCounter=0, anyReadLocks=0, anyWriteLocks=0, recoveryState=0, currentTrans=0, writeTrans=0, epochTime=0):
+        self.now = now
+        self.lastYesTime = lastYesTime
+        self.lastYesHost = lastYesHost
+        self.lastYesState = lastYesState
+        self.lastYesClaim = lastYesClaim
+        self.lowestHost = lowestHost
+        self.lowestTime = lowestTime
+        self.syncHost = syncHost
+        self.syncTime = syncTime
+        self.syncVersion = ubik_version() if syncVersion is _D else syncVersion
+        self.syncTid = ubik_tid() if syncTid is _D else syncTid
+        self.amSyncSite = amSyncSite
+        self.syncSiteUntil = syncSiteUntil
+        self.nServers = nServers
+        self.lockedPages = lockedPages
+        self.writeLockedPages = writeLockedPages
+        self.localVersion = ubik_version() if localVersion is _D else localVersion
+        self.activeWrite = activeWrite
+        self.tidCounter = tidCounter
+        self.anyReadLocks = anyReadLocks
+        self.anyWriteLocks = anyWriteLocks
+        self.recoveryState = recoveryState
+        self.currentTrans = currentTrans
+        self.writeTrans = writeTrans
+        self.epochTime = epochTime
 
     _xdr_fields = (('now', ('prim', 'i')), ('lastYesTime', ('prim', 'i')), ('lastYesHost', ('prim', 'i')), ('lastYesState', ('prim', 'i')), ('lastYesClaim', ('prim', 'i')), ('lowestHost', ('prim', 'i')), ('lowestTime', ('prim', 'i')), ('syncHost', ('prim', 'i')), ('syncTime', ('prim', 'i')), ('syncVersion', ('struct', 'ubik_version')), ('syncTid', ('struct', 'ubik_tid')), ('amSyncSite', ('prim', 'i')), ('syncSiteUntil', ('prim', 'i')), ('nServers', ('prim', 'i')), ('lockedPages', ('prim', 'i')), ('writeLockedPages', ('prim', 'i')), ('localVersion', ('struct', 'ubik_version')), ('activeWrite', ('prim', 'i')), ('tidCounter', ('prim', 'i')), ('anyReadLocks', ('prim', 'i')), ('anyWriteLocks', ('prim', 'i')), ('recoveryState', ('prim', 'i')), ('currentTrans', ('prim', 'i')), ('writeTrans', ('prim', 'i')), ('epochTime', ('prim', 'i')), )
     _xdr_size = 112
@@ -221,19 +289,30 @@ class ubik_debug_old:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], _t0[8], ubik_version(_t0[9], _t0[10]), ubik_tid(_t0[11], _t0[12]), _t0[13], _t0[14], _t0[15], _t0[16], _t0[17], ubik_version(_t0[18], _t0[19]), _t0[20], _t0[21], _t0[22], _t0[23], _t0[24], _t0[25], _t0[26], _t0[27])
 
 
-@dataclass(slots=True)
-class ubik_sdebug:
+class ubik_sdebug(_XdrStruct):
     """struct ubik_sdebug: 1056 bytes."""
 
-    addr: int = 0
-    lastVoteTime: int = 0
-    lastBeaconSent: int = 0
-    lastVote: int = 0
-    remoteVersion: ubik_version = field(default_factory=lambda: ubik_version())
-    currentDB: int = 0
-    beaconSinceDown: int = 0
-    up: int = 0
-    altAddr: list[int] = field(default_factory=lambda: [0] * 255)
+    __slots__ = __match_args__ = ('addr', 'lastVoteTime', 'lastBeaconSent', 'lastVote', 'remoteVersion', 'currentDB', 'beaconSinceDown', 'up', 'altAddr', )
+    addr: int
+    lastVoteTime: int
+    lastBeaconSent: int
+    lastVote: int
+    remoteVersion: ubik_version
+    currentDB: int
+    beaconSinceDown: int
+    up: int
+    altAddr: list[int]
+
+    def __init__(self, addr=0, lastVoteTime=0, lastBeaconSent=0, lastVote=0, remoteVersion=_D, currentDB=0, beaconSinceDown=0, up=0, altAddr=_D):
+        self.addr = addr
+        self.lastVoteTime = lastVoteTime
+        self.lastBeaconSent = lastBeaconSent
+        self.lastVote = lastVote
+        self.remoteVersion = ubik_version() if remoteVersion is _D else remoteVersion
+        self.currentDB = currentDB
+        self.beaconSinceDown = beaconSinceDown
+        self.up = up
+        self.altAddr = [0] * 255 if altAddr is _D else altAddr
 
     _xdr_fields = (('addr', ('prim', 'i')), ('lastVoteTime', ('prim', 'i')), ('lastBeaconSent', ('prim', 'i')), ('lastVote', ('prim', 'i')), ('remoteVersion', ('struct', 'ubik_version')), ('currentDB', ('prim', 'i')), ('beaconSinceDown', ('prim', 'i')), ('up', ('prim', 'i')), ('altAddr', ('array', ('prim', 'i'), 255)), )
     _xdr_size = 1056
@@ -253,18 +332,28 @@ class ubik_sdebug:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], ubik_version(_t0[4], _t0[5]), _t0[6], _t0[7], _t0[8], list(_t0[9:264]))
 
 
-@dataclass(slots=True)
-class ubik_sdebug_old:
+class ubik_sdebug_old(_XdrStruct):
     """struct ubik_sdebug_old: 36 bytes."""
 
-    addr: int = 0
-    lastVoteTime: int = 0
-    lastBeaconSent: int = 0
-    lastVote: int = 0
-    remoteVersion: ubik_version = field(default_factory=lambda: ubik_version())
-    currentDB: int = 0
-    beaconSinceDown: int = 0
-    up: int = 0
+    __slots__ = __match_args__ = ('addr', 'lastVoteTime', 'lastBeaconSent', 'lastVote', 'remoteVersion', 'currentDB', 'beaconSinceDown', 'up', )
+    addr: int
+    lastVoteTime: int
+    lastBeaconSent: int
+    lastVote: int
+    remoteVersion: ubik_version
+    currentDB: int
+    beaconSinceDown: int
+    up: int
+
+    def __init__(self, addr=0, lastVoteTime=0, lastBeaconSent=0, lastVote=0, remoteVersion=_D, currentDB=0, beaconSinceDown=0, up=0):
+        self.addr = addr
+        self.lastVoteTime = lastVoteTime
+        self.lastBeaconSent = lastBeaconSent
+        self.lastVote = lastVote
+        self.remoteVersion = ubik_version() if remoteVersion is _D else remoteVersion
+        self.currentDB = currentDB
+        self.beaconSinceDown = beaconSinceDown
+        self.up = up
 
     _xdr_fields = (('addr', ('prim', 'i')), ('lastVoteTime', ('prim', 'i')), ('lastBeaconSent', ('prim', 'i')), ('lastVote', ('prim', 'i')), ('remoteVersion', ('struct', 'ubik_version')), ('currentDB', ('prim', 'i')), ('beaconSinceDown', ('prim', 'i')), ('up', ('prim', 'i')), )
     _xdr_size = 36
@@ -284,11 +373,14 @@ class ubik_sdebug_old:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], ubik_version(_t0[4], _t0[5]), _t0[6], _t0[7], _t0[8])
 
 
-@dataclass(slots=True)
-class UbikInterfaceAddr:
+class UbikInterfaceAddr(_XdrStruct):
     """struct UbikInterfaceAddr: 1024 bytes."""
 
-    hostAddr: list[int] = field(default_factory=lambda: [0] * 256)
+    __slots__ = __match_args__ = ('hostAddr', )
+    hostAddr: list[int]
+
+    def __init__(self, hostAddr=_D):
+        self.hostAddr = [0] * 256 if hostAddr is _D else hostAddr
 
     _xdr_fields = (('hostAddr', ('array', ('prim', 'i'), 256)), )
     _xdr_size = 1024
@@ -308,13 +400,18 @@ class UbikInterfaceAddr:
         return cls(list(_t0[0:256]))
 
 
-@dataclass(slots=True)
-class ubik_iovec:
+class ubik_iovec(_XdrStruct):
     """struct ubik_iovec: 12 bytes."""
 
-    file: int = 0
-    position: int = 0
-    length: int = 0
+    __slots__ = __match_args__ = ('file', 'position', 'length', )
+    file: int
+    position: int
+    length: int
+
+    def __init__(self, file=0, position=0, length=0):
+        self.file = file
+        self.position = position
+        self.length = length
 
     _xdr_fields = (('file', ('prim', 'i')), ('position', ('prim', 'i')), ('length', ('prim', 'i')), )
     _xdr_size = 12
@@ -499,12 +596,16 @@ def _VOTE_XDebug_oenc(enc, db, isClone):
     enc.pack(_S10, db.now, db.lastYesTime, db.lastYesHost, db.lastYesState, db.lastYesClaim, db.lowestHost, db.lowestTime, db.syncHost, db.syncTime, db.syncVersion.epoch, db.syncVersion.counter, db.syncTid.epoch, db.syncTid.counter, db.amSyncSite, db.syncSiteUntil, db.nServers, db.lockedPages, db.writeLockedPages, db.localVersion.epoch, db.localVersion.counter, db.activeWrite, db.tidCounter, db.anyReadLocks, db.anyWriteLocks, db.recoveryState, db.currentTrans, db.writeTrans, db.epochTime, *_fx(db.interfaceAddr, 256), isClone)
 
 
-@dataclass(slots=True)
 class VOTE_XDebug_Result(_rt.Result):
     """OUT parameters of VOTE_XDebug."""
 
-    db: ubik_debug = field(default_factory=lambda: ubik_debug())
-    isClone: int = 0
+    __slots__ = __match_args__ = ('db', 'isClone', )
+    db: ubik_debug
+    isClone: int
+
+    def __init__(self, db=_D, isClone=0):
+        self.db = ubik_debug() if db is _D else db
+        self.isClone = isClone
 
 
 def _VOTE_XDebug_odec(dec):
@@ -530,12 +631,16 @@ def _VOTE_XSDebug_oenc(enc, db, isClone):
     enc.pack(_S11, db.addr, db.lastVoteTime, db.lastBeaconSent, db.lastVote, db.remoteVersion.epoch, db.remoteVersion.counter, db.currentDB, db.beaconSinceDown, db.up, *_fx(db.altAddr, 255), isClone)
 
 
-@dataclass(slots=True)
 class VOTE_XSDebug_Result(_rt.Result):
     """OUT parameters of VOTE_XSDebug."""
 
-    db: ubik_sdebug = field(default_factory=lambda: ubik_sdebug())
-    isClone: int = 0
+    __slots__ = __match_args__ = ('db', 'isClone', )
+    db: ubik_sdebug
+    isClone: int
+
+    def __init__(self, db=_D, isClone=0):
+        self.db = ubik_sdebug() if db is _D else db
+        self.isClone = isClone
 
 
 def _VOTE_XSDebug_odec(dec):

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import IntEnum as _IntEnum
 from struct import Struct as _Struct
 
 from kafs.rpc import runtime as _rt
 from kafs.rpc.runtime import (
+    _DEFAULT as _D,
     DecodeError as _DecodeError,
     EncodeError as _EncodeError,
+    XdrStruct as _XdrStruct,
     _bints,
     _cints,
     _cstr,
@@ -127,24 +127,40 @@ LOCKREL_OPCODE = 2
 LOCKREL_AFSID = 4
 
 
-@dataclass(slots=True)
-class VldbUpdateEntry:
+class VldbUpdateEntry(_XdrStruct):
     """struct VldbUpdateEntry: 480 bytes."""
 
-    Mask: int = 0
-    name: str = ""
-    spares3: int = 0
-    flags: int = 0
-    ReadOnlyId: int = 0
-    BackupId: int = 0
-    cloneId: int = 0
-    nModifiedRepsites: int = 0
-    RepsitesMask: list[int] = field(default_factory=lambda: [0] * 8)
-    RepsitesTargetServer: list[int] = field(default_factory=lambda: [0] * 8)
-    RepsitesTargetPart: list[int] = field(default_factory=lambda: [0] * 8)
-    RepsitesNewServer: list[int] = field(default_factory=lambda: [0] * 8)
-    RepsitesNewPart: list[int] = field(default_factory=lambda: [0] * 8)
-    RepsitesNewFlags: list[int] = field(default_factory=lambda: [0] * 8)
+    __slots__ = __match_args__ = ('Mask', 'name', 'spares3', 'flags', 'ReadOnlyId', 'BackupId', 'cloneId', 'nModifiedRepsites', 'RepsitesMask', 'RepsitesTargetServer', 'RepsitesTargetPart', 'RepsitesNewServer', 'RepsitesNewPart', 'RepsitesNewFlags', )
+    Mask: int
+    name: str
+    spares3: int
+    flags: int
+    ReadOnlyId: int
+    BackupId: int
+    cloneId: int
+    nModifiedRepsites: int
+    RepsitesMask: list[int]
+    RepsitesTargetServer: list[int]
+    RepsitesTargetPart: list[int]
+    RepsitesNewServer: list[int]
+    RepsitesNewPart: list[int]
+    RepsitesNewFlags: list[int]
+
+    def __init__(self, Mask=0, name="", spares3=0, flags=0, ReadOnlyId=0, BackupId=0, cloneId=0, nModifiedRepsites=0, RepsitesMask=_D, RepsitesTargetServer=_D, RepsitesTargetPart=_D, RepsitesNewServer=_D, RepsitesNewPart=_D, RepsitesNewFlags=_D):
+        self.Mask = Mask
+        self.name = name
+        self.spares3 = spares3
+        self.flags = flags
+        self.ReadOnlyId = ReadOnlyId
+        self.BackupId = BackupId
+        self.cloneId = cloneId
+        self.nModifiedRepsites = nModifiedRepsites
+        self.RepsitesMask = [0] * 8 if RepsitesMask is _D else RepsitesMask
+        self.RepsitesTargetServer = [0] * 8 if RepsitesTargetServer is _D else RepsitesTargetServer
+        self.RepsitesTargetPart = [0] * 8 if RepsitesTargetPart is _D else RepsitesTargetPart
+        self.RepsitesNewServer = [0] * 8 if RepsitesNewServer is _D else RepsitesNewServer
+        self.RepsitesNewPart = [0] * 8 if RepsitesNewPart is _D else RepsitesNewPart
+        self.RepsitesNewFlags = [0] * 8 if RepsitesNewFlags is _D else RepsitesNewFlags
 
     _xdr_fields = (('Mask', ('prim', 'I')), ('name', ('chars', 65)), ('spares3', ('prim', 'i')), ('flags', ('prim', 'i')), ('ReadOnlyId', ('prim', 'I')), ('BackupId', ('prim', 'I')), ('cloneId', ('prim', 'I')), ('nModifiedRepsites', ('prim', 'i')), ('RepsitesMask', ('array', ('prim', 'I'), 8)), ('RepsitesTargetServer', ('array', ('prim', 'i'), 8)), ('RepsitesTargetPart', ('array', ('prim', 'i'), 8)), ('RepsitesNewServer', ('array', ('prim', 'i'), 8)), ('RepsitesNewPart', ('array', ('prim', 'i'), 8)), ('RepsitesNewFlags', ('array', ('prim', 'i'), 8)), )
     _xdr_size = 480
@@ -179,16 +195,24 @@ VLUPDATE_REPS_MODPART = 2048
 VLUPDATE_REPS_MODFLAG = 4096
 
 
-@dataclass(slots=True)
-class VldbListByAttributes:
+class VldbListByAttributes(_XdrStruct):
     """struct VldbListByAttributes: 24 bytes."""
 
-    Mask: int = 0
-    server: int = 0
-    partition: int = 0
-    spares3: int = 0
-    volumeid: int = 0
-    flag: int = 0
+    __slots__ = __match_args__ = ('Mask', 'server', 'partition', 'spares3', 'volumeid', 'flag', )
+    Mask: int
+    server: int
+    partition: int
+    spares3: int
+    volumeid: int
+    flag: int
+
+    def __init__(self, Mask=0, server=0, partition=0, spares3=0, volumeid=0, flag=0):
+        self.Mask = Mask
+        self.server = server
+        self.partition = partition
+        self.spares3 = spares3
+        self.volumeid = volumeid
+        self.flag = flag
 
     _xdr_fields = (('Mask', ('prim', 'I')), ('server', ('prim', 'i')), ('partition', ('prim', 'i')), ('spares3', ('prim', 'i')), ('volumeid', ('prim', 'I')), ('flag', ('prim', 'i')), )
     _xdr_size = 24
@@ -214,19 +238,30 @@ VLLIST_VOLUMEID = 8
 VLLIST_FLAG = 16
 
 
-@dataclass(slots=True)
-class vldbentry:
+class vldbentry(_XdrStruct):
     """struct vldbentry: 384 bytes."""
 
-    name: str = ""
-    spares3: int = 0
-    nServers: int = 0
-    serverNumber: list[int] = field(default_factory=lambda: [0] * 8)
-    serverPartition: list[int] = field(default_factory=lambda: [0] * 8)
-    serverFlags: list[int] = field(default_factory=lambda: [0] * 8)
-    volumeId: list[int] = field(default_factory=lambda: [0] * 3)
-    cloneId: int = 0
-    flags: int = 0
+    __slots__ = __match_args__ = ('name', 'spares3', 'nServers', 'serverNumber', 'serverPartition', 'serverFlags', 'volumeId', 'cloneId', 'flags', )
+    name: str
+    spares3: int
+    nServers: int
+    serverNumber: list[int]
+    serverPartition: list[int]
+    serverFlags: list[int]
+    volumeId: list[int]
+    cloneId: int
+    flags: int
+
+    def __init__(self, name="", spares3=0, nServers=0, serverNumber=_D, serverPartition=_D, serverFlags=_D, volumeId=_D, cloneId=0, flags=0):
+        self.name = name
+        self.spares3 = spares3
+        self.nServers = nServers
+        self.serverNumber = [0] * 8 if serverNumber is _D else serverNumber
+        self.serverPartition = [0] * 8 if serverPartition is _D else serverPartition
+        self.serverFlags = [0] * 8 if serverFlags is _D else serverFlags
+        self.volumeId = [0] * 3 if volumeId is _D else volumeId
+        self.cloneId = cloneId
+        self.flags = flags
 
     _xdr_fields = (('name', ('chars', 65)), ('spares3', ('prim', 'i')), ('nServers', ('prim', 'i')), ('serverNumber', ('array', ('prim', 'i'), 8)), ('serverPartition', ('array', ('prim', 'i'), 8)), ('serverFlags', ('array', ('prim', 'i'), 8)), ('volumeId', ('array', ('prim', 'I'), 3)), ('cloneId', ('prim', 'I')), ('flags', ('prim', 'i')), )
     _xdr_size = 384
@@ -246,27 +281,46 @@ class vldbentry:
         return cls(_cstr(_t0[0]), _t0[1], _t0[2], list(_t0[3:11]), list(_t0[11:19]), list(_t0[19:27]), list(_t0[27:30]), _t0[30], _t0[31])
 
 
-@dataclass(slots=True)
-class nvldbentry:
+class nvldbentry(_XdrStruct):
     """struct nvldbentry: 476 bytes."""
 
-    name: str = ""
-    nServers: int = 0
-    serverNumber: list[int] = field(default_factory=lambda: [0] * 13)
-    serverPartition: list[int] = field(default_factory=lambda: [0] * 13)
-    serverFlags: list[int] = field(default_factory=lambda: [0] * 13)
-    volumeId: list[int] = field(default_factory=lambda: [0] * 3)
-    cloneId: int = 0
-    flags: int = 0
-    matchindex: int = 0
-    spares2: int = 0
-    spares3: int = 0
-    spares4: int = 0
-    spares5: int = 0
-    spares6: int = 0
-    spares7: int = 0
-    spares8: int = 0
-    spares9: int = 0
+    __slots__ = __match_args__ = ('name', 'nServers', 'serverNumber', 'serverPartition', 'serverFlags', 'volumeId', 'cloneId', 'flags', 'matchindex', 'spares2', 'spares3', 'spares4', 'spares5', 'spares6', 'spares7', 'spares8', 'spares9', )
+    name: str
+    nServers: int
+    serverNumber: list[int]
+    serverPartition: list[int]
+    serverFlags: list[int]
+    volumeId: list[int]
+    cloneId: int
+    flags: int
+    matchindex: int
+    spares2: int
+    spares3: int
+    spares4: int
+    spares5: int
+    spares6: int
+    spares7: int
+    spares8: int
+    spares9: int
+
+    def __init__(self, name="", nServers=0, serverNumber=_D, serverPartition=_D, serverFlags=_D, volumeId=_D, cloneId=0, flags=0, matchindex=0, spares2=0, spares3=0, spares4=0, spares5=0, spares6=0, spares7=0, spares8=0, spares9=0):
+        self.name = name
+        self.nServers = nServers
+        self.serverNumber = [0] * 13 if serverNumber is _D else serverNumber
+        self.serverPartition = [0] * 13 if serverPartition is _D else serverPartition
+        self.serverFlags = [0] * 13 if serverFlags is _D else serverFlags
+        self.volumeId = [0] * 3 if volumeId is _D else volumeId
+        self.cloneId = cloneId
+        self.flags = flags
+        self.matchindex = matchindex
+        self.spares2 = spares2
+        self.spares3 = spares3
+        self.spares4 = spares4
+        self.spares5 = spares5
+        self.spares6 = spares6
+        self.spares7 = spares7
+        self.spares8 = spares8
+        self.spares9 = spares9
 
     _xdr_fields = (('name', ('chars', 65)), ('nServers', ('prim', 'i')), ('serverNumber', ('array', ('prim', 'i'), 13)), ('serverPartition', ('array', ('prim', 'i'), 13)), ('serverFlags', ('array', ('prim', 'i'), 13)), ('volumeId', ('array', ('prim', 'I'), 3)), ('cloneId', ('prim', 'I')), ('flags', ('prim', 'i')), ('matchindex', ('prim', 'i')), ('spares2', ('prim', 'i')), ('spares3', ('prim', 'i')), ('spares4', ('prim', 'i')), ('spares5', ('prim', 'i')), ('spares6', ('prim', 'i')), ('spares7', ('prim', 'i')), ('spares8', ('prim', 'i')), ('spares9', ('prim', 'i')), )
     _xdr_size = 476
@@ -286,28 +340,48 @@ class nvldbentry:
         return cls(_cstr(_t0[0]), _t0[1], list(_t0[2:15]), list(_t0[15:28]), list(_t0[28:41]), list(_t0[41:44]), _t0[44], _t0[45], _t0[46], _t0[47], _t0[48], _t0[49], _t0[50], _t0[51], _t0[52], _t0[53], _t0[54])
 
 
-@dataclass(slots=True)
-class uvldbentry:
+class uvldbentry(_XdrStruct):
     """struct uvldbentry: 1048 bytes."""
 
-    name: str = ""
-    nServers: int = 0
-    serverNumber: list[afsUUID] = field(default_factory=lambda: [afsUUID() for _ in range(13)])
-    serverUnique: list[int] = field(default_factory=lambda: [0] * 13)
-    serverPartition: list[int] = field(default_factory=lambda: [0] * 13)
-    serverFlags: list[int] = field(default_factory=lambda: [0] * 13)
-    volumeId: list[int] = field(default_factory=lambda: [0] * 3)
-    cloneId: int = 0
-    flags: int = 0
-    matchindex: int = 0
-    spares2: int = 0
-    spares3: int = 0
-    spares4: int = 0
-    spares5: int = 0
-    spares6: int = 0
-    spares7: int = 0
-    spares8: int = 0
-    spares9: int = 0
+    __slots__ = __match_args__ = ('name', 'nServers', 'serverNumber', 'serverUnique', 'serverPartition', 'serverFlags', 'volumeId', 'cloneId', 'flags', 'matchindex', 'spares2', 'spares3', 'spares4', 'spares5', 'spares6', 'spares7', 'spares8', 'spares9', )
+    name: str
+    nServers: int
+    serverNumber: list[afsUUID]
+    serverUnique: list[int]
+    serverPartition: list[int]
+    serverFlags: list[int]
+    volumeId: list[int]
+    cloneId: int
+    flags: int
+    matchindex: int
+    spares2: int
+    spares3: int
+    spares4: int
+    spares5: int
+    spares6: int
+    spares7: int
+    spares8: int
+    spares9: int
+
+    def __init__(self, name="", nServers=0, serverNumber=_D, serverUnique=_D, serverPartition=_D, serverFlags=_D, volumeId=_D, cloneId=0, flags=0, matchindex=0, spares2=0, spares3=0, spares4=0, spares5=0, spares6=0, spares7=0, spares8=0, spares9=0):
+        self.name = name
+        self.nServers = nServers
+        self.serverNumber = [afsUUID() for _ in range(13)] if serverNumber is _D else serverNumber
+        self.serverUnique = [0] * 13 if serverUnique is _D else serverUnique
+        self.serverPartition = [0] * 13 if serverPartition is _D else serverPartition
+        self.serverFlags = [0] * 13 if serverFlags is _D else serverFlags
+        self.volumeId = [0] * 3 if volumeId is _D else volumeId
+        self.cloneId = cloneId
+        self.flags = flags
+        self.matchindex = matchindex
+        self.spares2 = spares2
+        self.spares3 = spares3
+        self.spares4 = spares4
+        self.spares5 = spares5
+        self.spares6 = spares6
+        self.spares7 = spares7
+        self.spares8 = spares8
+        self.spares9 = spares9
 
     _xdr_fields = (('name', ('chars', 65)), ('nServers', ('prim', 'i')), ('serverNumber', ('array', ('struct', 'afsUUID'), 13)), ('serverUnique', ('array', ('prim', 'i'), 13)), ('serverPartition', ('array', ('prim', 'i'), 13)), ('serverFlags', ('array', ('prim', 'i'), 13)), ('volumeId', ('array', ('prim', 'I'), 3)), ('cloneId', ('prim', 'I')), ('flags', ('prim', 'i')), ('matchindex', ('prim', 'i')), ('spares2', ('prim', 'i')), ('spares3', ('prim', 'i')), ('spares4', ('prim', 'i')), ('spares5', ('prim', 'i')), ('spares6', ('prim', 'i')), ('spares7', ('prim', 'i')), ('spares8', ('prim', 'i')), ('spares9', ('prim', 'i')), )
     _xdr_size = 1048
@@ -327,12 +401,16 @@ class uvldbentry:
         return cls(_cstr(_t0[0]), _t0[1], [afsUUID(_t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7][3::4]), afsUUID(_t0[8], _t0[9], _t0[10], _t0[11], _t0[12], _t0[13][3::4]), afsUUID(_t0[14], _t0[15], _t0[16], _t0[17], _t0[18], _t0[19][3::4]), afsUUID(_t0[20], _t0[21], _t0[22], _t0[23], _t0[24], _t0[25][3::4]), afsUUID(_t0[26], _t0[27], _t0[28], _t0[29], _t0[30], _t0[31][3::4]), afsUUID(_t0[32], _t0[33], _t0[34], _t0[35], _t0[36], _t0[37][3::4]), afsUUID(_t0[38], _t0[39], _t0[40], _t0[41], _t0[42], _t0[43][3::4]), afsUUID(_t0[44], _t0[45], _t0[46], _t0[47], _t0[48], _t0[49][3::4]), afsUUID(_t0[50], _t0[51], _t0[52], _t0[53], _t0[54], _t0[55][3::4]), afsUUID(_t0[56], _t0[57], _t0[58], _t0[59], _t0[60], _t0[61][3::4]), afsUUID(_t0[62], _t0[63], _t0[64], _t0[65], _t0[66], _t0[67][3::4]), afsUUID(_t0[68], _t0[69], _t0[70], _t0[71], _t0[72], _t0[73][3::4]), afsUUID(_t0[74], _t0[75], _t0[76], _t0[77], _t0[78], _t0[79][3::4])], list(_t0[80:93]), list(_t0[93:106]), list(_t0[106:119]), list(_t0[119:122]), _t0[122], _t0[123], _t0[124], _t0[125], _t0[126], _t0[127], _t0[128], _t0[129], _t0[130], _t0[131], _t0[132])
 
 
-@dataclass(slots=True)
-class single_vldbentry:
+class single_vldbentry(_XdrStruct):
     """struct single_vldbentry."""
 
-    VldbEntry: vldbentry = field(default_factory=lambda: vldbentry())
-    next_vldb: single_vldbentry | None = None
+    __slots__ = __match_args__ = ('VldbEntry', 'next_vldb', )
+    VldbEntry: vldbentry
+    next_vldb: single_vldbentry | None
+
+    def __init__(self, VldbEntry=_D, next_vldb=None):
+        self.VldbEntry = vldbentry() if VldbEntry is _D else VldbEntry
+        self.next_vldb = next_vldb
 
     _xdr_fields = (('VldbEntry', ('struct', 'vldbentry')), ('next_vldb', ('optional', ('struct', 'single_vldbentry'))), )
     _xdr_size = None
@@ -353,11 +431,14 @@ class single_vldbentry:
         return cls(vldbentry(_cstr(_t0[0]), _t0[1], _t0[2], list(_t0[3:11]), list(_t0[11:19]), list(_t0[19:27]), list(_t0[27:30]), _t0[30], _t0[31]), _f1)
 
 
-@dataclass(slots=True)
-class vldb_list:
+class vldb_list(_XdrStruct):
     """struct vldb_list."""
 
-    node: single_vldbentry | None = None
+    __slots__ = __match_args__ = ('node', )
+    node: single_vldbentry | None
+
+    def __init__(self, node=None):
+        self.node = node
 
     _xdr_fields = (('node', ('optional', ('struct', 'single_vldbentry'))), )
     _xdr_size = None
@@ -376,12 +457,16 @@ class vldb_list:
         return cls(_f0)
 
 
-@dataclass(slots=True)
-class single_nvldbentry:
+class single_nvldbentry(_XdrStruct):
     """struct single_nvldbentry."""
 
-    VldbEntry: nvldbentry = field(default_factory=lambda: nvldbentry())
-    next_vldb: single_nvldbentry | None = None
+    __slots__ = __match_args__ = ('VldbEntry', 'next_vldb', )
+    VldbEntry: nvldbentry
+    next_vldb: single_nvldbentry | None
+
+    def __init__(self, VldbEntry=_D, next_vldb=None):
+        self.VldbEntry = nvldbentry() if VldbEntry is _D else VldbEntry
+        self.next_vldb = next_vldb
 
     _xdr_fields = (('VldbEntry', ('struct', 'nvldbentry')), ('next_vldb', ('optional', ('struct', 'single_nvldbentry'))), )
     _xdr_size = None
@@ -402,11 +487,14 @@ class single_nvldbentry:
         return cls(nvldbentry(_cstr(_t0[0]), _t0[1], list(_t0[2:15]), list(_t0[15:28]), list(_t0[28:41]), list(_t0[41:44]), _t0[44], _t0[45], _t0[46], _t0[47], _t0[48], _t0[49], _t0[50], _t0[51], _t0[52], _t0[53], _t0[54]), _f1)
 
 
-@dataclass(slots=True)
-class nvldb_list:
+class nvldb_list(_XdrStruct):
     """struct nvldb_list."""
 
-    node: single_nvldbentry | None = None
+    __slots__ = __match_args__ = ('node', )
+    node: single_nvldbentry | None
+
+    def __init__(self, node=None):
+        self.node = node
 
     _xdr_fields = (('node', ('optional', ('struct', 'single_nvldbentry'))), )
     _xdr_size = None
@@ -425,15 +513,22 @@ class nvldb_list:
         return cls(_f0)
 
 
-@dataclass(slots=True)
-class ListAddrByAttributes:
+class ListAddrByAttributes(_XdrStruct):
     """struct ListAddrByAttributes: 60 bytes."""
 
-    Mask: int = 0
-    ipaddr: int = 0
-    index: int = 0
-    spare1: int = 0
-    uuid: afsUUID = field(default_factory=lambda: afsUUID())
+    __slots__ = __match_args__ = ('Mask', 'ipaddr', 'index', 'spare1', 'uuid', )
+    Mask: int
+    ipaddr: int
+    index: int
+    spare1: int
+    uuid: afsUUID
+
+    def __init__(self, Mask=0, ipaddr=0, index=0, spare1=0, uuid=_D):
+        self.Mask = Mask
+        self.ipaddr = ipaddr
+        self.index = index
+        self.spare1 = spare1
+        self.uuid = afsUUID() if uuid is _D else uuid
 
     _xdr_fields = (('Mask', ('prim', 'i')), ('ipaddr', ('prim', 'I')), ('index', ('prim', 'i')), ('spare1', ('prim', 'i')), ('uuid', ('struct', 'afsUUID')), )
     _xdr_size = 60
@@ -458,14 +553,20 @@ VLADDR_INDEX = 2
 VLADDR_UUID = 4
 
 
-@dataclass(slots=True)
-class VLCallBack:
+class VLCallBack(_XdrStruct):
     """struct VLCallBack: 16 bytes."""
 
-    CallBackVersion: int = 0
-    ExpirationTime: int = 0
-    CallBackType: int = 0
-    Handle: int = 0
+    __slots__ = __match_args__ = ('CallBackVersion', 'ExpirationTime', 'CallBackType', 'Handle', )
+    CallBackVersion: int
+    ExpirationTime: int
+    CallBackType: int
+    Handle: int
+
+    def __init__(self, CallBackVersion=0, ExpirationTime=0, CallBackType=0, Handle=0):
+        self.CallBackVersion = CallBackVersion
+        self.ExpirationTime = ExpirationTime
+        self.CallBackType = CallBackType
+        self.Handle = Handle
 
     _xdr_fields = (('CallBackVersion', ('prim', 'I')), ('ExpirationTime', ('prim', 'I')), ('CallBackType', ('prim', 'I')), ('Handle', ('prim', 'I')), )
     _xdr_size = 16
@@ -485,18 +586,28 @@ class VLCallBack:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3])
 
 
-@dataclass(slots=True)
-class vital_vlheader:
+class vital_vlheader(_XdrStruct):
     """struct vital_vlheader: 40 bytes."""
 
-    vldbversion: int = 0
-    headersize: int = 0
-    freePtr: int = 0
-    eofPtr: int = 0
-    allocs: int = 0
-    frees: int = 0
-    MaxVolumeId: int = 0
-    totalEntries: list[int] = field(default_factory=lambda: [0] * 3)
+    __slots__ = __match_args__ = ('vldbversion', 'headersize', 'freePtr', 'eofPtr', 'allocs', 'frees', 'MaxVolumeId', 'totalEntries', )
+    vldbversion: int
+    headersize: int
+    freePtr: int
+    eofPtr: int
+    allocs: int
+    frees: int
+    MaxVolumeId: int
+    totalEntries: list[int]
+
+    def __init__(self, vldbversion=0, headersize=0, freePtr=0, eofPtr=0, allocs=0, frees=0, MaxVolumeId=0, totalEntries=_D):
+        self.vldbversion = vldbversion
+        self.headersize = headersize
+        self.freePtr = freePtr
+        self.eofPtr = eofPtr
+        self.allocs = allocs
+        self.frees = frees
+        self.MaxVolumeId = MaxVolumeId
+        self.totalEntries = [0] * 3 if totalEntries is _D else totalEntries
 
     _xdr_fields = (('vldbversion', ('prim', 'i')), ('headersize', ('prim', 'i')), ('freePtr', ('prim', 'i')), ('eofPtr', ('prim', 'i')), ('allocs', ('prim', 'i')), ('frees', ('prim', 'i')), ('MaxVolumeId', ('prim', 'I')), ('totalEntries', ('array', ('prim', 'i'), 3)), )
     _xdr_size = 40
@@ -516,14 +627,20 @@ class vital_vlheader:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], list(_t0[7:10]))
 
 
-@dataclass(slots=True)
-class vldstats:
+class vldstats(_XdrStruct):
     """struct vldstats: 424 bytes."""
 
-    start_time: int = 0
-    requests: list[int] = field(default_factory=lambda: [0] * 50)
-    aborts: list[int] = field(default_factory=lambda: [0] * 50)
-    reserved: list[int] = field(default_factory=lambda: [0] * 5)
+    __slots__ = __match_args__ = ('start_time', 'requests', 'aborts', 'reserved', )
+    start_time: int
+    requests: list[int]
+    aborts: list[int]
+    reserved: list[int]
+
+    def __init__(self, start_time=0, requests=_D, aborts=_D, reserved=_D):
+        self.start_time = start_time
+        self.requests = [0] * 50 if requests is _D else requests
+        self.aborts = [0] * 50 if aborts is _D else aborts
+        self.reserved = [0] * 5 if reserved is _D else reserved
 
     _xdr_fields = (('start_time', ('prim', 'I')), ('requests', ('array', ('prim', 'i'), 50)), ('aborts', ('array', ('prim', 'i'), 50)), ('reserved', ('array', ('prim', 'i'), 5)), )
     _xdr_size = 424
@@ -682,14 +799,20 @@ def _VL_GetAddrsU_oenc(enc, uuidp1, uniquifier, nentries, blkaddrs):
     enc.prim_list('I', blkaddrs, 500)
 
 
-@dataclass(slots=True)
 class VL_GetAddrsU_Result(_rt.Result):
     """OUT parameters of VL_GetAddrsU."""
 
-    uuidp1: afsUUID = field(default_factory=lambda: afsUUID())
-    uniquifier: int = 0
-    nentries: int = 0
-    blkaddrs: list[int] = field(default_factory=list)
+    __slots__ = __match_args__ = ('uuidp1', 'uniquifier', 'nentries', 'blkaddrs', )
+    uuidp1: afsUUID
+    uniquifier: int
+    nentries: int
+    blkaddrs: list[int]
+
+    def __init__(self, uuidp1=_D, uniquifier=0, nentries=0, blkaddrs=_D):
+        self.uuidp1 = afsUUID() if uuidp1 is _D else uuidp1
+        self.uniquifier = uniquifier
+        self.nentries = nentries
+        self.blkaddrs = [] if blkaddrs is _D else blkaddrs
 
 
 def _VL_GetAddrsU_odec(dec):
@@ -894,13 +1017,18 @@ def _VL_ListEntry_oenc(enc, count, next_index, entry):
     enc.pack(_S19, count, next_index, _cints(entry.name, 65), entry.spares3, entry.nServers, *_fx(entry.serverNumber, 8), *_fx(entry.serverPartition, 8), *_fx(entry.serverFlags, 8), *_fx(entry.volumeId, 3), entry.cloneId, entry.flags)
 
 
-@dataclass(slots=True)
 class VL_ListEntry_Result(_rt.Result):
     """OUT parameters of VL_ListEntry."""
 
-    count: int = 0
-    next_index: int = 0
-    entry: vldbentry = field(default_factory=lambda: vldbentry())
+    __slots__ = __match_args__ = ('count', 'next_index', 'entry', )
+    count: int
+    next_index: int
+    entry: vldbentry
+
+    def __init__(self, count=0, next_index=0, entry=_D):
+        self.count = count
+        self.next_index = next_index
+        self.entry = vldbentry() if entry is _D else entry
 
 
 def _VL_ListEntry_odec(dec):
@@ -929,12 +1057,16 @@ def _VL_ListAttributes_oenc(enc, nentries, blkentries):
         _v0.encode(enc)
 
 
-@dataclass(slots=True)
 class VL_ListAttributes_Result(_rt.Result):
     """OUT parameters of VL_ListAttributes."""
 
-    nentries: int = 0
-    blkentries: list[vldbentry] = field(default_factory=list)
+    __slots__ = __match_args__ = ('nentries', 'blkentries', )
+    nentries: int
+    blkentries: list[vldbentry]
+
+    def __init__(self, nentries=0, blkentries=_D):
+        self.nentries = nentries
+        self.blkentries = [] if blkentries is _D else blkentries
 
 
 def _VL_ListAttributes_odec(dec):
@@ -962,12 +1094,16 @@ def _VL_LinkedList_oenc(enc, nentries, linkedentries):
     linkedentries.encode(enc)
 
 
-@dataclass(slots=True)
 class VL_LinkedList_Result(_rt.Result):
     """OUT parameters of VL_LinkedList."""
 
-    nentries: int = 0
-    linkedentries: vldb_list = field(default_factory=lambda: vldb_list())
+    __slots__ = __match_args__ = ('nentries', 'linkedentries', )
+    nentries: int
+    linkedentries: vldb_list
+
+    def __init__(self, nentries=0, linkedentries=_D):
+        self.nentries = nentries
+        self.linkedentries = vldb_list() if linkedentries is _D else linkedentries
 
 
 def _VL_LinkedList_odec(dec):
@@ -993,12 +1129,16 @@ def _VL_GetStats_oenc(enc, stats, vital_header):
     enc.pack(_S20, stats.start_time, *_fx(stats.requests, 50), *_fx(stats.aborts, 50), *_fx(stats.reserved, 5), vital_header.vldbversion, vital_header.headersize, vital_header.freePtr, vital_header.eofPtr, vital_header.allocs, vital_header.frees, vital_header.MaxVolumeId, *_fx(vital_header.totalEntries, 3))
 
 
-@dataclass(slots=True)
 class VL_GetStats_Result(_rt.Result):
     """OUT parameters of VL_GetStats."""
 
-    stats: vldstats = field(default_factory=lambda: vldstats())
-    vital_header: vital_vlheader = field(default_factory=lambda: vital_vlheader())
+    __slots__ = __match_args__ = ('stats', 'vital_header', )
+    stats: vldstats
+    vital_header: vital_vlheader
+
+    def __init__(self, stats=_D, vital_header=_D):
+        self.stats = vldstats() if stats is _D else stats
+        self.vital_header = vital_vlheader() if vital_header is _D else vital_header
 
 
 def _VL_GetStats_odec(dec):
@@ -1025,13 +1165,18 @@ def _VL_GetAddrs_oenc(enc, spare3, nentries, blkaddrs):
     enc.prim_list('I', blkaddrs, 500)
 
 
-@dataclass(slots=True)
 class VL_GetAddrs_Result(_rt.Result):
     """OUT parameters of VL_GetAddrs."""
 
-    spare3: VLCallBack = field(default_factory=lambda: VLCallBack())
-    nentries: int = 0
-    blkaddrs: list[int] = field(default_factory=list)
+    __slots__ = __match_args__ = ('spare3', 'nentries', 'blkaddrs', )
+    spare3: VLCallBack
+    nentries: int
+    blkaddrs: list[int]
+
+    def __init__(self, spare3=_D, nentries=0, blkaddrs=_D):
+        self.spare3 = VLCallBack() if spare3 is _D else spare3
+        self.nentries = nentries
+        self.blkaddrs = [] if blkaddrs is _D else blkaddrs
 
 
 def _VL_GetAddrs_odec(dec):
@@ -1147,13 +1292,18 @@ def _VL_ListEntryN_oenc(enc, count, next_index, entry):
     enc.pack(_S25, count, next_index, _cints(entry.name, 65), entry.nServers, *_fx(entry.serverNumber, 13), *_fx(entry.serverPartition, 13), *_fx(entry.serverFlags, 13), *_fx(entry.volumeId, 3), entry.cloneId, entry.flags, entry.matchindex, entry.spares2, entry.spares3, entry.spares4, entry.spares5, entry.spares6, entry.spares7, entry.spares8, entry.spares9)
 
 
-@dataclass(slots=True)
 class VL_ListEntryN_Result(_rt.Result):
     """OUT parameters of VL_ListEntryN."""
 
-    count: int = 0
-    next_index: int = 0
-    entry: nvldbentry = field(default_factory=lambda: nvldbentry())
+    __slots__ = __match_args__ = ('count', 'next_index', 'entry', )
+    count: int
+    next_index: int
+    entry: nvldbentry
+
+    def __init__(self, count=0, next_index=0, entry=_D):
+        self.count = count
+        self.next_index = next_index
+        self.entry = nvldbentry() if entry is _D else entry
 
 
 def _VL_ListEntryN_odec(dec):
@@ -1182,12 +1332,16 @@ def _VL_ListAttributesN_oenc(enc, nentries, blkentries):
         _v0.encode(enc)
 
 
-@dataclass(slots=True)
 class VL_ListAttributesN_Result(_rt.Result):
     """OUT parameters of VL_ListAttributesN."""
 
-    nentries: int = 0
-    blkentries: list[nvldbentry] = field(default_factory=list)
+    __slots__ = __match_args__ = ('nentries', 'blkentries', )
+    nentries: int
+    blkentries: list[nvldbentry]
+
+    def __init__(self, nentries=0, blkentries=_D):
+        self.nentries = nentries
+        self.blkentries = [] if blkentries is _D else blkentries
 
 
 def _VL_ListAttributesN_odec(dec):
@@ -1215,12 +1369,16 @@ def _VL_LinkedListN_oenc(enc, nentries, linkedentries):
     linkedentries.encode(enc)
 
 
-@dataclass(slots=True)
 class VL_LinkedListN_Result(_rt.Result):
     """OUT parameters of VL_LinkedListN."""
 
-    nentries: int = 0
-    linkedentries: nvldb_list = field(default_factory=lambda: nvldb_list())
+    __slots__ = __match_args__ = ('nentries', 'linkedentries', )
+    nentries: int
+    linkedentries: nvldb_list
+
+    def __init__(self, nentries=0, linkedentries=_D):
+        self.nentries = nentries
+        self.linkedentries = nvldb_list() if linkedentries is _D else linkedentries
 
 
 def _VL_LinkedListN_odec(dec):
@@ -1303,13 +1461,18 @@ def _VL_ListAttributesN2_oenc(enc, nentries, blkentries, nextstartindex):
     enc.pack(_S18, nextstartindex)
 
 
-@dataclass(slots=True)
 class VL_ListAttributesN2_Result(_rt.Result):
     """OUT parameters of VL_ListAttributesN2."""
 
-    nentries: int = 0
-    blkentries: list[nvldbentry] = field(default_factory=list)
-    nextstartindex: int = 0
+    __slots__ = __match_args__ = ('nentries', 'blkentries', 'nextstartindex', )
+    nentries: int
+    blkentries: list[nvldbentry]
+    nextstartindex: int
+
+    def __init__(self, nentries=0, blkentries=_D, nextstartindex=0):
+        self.nentries = nentries
+        self.blkentries = [] if blkentries is _D else blkentries
+        self.nextstartindex = nextstartindex
 
 
 def _VL_ListAttributesN2_odec(dec):

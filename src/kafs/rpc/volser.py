@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import IntEnum as _IntEnum
 from struct import Struct as _Struct
 
 from kafs.rpc import runtime as _rt
 from kafs.rpc.runtime import (
+    _DEFAULT as _D,
     DecodeError as _DecodeError,
     EncodeError as _EncodeError,
+    XdrStruct as _XdrStruct,
     _bints,
     _cints,
     _cstr,
@@ -88,26 +88,44 @@ VOK = 2
 VBUSY = 110
 
 
-@dataclass(slots=True)
-class volser_status:
+class volser_status(_XdrStruct):
     """struct volser_status: 64 bytes."""
 
-    volID: int = 0
-    nextUnique: int = 0
-    type: int = 0
-    parentID: int = 0
-    cloneID: int = 0
-    backupID: int = 0
-    restoredFromID: int = 0
-    maxQuota: int = 0
-    minQuota: int = 0
-    owner: int = 0
-    creationDate: int = 0
-    accessDate: int = 0
-    updateDate: int = 0
-    expirationDate: int = 0
-    backupDate: int = 0
-    copyDate: int = 0
+    __slots__ = __match_args__ = ('volID', 'nextUnique', 'type', 'parentID', 'cloneID', 'backupID', 'restoredFromID', 'maxQuota', 'minQuota', 'owner', 'creationDate', 'accessDate', 'updateDate', 'expirationDate', 'backupDate', 'copyDate', )
+    volID: int
+    nextUnique: int
+    type: int
+    parentID: int
+    cloneID: int
+    backupID: int
+    restoredFromID: int
+    maxQuota: int
+    minQuota: int
+    owner: int
+    creationDate: int
+    accessDate: int
+    updateDate: int
+    expirationDate: int
+    backupDate: int
+    copyDate: int
+
+    def __init__(self, volID=0, nextUnique=0, type=0, parentID=0, cloneID=0, backupID=0, restoredFromID=0, maxQuota=0, minQuota=0, owner=0, creationDate=0, accessDate=0, updateDate=0, expirationDate=0, backupDate=0, copyDate=0):
+        self.volID = volID
+        self.nextUnique = nextUnique
+        self.type = type
+        self.parentID = parentID
+        self.cloneID = cloneID
+        self.backupID = backupID
+        self.restoredFromID = restoredFromID
+        self.maxQuota = maxQuota
+        self.minQuota = minQuota
+        self.owner = owner
+        self.creationDate = creationDate
+        self.accessDate = accessDate
+        self.updateDate = updateDate
+        self.expirationDate = expirationDate
+        self.backupDate = backupDate
+        self.copyDate = copyDate
 
     _xdr_fields = (('volID', ('prim', 'I')), ('nextUnique', ('prim', 'i')), ('type', ('prim', 'i')), ('parentID', ('prim', 'I')), ('cloneID', ('prim', 'I')), ('backupID', ('prim', 'I')), ('restoredFromID', ('prim', 'I')), ('maxQuota', ('prim', 'i')), ('minQuota', ('prim', 'i')), ('owner', ('prim', 'i')), ('creationDate', ('prim', 'i')), ('accessDate', ('prim', 'i')), ('updateDate', ('prim', 'i')), ('expirationDate', ('prim', 'i')), ('backupDate', ('prim', 'i')), ('copyDate', ('prim', 'i')), )
     _xdr_size = 64
@@ -127,34 +145,60 @@ class volser_status:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], _t0[8], _t0[9], _t0[10], _t0[11], _t0[12], _t0[13], _t0[14], _t0[15])
 
 
-@dataclass(slots=True)
-class volintInfo:
+class volintInfo(_XdrStruct):
     """struct volintInfo: 220 bytes."""
 
-    name: str = ""
-    volid: int = 0
-    type: int = 0
-    backupID: int = 0
-    parentID: int = 0
-    cloneID: int = 0
-    status: int = 0
-    copyDate: int = 0
-    inUse: int = 0
-    needsSalvaged: int = 0
-    destroyMe: int = 0
-    creationDate: int = 0
-    accessDate: int = 0
-    updateDate: int = 0
-    backupDate: int = 0
-    dayUse: int = 0
-    filecount: int = 0
-    maxquota: int = 0
-    size: int = 0
-    flags: int = 0
-    spare0: int = 0
-    spare1: int = 0
-    spare2: int = 0
-    spare3: int = 0
+    __slots__ = __match_args__ = ('name', 'volid', 'type', 'backupID', 'parentID', 'cloneID', 'status', 'copyDate', 'inUse', 'needsSalvaged', 'destroyMe', 'creationDate', 'accessDate', 'updateDate', 'backupDate', 'dayUse', 'filecount', 'maxquota', 'size', 'flags', 'spare0', 'spare1', 'spare2', 'spare3', )
+    name: str
+    volid: int
+    type: int
+    backupID: int
+    parentID: int
+    cloneID: int
+    status: int
+    copyDate: int
+    inUse: int
+    needsSalvaged: int
+    destroyMe: int
+    creationDate: int
+    accessDate: int
+    updateDate: int
+    backupDate: int
+    dayUse: int
+    filecount: int
+    maxquota: int
+    size: int
+    flags: int
+    spare0: int
+    spare1: int
+    spare2: int
+    spare3: int
+
+    def __init__(self, name="", volid=0, type=0, backupID=0, parentID=0, cloneID=0, status=0, copyDate=0, inUse=0, needsSalvaged=0, destroyMe=0, creationDate=0, accessDate=0, updateDate=0, backupDate=0, dayUse=0, filecount=0, maxquota=0, size=0, flags=0, spare0=0, spare1=0, spare2=0, spare3=0):
+        self.name = name
+        self.volid = volid
+        self.type = type
+        self.backupID = backupID
+        self.parentID = parentID
+        self.cloneID = cloneID
+        self.status = status
+        self.copyDate = copyDate
+        self.inUse = inUse
+        self.needsSalvaged = needsSalvaged
+        self.destroyMe = destroyMe
+        self.creationDate = creationDate
+        self.accessDate = accessDate
+        self.updateDate = updateDate
+        self.backupDate = backupDate
+        self.dayUse = dayUse
+        self.filecount = filecount
+        self.maxquota = maxquota
+        self.size = size
+        self.flags = flags
+        self.spare0 = spare0
+        self.spare1 = spare1
+        self.spare2 = spare2
+        self.spare3 = spare3
 
     _xdr_fields = (('name', ('chars', 32)), ('volid', ('prim', 'I')), ('type', ('prim', 'i')), ('backupID', ('prim', 'I')), ('parentID', ('prim', 'I')), ('cloneID', ('prim', 'I')), ('status', ('prim', 'i')), ('copyDate', ('prim', 'i')), ('inUse', ('prim', 'B')), ('needsSalvaged', ('prim', 'B')), ('destroyMe', ('prim', 'B')), ('creationDate', ('prim', 'i')), ('accessDate', ('prim', 'i')), ('updateDate', ('prim', 'i')), ('backupDate', ('prim', 'i')), ('dayUse', ('prim', 'i')), ('filecount', ('prim', 'i')), ('maxquota', ('prim', 'i')), ('size', ('prim', 'i')), ('flags', ('prim', 'i')), ('spare0', ('prim', 'i')), ('spare1', ('prim', 'i')), ('spare2', ('prim', 'i')), ('spare3', ('prim', 'i')), )
     _xdr_size = 220
@@ -194,33 +238,58 @@ VOLINT_STATS_TIME_IDX_4 = 4
 VOLINT_STATS_TIME_IDX_5 = 5
 
 
-@dataclass(slots=True)
-class volintXInfo:
+class volintXInfo(_XdrStruct):
     """struct volintXInfo: 320 bytes."""
 
-    name: str = ""
-    volid: int = 0
-    type: int = 0
-    backupID: int = 0
-    parentID: int = 0
-    cloneID: int = 0
-    status: int = 0
-    copyDate: int = 0
-    inUse: int = 0
-    creationDate: int = 0
-    accessDate: int = 0
-    updateDate: int = 0
-    backupDate: int = 0
-    dayUse: int = 0
-    filecount: int = 0
-    maxquota: int = 0
-    size: int = 0
-    stat_reads: list[int] = field(default_factory=lambda: [0] * 4)
-    stat_writes: list[int] = field(default_factory=lambda: [0] * 4)
-    stat_fileSameAuthor: list[int] = field(default_factory=lambda: [0] * 6)
-    stat_fileDiffAuthor: list[int] = field(default_factory=lambda: [0] * 6)
-    stat_dirSameAuthor: list[int] = field(default_factory=lambda: [0] * 6)
-    stat_dirDiffAuthor: list[int] = field(default_factory=lambda: [0] * 6)
+    __slots__ = __match_args__ = ('name', 'volid', 'type', 'backupID', 'parentID', 'cloneID', 'status', 'copyDate', 'inUse', 'creationDate', 'accessDate', 'updateDate', 'backupDate', 'dayUse', 'filecount', 'maxquota', 'size', 'stat_reads', 'stat_writes', 'stat_fileSameAuthor', 'stat_fileDiffAuthor', 'stat_dirSameAuthor', 'stat_dirDiffAuthor', )
+    name: str
+    volid: int
+    type: int
+    backupID: int
+    parentID: int
+    cloneID: int
+    status: int
+    copyDate: int
+    inUse: int
+    creationDate: int
+    accessDate: int
+    updateDate: int
+    backupDate: int
+    dayUse: int
+    filecount: int
+    maxquota: int
+    size: int
+    stat_reads: list[int]
+    stat_writes: list[int]
+    stat_fileSameAuthor: list[int]
+    stat_fileDiffAuthor: list[int]
+    stat_dirSameAuthor: list[int]
+    stat_dirDiffAuthor: list[int]
+
+    def __init__(self, name="", volid=0, type=0, backupID=0, parentID=0, cloneID=0, status=0, copyDate=0, inUse=0, creationDate=0, accessDate=0, updateDate=0, backupDate=0, dayUse=0, filecount=0, maxquota=0, size=0, stat_reads=_D, stat_writes=_D, stat_fileSameAuthor=_D, stat_fileDiffAuthor=_D, stat_dirSameAuthor=_D, stat_dirDiffAuthor=_D):
+        self.name = name
+        self.volid = volid
+        self.type = type
+        self.backupID = backupID
+        self.parentID = parentID
+        self.cloneID = cloneID
+        self.status = status
+        self.copyDate = copyDate
+        self.inUse = inUse
+        self.creationDate = creationDate
+        self.accessDate = accessDate
+        self.updateDate = updateDate
+        self.backupDate = backupDate
+        self.dayUse = dayUse
+        self.filecount = filecount
+        self.maxquota = maxquota
+        self.size = size
+        self.stat_reads = [0] * 4 if stat_reads is _D else stat_reads
+        self.stat_writes = [0] * 4 if stat_writes is _D else stat_writes
+        self.stat_fileSameAuthor = [0] * 6 if stat_fileSameAuthor is _D else stat_fileSameAuthor
+        self.stat_fileDiffAuthor = [0] * 6 if stat_fileDiffAuthor is _D else stat_fileDiffAuthor
+        self.stat_dirSameAuthor = [0] * 6 if stat_dirSameAuthor is _D else stat_dirSameAuthor
+        self.stat_dirDiffAuthor = [0] * 6 if stat_dirDiffAuthor is _D else stat_dirDiffAuthor
 
     _xdr_fields = (('name', ('chars', 32)), ('volid', ('prim', 'I')), ('type', ('prim', 'i')), ('backupID', ('prim', 'I')), ('parentID', ('prim', 'I')), ('cloneID', ('prim', 'I')), ('status', ('prim', 'i')), ('copyDate', ('prim', 'i')), ('inUse', ('prim', 'B')), ('creationDate', ('prim', 'i')), ('accessDate', ('prim', 'i')), ('updateDate', ('prim', 'i')), ('backupDate', ('prim', 'i')), ('dayUse', ('prim', 'i')), ('filecount', ('prim', 'i')), ('maxquota', ('prim', 'i')), ('size', ('prim', 'i')), ('stat_reads', ('array', ('prim', 'i'), 4)), ('stat_writes', ('array', ('prim', 'i'), 4)), ('stat_fileSameAuthor', ('array', ('prim', 'i'), 6)), ('stat_fileDiffAuthor', ('array', ('prim', 'i'), 6)), ('stat_dirSameAuthor', ('array', ('prim', 'i'), 6)), ('stat_dirDiffAuthor', ('array', ('prim', 'i'), 6)), )
     _xdr_size = 320
@@ -240,25 +309,42 @@ class volintXInfo:
         return cls(_cstr(_t0[0]), _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], _t0[8], _t0[9], _t0[10], _t0[11], _t0[12], _t0[13], _t0[14], _t0[15], _t0[16], list(_t0[17:21]), list(_t0[21:25]), list(_t0[25:31]), list(_t0[31:37]), list(_t0[37:43]), list(_t0[43:49]))
 
 
-@dataclass(slots=True)
-class transDebugInfo:
+class transDebugInfo(_XdrStruct):
     """struct transDebugInfo: 176 bytes."""
 
-    tid: int = 0
-    time: int = 0
-    creationTime: int = 0
-    returnCode: int = 0
-    volid: int = 0
-    partition: int = 0
-    iflags: int = 0
-    vflags: int = 0
-    tflags: int = 0
-    lastProcName: str = ""
-    callValid: int = 0
-    readNext: int = 0
-    transmitNext: int = 0
-    lastSendTime: int = 0
-    lastReceiveTime: int = 0
+    __slots__ = __match_args__ = ('tid', 'time', 'creationTime', 'returnCode', 'volid', 'partition', 'iflags', 'vflags', 'tflags', 'lastProcName', 'callValid', 'readNext', 'transmitNext', 'lastSendTime', 'lastReceiveTime', )
+    tid: int
+    time: int
+    creationTime: int
+    returnCode: int
+    volid: int
+    partition: int
+    iflags: int
+    vflags: int
+    tflags: int
+    lastProcName: str
+    callValid: int
+    readNext: int
+    transmitNext: int
+    lastSendTime: int
+    lastReceiveTime: int
+
+    def __init__(self, tid=0, time=0, creationTime=0, returnCode=0, volid=0, partition=0, iflags=0, vflags=0, tflags=0, lastProcName="", callValid=0, readNext=0, transmitNext=0, lastSendTime=0, lastReceiveTime=0):
+        self.tid = tid
+        self.time = time
+        self.creationTime = creationTime
+        self.returnCode = returnCode
+        self.volid = volid
+        self.partition = partition
+        self.iflags = iflags
+        self.vflags = vflags
+        self.tflags = tflags
+        self.lastProcName = lastProcName
+        self.callValid = callValid
+        self.readNext = readNext
+        self.transmitNext = transmitNext
+        self.lastSendTime = lastSendTime
+        self.lastReceiveTime = lastReceiveTime
 
     _xdr_fields = (('tid', ('prim', 'i')), ('time', ('prim', 'i')), ('creationTime', ('prim', 'i')), ('returnCode', ('prim', 'i')), ('volid', ('prim', 'I')), ('partition', ('prim', 'i')), ('iflags', ('prim', 'h')), ('vflags', ('prim', 'b')), ('tflags', ('prim', 'b')), ('lastProcName', ('chars', 30)), ('callValid', ('prim', 'i')), ('readNext', ('prim', 'i')), ('transmitNext', ('prim', 'i')), ('lastSendTime', ('prim', 'i')), ('lastReceiveTime', ('prim', 'i')), )
     _xdr_size = 176
@@ -278,11 +364,14 @@ class transDebugInfo:
         return cls(_t0[0], _t0[1], _t0[2], _t0[3], _t0[4], _t0[5], _t0[6], _t0[7], _t0[8], _cstr(_t0[9]), _t0[10], _t0[11], _t0[12], _t0[13], _t0[14])
 
 
-@dataclass(slots=True)
-class pIDs:
+class pIDs(_XdrStruct):
     """struct pIDs: 104 bytes."""
 
-    partIds: list[int] = field(default_factory=lambda: [0] * 26)
+    __slots__ = __match_args__ = ('partIds', )
+    partIds: list[int]
+
+    def __init__(self, partIds=_D):
+        self.partIds = [0] * 26 if partIds is _D else partIds
 
     _xdr_fields = (('partIds', ('array', ('prim', 'i'), 26)), )
     _xdr_size = 104
@@ -302,16 +391,24 @@ class pIDs:
         return cls(list(_t0[0:26]))
 
 
-@dataclass(slots=True)
-class diskPartition:
+class diskPartition(_XdrStruct):
     """struct diskPartition: 272 bytes."""
 
-    name: str = ""
-    devName: str = ""
-    lock_fd: int = 0
-    totalUsable: int = 0
-    free: int = 0
-    minFree: int = 0
+    __slots__ = __match_args__ = ('name', 'devName', 'lock_fd', 'totalUsable', 'free', 'minFree', )
+    name: str
+    devName: str
+    lock_fd: int
+    totalUsable: int
+    free: int
+    minFree: int
+
+    def __init__(self, name="", devName="", lock_fd=0, totalUsable=0, free=0, minFree=0):
+        self.name = name
+        self.devName = devName
+        self.lock_fd = lock_fd
+        self.totalUsable = totalUsable
+        self.free = free
+        self.minFree = minFree
 
     _xdr_fields = (('name', ('chars', 32)), ('devName', ('chars', 32)), ('lock_fd', ('prim', 'i')), ('totalUsable', ('prim', 'i')), ('free', ('prim', 'i')), ('minFree', ('prim', 'i')), )
     _xdr_size = 272
@@ -331,16 +428,24 @@ class diskPartition:
         return cls(_cstr(_t0[0]), _cstr(_t0[1]), _t0[2], _t0[3], _t0[4], _t0[5])
 
 
-@dataclass(slots=True)
-class diskPartition64:
+class diskPartition64(_XdrStruct):
     """struct diskPartition64: 2076 bytes."""
 
-    name: str = ""
-    devName: str = ""
-    lock_fd: int = 0
-    totalUsable: int = 0
-    free: int = 0
-    minFree: int = 0
+    __slots__ = __match_args__ = ('name', 'devName', 'lock_fd', 'totalUsable', 'free', 'minFree', )
+    name: str
+    devName: str
+    lock_fd: int
+    totalUsable: int
+    free: int
+    minFree: int
+
+    def __init__(self, name="", devName="", lock_fd=0, totalUsable=0, free=0, minFree=0):
+        self.name = name
+        self.devName = devName
+        self.lock_fd = lock_fd
+        self.totalUsable = totalUsable
+        self.free = free
+        self.minFree = minFree
 
     _xdr_fields = (('name', ('chars', 256)), ('devName', ('chars', 256)), ('lock_fd', ('prim', 'i')), ('totalUsable', ('prim', 'q')), ('free', ('prim', 'q')), ('minFree', ('prim', 'q')), )
     _xdr_size = 2076
@@ -360,14 +465,20 @@ class diskPartition64:
         return cls(_cstr(_t0[0]), _cstr(_t0[1]), _t0[2], _t0[3], _t0[4], _t0[5])
 
 
-@dataclass(slots=True)
-class restoreCookie:
+class restoreCookie(_XdrStruct):
     """struct restoreCookie: 140 bytes."""
 
-    name: str = ""
-    type: int = 0
-    clone: int = 0
-    parent: int = 0
+    __slots__ = __match_args__ = ('name', 'type', 'clone', 'parent', )
+    name: str
+    type: int
+    clone: int
+    parent: int
+
+    def __init__(self, name="", type=0, clone=0, parent=0):
+        self.name = name
+        self.type = type
+        self.clone = clone
+        self.parent = parent
 
     _xdr_fields = (('name', ('chars', 32)), ('type', ('prim', 'i')), ('clone', ('prim', 'I')), ('parent', ('prim', 'I')), )
     _xdr_size = 140
@@ -387,13 +498,18 @@ class restoreCookie:
         return cls(_cstr(_t0[0]), _t0[1], _t0[2], _t0[3])
 
 
-@dataclass(slots=True)
-class destServer:
+class destServer(_XdrStruct):
     """struct destServer: 12 bytes."""
 
-    destHost: int = 0
-    destPort: int = 0
-    destSSID: int = 0
+    __slots__ = __match_args__ = ('destHost', 'destPort', 'destSSID', )
+    destHost: int
+    destPort: int
+    destSSID: int
+
+    def __init__(self, destHost=0, destPort=0, destSSID=0):
+        self.destHost = destHost
+        self.destPort = destPort
+        self.destSSID = destSSID
 
     _xdr_fields = (('destHost', ('prim', 'i')), ('destPort', ('prim', 'i')), ('destSSID', ('prim', 'i')), )
     _xdr_size = 12
@@ -413,12 +529,16 @@ class destServer:
         return cls(_t0[0], _t0[1], _t0[2])
 
 
-@dataclass(slots=True)
-class replica:
+class replica(_XdrStruct):
     """struct replica: 16 bytes."""
 
-    trans: int = 0
-    server: destServer = field(default_factory=lambda: destServer())
+    __slots__ = __match_args__ = ('trans', 'server', )
+    trans: int
+    server: destServer
+
+    def __init__(self, trans=0, server=_D):
+        self.trans = trans
+        self.server = destServer() if server is _D else server
 
     _xdr_fields = (('trans', ('prim', 'i')), ('server', ('struct', 'destServer')), )
     _xdr_size = 16
@@ -438,11 +558,14 @@ class replica:
         return cls(_t0[0], destServer(_t0[1], _t0[2], _t0[3]))
 
 
-@dataclass(slots=True)
-class volintSize:
+class volintSize(_XdrStruct):
     """struct volintSize: 8 bytes."""
 
-    dump_size: int = 0
+    __slots__ = __match_args__ = ('dump_size', )
+    dump_size: int
+
+    def __init__(self, dump_size=0):
+        self.dump_size = dump_size
 
     _xdr_fields = (('dump_size', ('prim', 'Q')), )
     _xdr_size = 8
@@ -520,12 +643,16 @@ def _AFSVolCreateVolume_oenc(enc, volid, trans):
     enc.pack(_S16, volid, trans)
 
 
-@dataclass(slots=True)
 class AFSVolCreateVolume_Result(_rt.Result):
     """OUT parameters of AFSVolCreateVolume."""
 
-    volid: int = 0
-    trans: int = 0
+    __slots__ = __match_args__ = ('volid', 'trans', )
+    volid: int
+    trans: int
+
+    def __init__(self, volid=0, trans=0):
+        self.volid = volid
+        self.trans = trans
 
 
 def _AFSVolCreateVolume_odec(dec):
@@ -765,12 +892,16 @@ def _AFSVolGetNthVolume_oenc(enc, volume, partition):
     enc.pack(_S16, volume, partition)
 
 
-@dataclass(slots=True)
 class AFSVolGetNthVolume_Result(_rt.Result):
     """OUT parameters of AFSVolGetNthVolume."""
 
-    volume: int = 0
-    partition: int = 0
+    __slots__ = __match_args__ = ('volume', 'partition', )
+    volume: int
+    partition: int
+
+    def __init__(self, volume=0, partition=0):
+        self.volume = volume
+        self.partition = partition
 
 
 def _AFSVolGetNthVolume_odec(dec):

@@ -1,7 +1,7 @@
 """Python code generation from a parsed .xg :class:`~kafs.rxgen.model.Spec`.
 
-Per .xg file one module: constants, ``@dataclass(slots=True)`` structs with
-``encode(enc)``/``decode(dec)``, union classes, and per package the opcode
+Per .xg file one module: constants, structs with ``encode(enc)``/
+``decode(dec)``, union classes, and per package the opcode
 constants, client stubs, server dispatcher and procedure table.
 
 Speed: consecutive fixed-size fields (scalars, ``char x[N]``, fixed opaques,
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import keyword
 import os
+import re as _re
 
 from .errors import CompileError
 from .model import (
@@ -89,6 +90,7 @@ class Emitter:
         self.flat_cache: dict = {}
         self.min_cache: dict = {}
         self.uses_afsuuid = False
+        self.uses_enum = False  # import enum only where an enum is emitted
         self.out: list[str] = []
 
     # -- type resolution ----------------------------------------------------------
@@ -372,6 +374,44 @@ class Emitter:
             return f"field(default_factory=lambda: {self.clsname(r)}())"
         raise AssertionError(r)  # pragma: no cover
 
+    def init_field(self, name: str, t) -> tuple[str, str]:
+        """(``__init__`` parameter text, assignment statement) for a field
+        whose default is ``default(t)``: literal defaults go in the
+        signature, made-afresh ones (lists, nested structs) are built in the
+        body when the parameter was not given."""
+        return self._init_field(name, self.default(t))
+
+    @staticmethod
+    def _init_field(name: str, d: str) -> tuple[str, str]:
+        if d.startswith("field(default_factory=lambda: "):
+            expr = d[len("field(default_factory=lambda: "):-1]
+        elif d == "field(default_factory=list)":
+            expr = "[]"
+        else:
+            return f"{name}={d}", f"self.{name} = {name}"
+        if name in _re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr):
+            # the parameter would shadow the class the default is made of
+            expr = f"globals()[{name!r}]" + expr[len(name):] if expr.startswith(name + "(") else None
+            if expr is None:  # pragma: no cover - no such field in our .xg files
+                raise CompileError("<emit>", 0, f"field {name}: default needs its own name")
+        return f"{name}=_D", f"self.{name} = {expr} if {name} is _D else {name}"
+
+    def emit_fields(self, names: list[str], anns: list[str], defaults: list[str]) -> list[str]:
+        """Class body lines: ``__slots__``, annotations and ``__init__`` (the
+        shape ``@dataclass(slots=True)`` had, without its import-time cost)."""
+        slots = "(" + "".join(f"{n!r}, " for n in names) + ")"
+        L = [f"    __slots__ = __match_args__ = {slots}"]
+        L += [f"    {n}: {a}" for n, a in zip(names, anns)]
+        params, body = [], []
+        for n, d in zip(names, defaults):
+            p, b = self._init_field(n, d)
+            params.append(p)
+            body.append(b)
+        L.append("")
+        L.append(f"    def __init__(self{''.join(', ' + p for p in params)}):")
+        L += ["        " + b for b in body] or ["        pass"]
+        return L
+
     def value_default(self, t) -> str:
         d = self.default(t)
         if d.startswith("field(default_factory=lambda: "):
@@ -475,7 +515,7 @@ class Emitter:
         names = [pyname(f.name) for f in s.fields]
         if len(set(names)) != len(names):
             raise CompileError(s.file, s.line, f"struct {s.name}: duplicate field names")
-        L = ["", "", "@dataclass(slots=True)", f"class {cls}:"]
+        L = ["", "", f"class {cls}(_XdrStruct):"]
         doc = f"struct {s.name}" + (" (customized)" if s.customized else "")
         if s.customized:
             return L + self.emit_customized(s, cls, names)
@@ -483,8 +523,8 @@ class Emitter:
         size = fl.size if fl is not None else None
         L.append(f'    """{doc}: {size} bytes."""' if size is not None else f'    """{doc}."""')
         L.append("")
-        for n, f in zip(names, s.fields):
-            L.append(f"    {n}: {self.ann(f.type)} = {self.default(f.type)}")
+        L += self.emit_fields(names, [self.ann(f.type) for f in s.fields],
+                              [self.default(f.type) for f in s.fields])
         L.append("")
         L.append("    _xdr_fields = (" + "".join(
             f"({n!r}, {self.desc(f.type)}), " for n, f in zip(names, s.fields)) + ")")
@@ -519,9 +559,7 @@ class Emitter:
         body = names[-1]
         L = [f'    """customized struct {s.name}: {", ".join(ints)}, then {body} '
              f'({ints[-1]} bytes, padded to 4)."""', ""]
-        for n in ints:
-            L.append(f"    {n}: int = 0")
-        L.append(f'    {body}: bytes = b""')
+        L += self.emit_fields(names, ["int"] * len(ints) + ["bytes"], ["0"] * len(ints) + ['b""'])
         L.append("")
         L.append("    _xdr_fields = (" + "".join(f"({n!r}, ('prim', 'i')), " for n in ints)
                  + f"({body!r}, ('body',)), )")
@@ -562,14 +600,11 @@ class Emitter:
         first = u.cases[0] if u.cases else None
         disc_default = first.value if first else 0
         val_default = "None" if (first is None or first.decl is None) else self.value_default(first.decl.type)
-        L = ["", "", "@dataclass(slots=True)", f"class {cls}:",
+        L = ["", "", f"class {cls}(_XdrStruct):",
              f'    """union {u.name} switch ({u.disc.name}): ``disc`` selects the arm, ``value`` holds it."""',
-             "",
-             f"    disc: int = {disc_default}"]
-        if val_default == "None":
-            L.append("    value: object = None")
-        else:
-            L.append(f"    value: object = field(default_factory=lambda: {val_default})")
+             ""]
+        vdef = "None" if val_default == "None" else f"field(default_factory=lambda: {val_default})"
+        L += self.emit_fields(["disc", "value"], ["int", "object"], [str(disc_default), vdef])
         L.append("")
         arms = []
         for c in u.cases:
@@ -619,6 +654,7 @@ class Emitter:
         return L
 
     def emit_enum(self, e: Enum) -> list[str]:
+        self.uses_enum = True
         L = [""]
         for name, v in e.values:
             L.append(f"{pyname(name)} = {v}")
@@ -689,10 +725,10 @@ class Emitter:
             if result_cls in taken:
                 raise CompileError(p.file, p.line, f"name {result_cls} is already taken")
             taken.add(result_cls)
-            L += ["", "", "@dataclass(slots=True)", f"class {result_cls}(_rt.Result):",
+            L += ["", "", f"class {result_cls}(_rt.Result):",
                   f'    """OUT parameters of {full}."""', ""]
-            for a, q in zip(outn, outs):
-                L.append(f"    {a}: {self.ann(q.type)} = {self.default(q.type)}")
+            L += self.emit_fields(outn, [self.ann(q.type) for q in outs],
+                                  [self.default(q.type) for q in outs])
         L += ["", ""]
         L.append(f"def _{full}_odec(dec):")
         lines, exprs = self.seq_decode([q.type for q in outs])
@@ -775,14 +811,15 @@ class Emitter:
              "",
              "from __future__ import annotations",
              "",
-             "from dataclasses import dataclass, field",
-             "from enum import IntEnum as _IntEnum",
+             *(["from enum import IntEnum as _IntEnum"] if self.uses_enum else []),
              "from struct import Struct as _Struct",
              "",
              "from kafs.rpc import runtime as _rt",
              "from kafs.rpc.runtime import (",
+             "    _DEFAULT as _D,",
              "    DecodeError as _DecodeError,",
              "    EncodeError as _EncodeError,",
+             "    XdrStruct as _XdrStruct,",
              "    _bints,",
              "    _cints,",
              "    _cstr,",

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import struct
 from struct import Struct
-from typing import Callable
 
 from kafs.errors import DecodeError, KafsError
 
