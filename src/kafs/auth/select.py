@@ -25,7 +25,11 @@ getrestricted (pass ``tool="bos <subcommand>"``; plain ``"bos"`` means crypt).
 from __future__ import annotations
 
 from ..errors import AFSError
-from .crypto.rxkad import LEVEL_CLEAR, LEVEL_CRYPT
+
+# kafs.auth.crypto.rxkad's levels, repeated so that -noauth never imports
+# the rxkad code (tests/auth/test_select_levels.py keeps them equal)
+LEVEL_CLEAR = 0
+LEVEL_CRYPT = 2
 
 __all__ = ["client_security", "tool_level", "BOS_CLEAR_SUBCOMMANDS", "AFSCONF_NOTFOUND"]
 
