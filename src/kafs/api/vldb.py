@@ -334,32 +334,18 @@ def _vl():
     return vl
 
 
-_guarded: dict = {}
-
-
-def _g(stub):
-    """The stub with the unreachable-server probe of :func:`kafs.api.volume.guarded`
-    (a VL server address that refuses is marked down at once and Ubik
-    moves on, as OpenAFS's Rx does on ICMP errors)."""
-    g = _guarded.get(stub)
-    if g is None:
-        from .volume import guard_stub
-        g = _guarded[stub] = guard_stub(stub)
-    return g
-
-
 async def get_entry(s, name: str | int) -> VLDBEntry:
     """VL_GetEntryByNameN: the vlserver takes a name, a name with
     ``.readonly``/``.backup``, or a number."""
     vl = _vl()
-    e = await s.vl.call(_g(vl.VL_GetEntryByNameN), str(name))
+    e = await s.vl.call(vl.VL_GetEntryByNameN, str(name))
     return VLDBEntry.from_nvldbentry(e)
 
 
 async def get_entry_by_id(s, volid: int, voltype: int = -1) -> VLDBEntry:
     """VL_GetEntryByIDN (voltype -1: any of RW/RO/BK)."""
     vl = _vl()
-    e = await s.vl.call(_g(vl.VL_GetEntryByIDN), volid & 0xFFFFFFFF, voltype)
+    e = await s.vl.call(vl.VL_GetEntryByIDN, volid & 0xFFFFFFFF, voltype)
     return VLDBEntry.from_nvldbentry(e)
 
 
@@ -434,14 +420,14 @@ async def list_entries(s, *, server: int | None = None, partition: int | None = 
     pages = 0
     while index != -1:
         try:
-            r = await s.vl.call(_g(vl.VL_ListAttributesN2), attrs, pattern, index)
+            r = await s.vl.call(vl.VL_ListAttributesN2, attrs, pattern, index)
             n = max(0, min(r.nentries, len(r.blkentries)))
             entries = r.blkentries[:n]
             nxt = r.nextstartindex
         except AFSError as e:
             if e.code != RXGEN_OPCODE:
                 raise
-            r = await s.vl.call(_g(vl.VL_ListAttributesN), attrs)
+            r = await s.vl.call(vl.VL_ListAttributesN, attrs)
             n = max(0, min(r.nentries, len(r.blkentries)))
             entries = r.blkentries[:n]
             nxt = -1
@@ -499,7 +485,7 @@ async def get_addrs(s) -> tuple[int, list[int]]:
     """VL_GetAddrs: (number of registered servers, address list).  An
     address with top byte 0xff is a multi-homed server's index."""
     vl = _vl()
-    r = await s.vl.call(_g(vl.VL_GetAddrs), 0, 0)
+    r = await s.vl.call(vl.VL_GetAddrs, 0, 0)
     return r.nentries, list(r.blkaddrs)
 
 
@@ -523,7 +509,7 @@ async def get_addrs_u(s, *, index: int | None = None, uuid=None,
     else:
         a.Mask = VLADDR_INDEX
         a.index = index or 0
-    r = await s.vl.call(_g(vl.VL_GetAddrsU), a)
+    r = await s.vl.call(vl.VL_GetAddrsU, a)
     n = max(0, min(r.nentries, len(r.blkaddrs)))
     return ServerAddrs(uuid_to_string(r.uuidp1), r.uniquifier,
                        [x & 0xFFFFFFFF for x in r.blkaddrs[:n]])
@@ -597,40 +583,40 @@ def to_nvldbentry(e: VLDBEntry):
 async def get_new_volume_id(s, bump: int = 1) -> int:
     """VL_GetNewVolumeId: reserve ``bump`` ids, return the first."""
     vl = _vl()
-    return await s.vl.call(_g(vl.VL_GetNewVolumeId), bump)
+    return await s.vl.call(vl.VL_GetNewVolumeId, bump)
 
 
 async def create_entry(s, entry: VLDBEntry) -> None:
     """VL_CreateEntryN."""
     vl = _vl()
-    await s.vl.call(_g(vl.VL_CreateEntryN), to_nvldbentry(entry))
+    await s.vl.call(vl.VL_CreateEntryN, to_nvldbentry(entry))
 
 
 async def replace_entry(s, volid: int, voltype: int, entry: VLDBEntry,
                         release: int = LOCKREL_ALL) -> None:
     """VL_ReplaceEntryN (``release``: the LOCKREL_* bits to clear)."""
     vl = _vl()
-    await s.vl.call(_g(vl.VL_ReplaceEntryN), volid & 0xFFFFFFFF, voltype,
+    await s.vl.call(vl.VL_ReplaceEntryN, volid & 0xFFFFFFFF, voltype,
                     to_nvldbentry(entry), release)
 
 
 async def delete_entry(s, volid: int, voltype: int = -1) -> None:
     """VL_DeleteEntry."""
     vl = _vl()
-    await s.vl.call(_g(vl.VL_DeleteEntry), volid & 0xFFFFFFFF, voltype)
+    await s.vl.call(vl.VL_DeleteEntry, volid & 0xFFFFFFFF, voltype)
 
 
 async def set_lock(s, volid: int, voltype: int, operation: int) -> None:
     """VL_SetLock (``operation``: VLOP_DELETE, VLOP_DUMP ...)."""
     vl = _vl()
-    await s.vl.call(_g(vl.VL_SetLock), volid & 0xFFFFFFFF, voltype, operation)
+    await s.vl.call(vl.VL_SetLock, volid & 0xFFFFFFFF, voltype, operation)
 
 
 async def release_lock(s, volid: int, voltype: int = -1,
                        release: int = LOCKREL_ALL) -> None:
     """VL_ReleaseLock."""
     vl = _vl()
-    await s.vl.call(_g(vl.VL_ReleaseLock), volid & 0xFFFFFFFF, voltype, release)
+    await s.vl.call(vl.VL_ReleaseLock, volid & 0xFFFFFFFF, voltype, release)
 
 
 async def same_server(s, vldb_addr: int, addr: int) -> bool:

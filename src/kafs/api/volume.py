@@ -45,93 +45,8 @@ def _conn(s, server):
     return s.volser(_addr(server))
 
 
-# --------------------------------------------------------------------------
-# Unreachable servers.  OpenAFS's Rx reads ICMP errors (RXI_ERRQUEUE), so a
-# call to a host:port where nothing listens fails with RX_CALL_DEAD (-1)
-# within about a second; our endpoint does not see ICMP yet and would wait
-# the whole Rx dead time (vos: 90 s).  Until it does, the first call to a
-# server address runs next to a probe: one Rx VERSION packet from a
-# connected UDP socket, which the kernel fails with ECONNREFUSED when the
-# port is closed.  A refused probe ends the call with CallDead; an answer
-# (or silence) leaves it alone.  Servers that answered are not probed again.
-# --------------------------------------------------------------------------
-
-_answered: set = set()
-#: Rx header of a VERSION request (type 13, client-initiated) + 1 byte
-_VERSION_PACKET = bytes(20) + bytes([13, 1, 0, 0, 0, 0, 0, 0]) + b"\0"
-PROBE_WAIT = 5.0
-
-
-async def _refused(addr) -> bool:
-    import asyncio
-    loop = asyncio.get_running_loop()
-    fut = loop.create_future()
-
-    class _P(asyncio.DatagramProtocol):
-        def datagram_received(self, data, a):
-            if not fut.done():
-                fut.set_result(False)
-
-        def error_received(self, exc):
-            if not fut.done():
-                fut.set_result(isinstance(exc, ConnectionRefusedError))
-
-    try:
-        tr, _ = await loop.create_datagram_endpoint(_P, remote_addr=addr)
-    except OSError:
-        return False
-    try:
-        tr.sendto(_VERSION_PACKET)
-        try:
-            return await asyncio.wait_for(fut, PROBE_WAIT)
-        except asyncio.TimeoutError:
-            return False
-    finally:
-        tr.close()
-
-
-async def guarded(addr, aw):
-    """Await ``aw`` (a call to ``addr``); fail it with CallDead (-1) at once
-    if ``addr`` refuses a probe (see above)."""
-    addr = (str(addr[0]), int(addr[1]))
-    if addr in _answered:
-        return await aw
-    import asyncio
-    task = asyncio.ensure_future(aw)
-    probe = asyncio.ensure_future(_refused(addr))
-    try:
-        done, _ = await asyncio.wait({task, probe}, return_when=asyncio.FIRST_COMPLETED)
-        if task not in done and probe.result():
-            task.cancel()
-            try:
-                await task
-            except BaseException:       # noqa: BLE001 - cancelled on purpose
-                pass
-            from kafs.errors import CallDead
-            raise CallDead(-1, "port unreachable")
-        result = await task
-        _answered.add(addr)
-        return result
-    finally:
-        if not probe.done():
-            probe.cancel()
-        if not task.done():
-            task.cancel()
-
-
-def guard_stub(stub):
-    """A stub ``(conn, *args)`` whose calls are :func:`guarded`."""
-    import functools
-
-    @functools.wraps(stub)
-    async def g(conn, *args, **kw):
-        return await guarded(conn.addr, stub(conn, *args, **kw))
-    return g
-
-
 async def _call(s, server, stub, *args):
-    conn = _conn(s, server)
-    return await guarded(conn.addr, stub(conn, *args))
+    return await stub(_conn(s, server), *args)
 
 
 @dataclass(slots=True)
@@ -403,8 +318,8 @@ async def trans_create(conn, volid: int, partition: int, flags: int,
     vs = _vs()
     while True:
         try:
-            return await guarded(conn.addr, vs.AFSVolTransCreate(
-                conn, volid & 0xFFFFFFFF, partition, flags))
+            return await vs.AFSVolTransCreate(
+                conn, volid & 0xFFFFFFFF, partition, flags)
         except AFSError as e:
             retries -= 1
             if e.code != VOLSERVOLBUSY or retries <= 0:
@@ -421,8 +336,8 @@ async def create_volume_trans(conn, partition: int, name: str, volid: int = 0,
     vs = _vs()
     while True:
         try:
-            r = await guarded(conn.addr, vs.AFSVolCreateVolume(
-                conn, partition, name, voltype, parent, volid & 0xFFFFFFFF))
+            r = await vs.AFSVolCreateVolume(
+                conn, partition, name, voltype, parent, volid & 0xFFFFFFFF)
             return r.volid, r.trans
         except AFSError as e:
             retries -= 1

@@ -7,7 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from ._common import (ENOENT, VosExit, diagnostics, error_code, get_server, out,
+from ._common import (VosExit, diagnostics, error_code, get_server, out,
                       partition_id, print_error, run_async, session)
 
 VOLSERVOLBUSY = 1492325134
@@ -141,7 +141,7 @@ async def _run(args) -> Size:
         code = 0
         for retries in (2, 1, 0):
             try:
-                tid = await volume.guarded(conn.addr, vs.AFSVolTransCreate(conn, volid, part, ITBusy))
+                tid = await vs.AFSVolTransCreate(conn, volid, part, ITBusy)
                 code = 0
             except (AFSError, DecodeError) as e:
                 code = error_code(e)
