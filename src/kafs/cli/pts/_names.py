@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from kafs.api.pts import ANONYMOUSID, PRNOENT, lower
-from kafs.cli.pts import com_err, error_code
+from kafs.cli.pts import com_err, err, error_code
+
+PRBADARG = 267273
 
 
 def get_int32(s: str):
@@ -89,3 +91,24 @@ async def name_or_id(args, p, items, want_names: bool = True):
     if code:
         return None
     return lids, lnames
+
+
+async def entries(args, p):
+    """The (id, name) pairs of -nameorid that pts's commands go through
+    (GetNameOrId, anonymous skipped), or None when GetNameOrId failed (the
+    command then returns PRBADARG)."""
+    got = await name_or_id(args, p, args.nameorid)
+    if got is None:
+        return None
+    return [(id, name) for id, name in zip(*got) if id != ANONYMOUSID]
+
+
+def over_limit(args):
+    """The warning printed (stderr, flushed) for a list that exceeds the
+    display limit."""
+    e = err(args)
+
+    def over(id):
+        e.write("membership list for id %d exceeds display limit\n" % id)
+        e.flush()
+    return over

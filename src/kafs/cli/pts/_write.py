@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kafs.api.pts import PR_MAXNAMELEN, lower
-from kafs.cli.pts import com_err, error_code, out
+from kafs.cli.pts import com_err, err, error_code, out, pts_api
 
 EINVAL = 22
 RXGEN_CC_MARSHAL = -450
@@ -60,6 +60,67 @@ def marshal_code(exc: BaseException) -> int:
     return error_code(exc)
 
 
+def given_id(args, res: Done, s: str, kind: str) -> int | None:
+    """CreateUser's/CreateGroup's check of one -id word (``kind`` "user":
+    positive, "group": negative): the id, or None after pts's message, with
+    the code in ``res``."""
+    from kafs.cli.pts._names import PRBADARG, get_int32
+    id = get_int32(s)
+    if id is None:
+        res.code = -1
+        com_err(args, -1, "because %s was: '%s'" % ("group id" if kind == "group" else "id", s))
+        return None
+    if id == 0:
+        err(args).write("0 isn't a valid %s id; aborting\n" % kind)
+        res.code = EINVAL
+        return None
+    if (id > 0) if kind == "group" else (id < 0):
+        res.code = PRBADARG
+        com_err(args, PRBADARG, "because %s id %d was not %s"
+                % (kind, id, "negative" if kind == "group" else "positive"))
+        return None
+    return id
+
+
+def stop(args, res: Done, item: dict, exc: BaseException, text: str) -> bool:
+    """A failed operation: print and record it (failed()); True if the
+    command ends there (no -force), with its code in ``res``."""
+    code = failed(args, item, exc, text)
+    if not args.force:
+        res.code = code
+        return True
+    return False
+
+
+async def each_user_group(args, call, text: str) -> Done:
+    """adduser/removeuser: ``call(user, group)`` for every -user and
+    -group; ``text % (user, group, forced)`` on failure."""
+    p = pts_api(args)
+    res = Done()
+    for u in args.user:
+        for g in args.group:
+            item = {"user": u, "group": g, "ok": True}
+            res.items.append(item)
+            try:
+                await call(p, u, g)
+            except Exception as x:      # noqa: BLE001
+                if stop(args, res, item, x, text % (u, g, forced(args))):
+                    return res
+    return res
+
+
+async def change(args, item: dict, newowner: bool, text: str) -> Done:
+    """chown/rename: one change_entry; ``text % shown`` on failure."""
+    res = Done()
+    res.items.append(item)
+    shown = list(item.values())[:2]     # the name, the owner or new name
+    try:
+        await change_entry(pts_api(args), shown, item, newowner)
+    except Exception as x:              # noqa: BLE001
+        res.code = failed(args, item, x, text % tuple(shown))
+    return res
+
+
 def to_json(res):
     return res.items
 
@@ -68,7 +129,7 @@ def exit_code(res):
     return res.code
 
 
-__all__ = ["Done", "printer", "forced", "fits", "as_looked_up", "failed",
+__all__ = ["Done", "printer", "forced", "fits", "as_looked_up", "failed", "stop",
            "to_json", "exit_code", "EINVAL"]
 
 

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from kafs.cli.pts import pts_api, run_async
-from kafs.cli.pts._write import Done, exit_code, failed, to_json  # noqa: F401
-from kafs.cli.pts._write import change_entry
-
-
-async def _run(args):
-    res = Done()
-    item = {"name": args.name, "owner": args.owner, "ok": True}
-    res.items.append(item)
-    shown = [args.name, args.owner]
-    try:
-        await change_entry(pts_api(args), shown, item, newowner=True)
-    except Exception as x:              # noqa: BLE001
-        res.code = failed(args, item, x, "; unable to change owner of %s to %s"
-                          % tuple(shown))
-    return res
+from kafs.cli.pts import run_async
+from kafs.cli.pts._write import exit_code, to_json  # noqa: F401
+from kafs.cli.pts._write import change
 
 
 def run(args):
-    return run_async(args, _run(args))
+    return run_async(args, change(
+        args, {"name": args.name, "owner": args.owner, "ok": True}, True,
+        "; unable to change owner of %s to %s"))
 
 
 def render(res, args):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from kafs.cli.pts import com_err, err, pts_api, run_async
-from kafs.cli.pts._names import get_int32
-from kafs.cli.pts._write import (EINVAL, Done, as_looked_up, exit_code, failed,  # noqa: F401
-                                 forced, printer, to_json)
-
-PRBADARG = 267273
+from kafs.cli.pts import pts_api, run_async
+from kafs.cli.pts._write import (Done, as_looked_up, exit_code, forced,  # noqa: F401
+                                 given_id, printer, stop, to_json)
 
 
 async def _run(args, o):
@@ -16,19 +13,8 @@ async def _run(args, o):
     ids = list(args.id or ())
     for name in args.name:
         if ids:
-            s = ids.pop(0)
-            id = get_int32(s)
+            id = given_id(args, res, ids.pop(0), "user")
             if id is None:
-                res.code = -1
-                com_err(args, -1, "because id was: '%s'" % s)
-                return res
-            if id == 0:
-                err(args).write("0 isn't a valid user id; aborting\n")
-                res.code = EINVAL
-                return res
-            if id < 0:
-                res.code = PRBADARG
-                com_err(args, PRBADARG, "because user id %d was not positive" % id)
                 return res
         else:
             id = 0
@@ -42,9 +28,7 @@ async def _run(args, o):
                 text = "; unable to create user %s with id %d %s" % (shown, id, forced(args))
             else:
                 text = "; unable to create user %s %s" % (shown, forced(args))
-            code = failed(args, item, x, text)
-            if not args.force:
-                res.code = code
+            if stop(args, res, item, x, text):
                 return res
         if o is not None:
             o.write("User %s has id %d\n" % (shown, id))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kafs.cli.pts import com_err, err, error_code, out, pts_api, run_async
-
-PRBADARG = 267273
+from kafs.cli.pts import com_err, error_code, out, pts_api, run_async
 
 
 @dataclass
@@ -24,22 +22,15 @@ class OwnedList:
 
 
 async def _run(args, o):
-    from kafs.api.pts import ANONYMOUSID
-    from kafs.cli.pts._names import name_or_id
+    from kafs.cli.pts._names import PRBADARG, entries, over_limit
     p = pts_api(args)
     res = OwnedList()
-    got = await name_or_id(args, p, args.nameorid)
+    got = await entries(args, p)
     if got is None:
         res.code = PRBADARG
         return res
-    e = err(args)
-
-    def over(oid):
-        e.write("membership list for id %d exceeds display limit\n" % oid)
-        e.flush()
-    for oid, name in zip(*got):
-        if oid == ANONYMOUSID:
-            continue
+    over = over_limit(args)
+    for oid, name in got:
         item = Owned(oid, name)
         res.items.append(item)
         if o is not None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kafs.cli.pts import com_err, err, error_code, out, pts_api, run_async
+from kafs.cli.pts import com_err, error_code, out, pts_api, run_async
 
-PRBADARG = 267273
 RXGEN_OPCODE = -455
 
 
@@ -26,22 +25,15 @@ class Memberships:
 
 
 async def _run(args, o):
-    from kafs.api.pts import ANONYMOUSID
-    from kafs.cli.pts._names import name_or_id
+    from kafs.cli.pts._names import PRBADARG, entries, over_limit
     p = pts_api(args)
     res = Memberships()
-    got = await name_or_id(args, p, args.nameorid)
+    got = await entries(args, p)
     if got is None:
         res.code = PRBADARG
         return res
-    e = err(args)
-
-    def over(gid):
-        e.write("membership list for id %d exceeds display limit\n" % gid)
-        e.flush()
-    for id, name in zip(*got):
-        if id == ANONYMOUSID:
-            continue
+    over = over_limit(args)
+    for id, name in got:
         try:
             if args.expandgroups:
                 lst = await p.expanded_members(id, warn=over)
