@@ -233,18 +233,8 @@ def run(args):
 
 
 def main(argv=None, prog=None) -> int:
-    from kafs.cli import main as M
-    if argv is None:
-        M._setup_streams()
-        argv = sys.argv[1:]
-        prog = prog or M.prog_name(sys.argv[0], "klog.krb5")
-    prog = prog or "klog.krb5"
-    runner = M.Runner(load_tool(), prog)
-    try:
-        status = runner.main([prog] + list(argv))
-    except KeyboardInterrupt:
-        return 130
-    return M._exit(status)
+    from kafs.cli.main import single_tool
+    return single_tool(load_tool, "klog.krb5", argv, prog)
 
 
 if __name__ == "__main__":

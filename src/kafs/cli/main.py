@@ -535,6 +535,23 @@ def _entry(name: str, argv: list[str] | None = None,
     return _exit(status)
 
 
+def single_tool(load_tool, name: str, argv: list[str] | None = None,
+                prog: str | None = None) -> int:
+    """The entry point of a tool without subcommands (klog.krb5, unlog):
+    ``load_tool()`` gives its Suite, ``name`` the default program name."""
+    if argv is None:
+        _setup_streams()
+        argv = sys.argv[1:]
+        prog = prog or prog_name(sys.argv[0], name)
+    prog = prog or name
+    runner = Runner(load_tool(), prog)
+    try:
+        status = runner.main([prog] + list(argv))
+    except KeyboardInterrupt:
+        return 130
+    return _exit(status)
+
+
 def bos() -> int:
     return _entry("bos")
 
