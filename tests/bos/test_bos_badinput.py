@@ -5,35 +5,22 @@ ours never prints a traceback."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import struct
 import subprocess
-import threading
 
 import pytest
+
+from _fakeserver import FakeServer
 
 ADDR = "127.0.0.7"
 REAL = "/usr/bin/bos"
 
 
-class FakeBos:
+class FakeBos(FakeServer):
     def __init__(self, mode):
+        super().__init__(ADDR, 7007, 1)
         self.mode = mode
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.t = threading.Thread(target=self._main, daemon=True)
-
-    def _main(self):
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._start())
-        self.ready.set()
-        self.loop.run_forever()
-
-    async def _start(self):
-        from kafs.rx.endpoint import Endpoint
-        self.ep = await Endpoint.open(ADDR, 7007)
-        self.ep.serve(1, self.handler)
 
     async def handler(self, call):
         from kafs.errors import AFSError
@@ -47,18 +34,6 @@ class FakeBos:
             # a string length far beyond BOZO_BSSIZE
             await call.write(struct.pack(">I", 100000) + b"x" * 64)
         await call.end_write()
-
-    def __enter__(self):
-        self.t.start()
-        self.ready.wait(10)
-        return self
-
-    def __exit__(self, *a):
-        async def stop():
-            await self.ep.close()
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.t.join(10)
 
 
 def run_real(args):

@@ -4,34 +4,21 @@ same lines and exit alike; ours never prints a traceback."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import subprocess
-import threading
 
 import pytest
+
+from _fakeserver import FakeServer
 
 ADDR = "127.0.0.8"
 REAL = "/usr/bin/pts"
 
 
-class FakePt:
+class FakePt(FakeServer):
     def __init__(self, mode):
+        super().__init__(ADDR, 7002, 73)
         self.mode = mode
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.t = threading.Thread(target=self._main, daemon=True)
-
-    def _main(self):
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._start())
-        self.ready.set()
-        self.loop.run_forever()
-
-    async def _start(self):
-        from kafs.rx.endpoint import Endpoint
-        self.ep = await Endpoint.open(ADDR, 7002)
-        self.ep.serve(73, self.handler)
 
     async def handler(self, call):
         from kafs.errors import AFSError
@@ -46,18 +33,6 @@ class FakePt:
         elif self.mode == "badcount":
             raise AFSError(267268)
         await call.end_write()
-
-    def __enter__(self):
-        self.t.start()
-        self.ready.wait(10)
-        return self
-
-    def __exit__(self, *a):
-        async def stop():
-            await self.ep.close()
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.t.join(10)
 
 
 @pytest.fixture
