@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 
-from kafs.cli.cmd import FLAG, alias_name
+from kafs.cli.cmd import FLAG
 
 #: Switch names after which a file name is completed.
 PATH_SWITCHES = frozenset(("-file", "-dir", "-path", "-fromdir", "-todir",

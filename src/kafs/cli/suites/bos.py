@@ -8,7 +8,7 @@ are those the installed OpenAFS binaries print (``bos help``,
 ``help``/``apropos``/``-help`` output with theirs.
 """
 
-from kafs.cli.cmd import cmd, flag, opt, opt_list, req, req_flag, req_list
+from kafs.cli.cmd import cmd, flag, opt, opt_list, req, req_list
 
 #: bos.c's add_std_args (slots 11-13).
 COMMON = (

@@ -11,7 +11,7 @@ are those the installed OpenAFS binaries print (``pts help``,
 the framework itself (:mod:`kafs.cli.main`).
 """
 
-from kafs.cli.cmd import cmd, flag, opt, opt_list, req, req_flag, req_list
+from kafs.cli.cmd import cmd, flag, opt, opt_list, req, req_list
 
 #: pts.c's add_std_args (slots 16-23; -test is hidden).
 COMMON = (

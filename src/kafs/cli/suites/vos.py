@@ -8,7 +8,7 @@ are those the installed OpenAFS binaries print (``vos help``,
 ``help``/``apropos``/``-help`` output with theirs.
 """
 
-from kafs.cli.cmd import cmd, flag, opt, opt_list, req, req_flag, req_list
+from kafs.cli.cmd import cmd, flag, opt, opt_list, req, req_list
 
 #: The switches every vos subcommand has (vos.c's COMMONPARMS, slots 25-31).
 COMMON = (
