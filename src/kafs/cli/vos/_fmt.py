@@ -117,6 +117,45 @@ class Counts:
         self.busy_ids: list[int] = []
         self.notok_ids: list[int] = []
 
+    def online(self, v) -> None:
+        """An attached volume: on-line (in use) or off-line."""
+        if v.in_use == 1:
+            self.ok += 1
+        else:
+            self.notok += 1
+
+    def unusable(self, v, out: list, disp: bool, busy: str, notok: str) -> None:
+        """A volume not attached: busy (VBUSY) or unattachable, counted and
+        (``disp``) ``busy``/``notok`` % its id added to ``out``."""
+        if v.status == VBUSY:
+            self.busy += 1
+            self.busy_ids.append(v.volid)
+            text = busy
+        else:
+            self.notok += 1
+            self.notok_ids.append(v.volid)
+            text = notok
+        if disp:
+            out.append(text % _u32(v.volid))
+
+
+def _long(out: list, v, server: int, part: int) -> None:
+    """The -long lines of an attached volume (DisplayFormat/XDisplayFormat)."""
+    out.append("    %s %s \n" % (host_name(server), pname(part)))
+    out.append("    RWrite %10u ROnly %10u Backup %10u \n" % (
+        _u32(v.parent_id), _u32(v.clone_id), _u32(v.backup_id)))
+    out.append("    MaxQuota %10d K \n" % _s32(v.maxquota))
+    out.append("    Creation    " + ctime(v.creation_date))
+    out.append("    Copy        " + ctime(v.copy_date))
+    out.append("    Backup      Never\n" if not v.backup_date
+               else "    Backup      " + ctime(v.backup_date))
+    if v.access_date:
+        out.append("    Last Access " + ctime(v.access_date))
+    out.append("    Last Update Never\n" if not v.update_date
+               else "    Last Update " + ctime(v.update_date))
+    out.append("    %d accesses in the past day (i.e., vnode references)\n"
+               % _s32(v.day_use))
+
 
 def display_format(v, server: int, part: int, c: Counts, fast: bool, longlist: bool,
                    disp: bool) -> str:
@@ -130,35 +169,12 @@ def display_format(v, server: int, part: int, c: Counts, fast: bool, longlist: b
             " " if longlist else "",
             "On-line" if v.in_use == 1 else "Off-line",
             "**needs salvage**" if v.needs_salvaged == 1 else ""))
-        if v.in_use == 1:
-            c.ok += 1
-        else:
-            c.notok += 1
+        c.online(v)
         if longlist:
-            out.append("    %s %s \n" % (host_name(server), pname(part)))
-            out.append("    RWrite %10u ROnly %10u Backup %10u \n" % (
-                _u32(v.parent_id), _u32(v.clone_id), _u32(v.backup_id)))
-            out.append("    MaxQuota %10d K \n" % _s32(v.maxquota))
-            out.append("    Creation    " + ctime(v.creation_date))
-            out.append("    Copy        " + ctime(v.copy_date))
-            out.append("    Backup      Never\n" if not v.backup_date
-                       else "    Backup      " + ctime(v.backup_date))
-            if v.access_date:
-                out.append("    Last Access " + ctime(v.access_date))
-            out.append("    Last Update Never\n" if not v.update_date
-                       else "    Last Update " + ctime(v.update_date))
-            out.append("    %d accesses in the past day (i.e., vnode references)\n"
-                       % _s32(v.day_use))
-    elif v.status == VBUSY:
-        c.busy += 1
-        c.busy_ids.append(v.volid)
-        if disp:
-            out.append("**** Volume %u is busy ****\n" % _u32(v.volid))
+            _long(out, v, server, part)
     else:
-        c.notok += 1
-        c.notok_ids.append(v.volid)
-        if disp:
-            out.append("**** Could not attach volume %u ****\n" % _u32(v.volid))
+        c.unusable(v, out, disp, "**** Volume %u is busy ****\n",
+                   "**** Could not attach volume %u ****\n")
     if longlist:
         out.append("\n")
     return "".join(out)
@@ -175,24 +191,8 @@ def xdisplay_format(v, server: int, part: int, c: Counts, fast: bool, longlist: 
             out.append("%-32s %10u %s%10d K used %d files %s\n" % (
                 v.name, _u32(v.volid), _T.get(v.type, ""), _s32(v.size),
                 _s32(v.filecount), "On-line" if v.in_use == 1 else "Off-line"))
-            if v.in_use == 1:
-                c.ok += 1
-            else:
-                c.notok += 1
-            out.append("    %s %s \n" % (host_name(server), pname(part)))
-            out.append("    RWrite %10u ROnly %10u Backup %10u \n" % (
-                _u32(v.parent_id), _u32(v.clone_id), _u32(v.backup_id)))
-            out.append("    MaxQuota %10d K \n" % _s32(v.maxquota))
-            out.append("    Creation    " + ctime(v.creation_date))
-            out.append("    Copy        " + ctime(v.copy_date))
-            out.append("    Backup      Never\n" if not v.backup_date
-                       else "    Backup      " + ctime(v.backup_date))
-            if v.access_date:
-                out.append("    Last Access " + ctime(v.access_date))
-            out.append("    Last Update Never\n" if not v.update_date
-                       else "    Last Update " + ctime(v.update_date))
-            out.append("    %d accesses in the past day (i.e., vnode references)\n"
-                       % _s32(v.day_use))
+            c.online(v)
+            _long(out, v, server, part)
             r, w = v.stat_reads, v.stat_writes
             out.append(
                 "\n                      Raw Read/Write Stats\n"
@@ -217,36 +217,19 @@ def xdisplay_format(v, server: int, part: int, c: Counts, fast: bool, longlist: 
                     label, _s32(v.stat_file_same_author[i]), _s32(v.stat_file_diff_author[i]),
                     _s32(v.stat_dir_same_author[i]), _s32(v.stat_dir_diff_author[i])))
             out.append("          |-------------------------------------------|\n")
-        elif v.status == VBUSY:
-            c.busy += 1
-            c.busy_ids.append(v.volid)
-            if disp:
-                out.append("**** Volume %u is busy ****\n" % _u32(v.volid))
         else:
-            c.notok += 1
-            c.notok_ids.append(v.volid)
-            if disp:
-                out.append("**** Could not attach volume %u ****\n" % _u32(v.volid))
+            c.unusable(v, out, disp, "**** Volume %u is busy ****\n",
+                       "**** Could not attach volume %u ****\n")
         out.append("\n")
         return "".join(out)
     if v.status == VOK:
         out.append("%-32s %10u %s%10d K %s\n" % (
             v.name, _u32(v.volid), _T.get(v.type, ""), _s32(v.size),
             "On-line" if v.in_use == 1 else "Off-line"))
-        if v.in_use == 1:
-            c.ok += 1
-        else:
-            c.notok += 1
-    elif v.status == VBUSY:
-        c.busy += 1
-        c.busy_ids.append(v.volid)
-        if disp:
-            out.append("**** Volume %u is busy ****\n" % _u32(v.volid))
+        c.online(v)
     else:
-        c.notok += 1
-        c.notok_ids.append(v.volid)
-        if disp:
-            out.append("**** Could not attach volume %u ****\n" % _u32(v.volid))
+        c.unusable(v, out, disp, "**** Volume %u is busy ****\n",
+                   "**** Could not attach volume %u ****\n")
     return "".join(out)
 
 
@@ -335,16 +318,9 @@ def xdisplay_format2(v, server: int, part: int, c: Counts, fast: bool, longlist:
                 out.append("dir_dif_author_idx_%d\t%8d\n" % (i + 1, _s32(v.stat_dir_diff_author[i])))
             if v.in_use == 1:
                 pass
-        elif v.status == VBUSY:
-            c.busy += 1
-            c.busy_ids.append(v.volid)
-            if disp:
-                out.append("BUSY_VOL\t%u\n" % _u32(v.volid))
         else:
-            c.notok += 1
-            c.notok_ids.append(v.volid)
-            if disp:
-                out.append("COULD_NOT_ATTACH\t%u\n" % _u32(v.volid))
+            c.unusable(v, out, disp, "BUSY_VOL\t%u\n",
+                       "COULD_NOT_ATTACH\t%u\n")
         return "".join(out)
     if v.status == VOK:
         out.append("name\t%-32s\n" % v.name)
@@ -354,18 +330,8 @@ def xdisplay_format2(v, server: int, part: int, c: Counts, fast: bool, longlist:
             out.append(t)
         out.append("size\t%10dK\n" % _s32(v.size))
         out.append("inUse\t%d\n" % v.in_use)
-        if v.in_use == 1:
-            c.ok += 1
-        else:
-            c.notok += 1
-    elif v.status == VBUSY:
-        c.busy += 1
-        c.busy_ids.append(v.volid)
-        if disp:
-            out.append("VOLUME_BUSY\t%u\n" % _u32(v.volid))
+        c.online(v)
     else:
-        c.notok += 1
-        c.notok_ids.append(v.volid)
-        if disp:
-            out.append("COULD_NOT_ATTACH_VOLUME\t%u\n" % _u32(v.volid))
+        c.unusable(v, out, disp, "VOLUME_BUSY\t%u\n",
+                   "COULD_NOT_ATTACH_VOLUME\t%u\n")
     return "".join(out)

@@ -105,16 +105,8 @@ def _display(r: VolList, pv: PartVolumes) -> str:
                     o.append("VOLUMES_ONLINE\t%d\nVOLUMES_OFFLINE\t%d\nVOLUMES_BUSY\t%d\n"
                              % (c.ok, c.notok, c.busy))
             return "".join(o)
-        f = _fmt.xdisplay_format
-        o.extend(f(v, srv, part, c, r.fast, r.long, False) for v in pv.volumes)
-        o.extend("**** Volume %u is busy ****\n" % i for i in c.busy_ids)
-        o.extend("**** Could not attach volume %u ****\n" % i for i in c.notok_ids)
-        if not r.quiet:
-            o.append("\n")
-            if not r.fast:
-                o.append("Total volumes: %d on-line, %d off-line, %d  busyd\n\n"
-                         % (c.ok, c.notok, c.busy))
-        return "".join(o)
+        return _listed(r, pv, _fmt.xdisplay_format, c,
+                       "Total volumes: %d on-line, %d off-line, %d  busyd\n\n")
     if r.format:
         f = _fmt.display_format2
         for v in pv.volumes:
@@ -122,15 +114,20 @@ def _display(r: VolList, pv: PartVolumes) -> str:
             o.append(f(v, srv, part))
             o.append("END_OF_ENTRY\n\n")
         return "".join(o)
-    f = _fmt.display_format
-    o.extend(f(v, srv, part, c, r.fast, r.long, False) for v in pv.volumes)
+    return _listed(r, pv, _fmt.display_format, c,
+                   "Total volumes onLine %d ; Total volumes offLine %d ; Total busy %d\n\n")
+
+
+def _listed(r: VolList, pv: PartVolumes, f, c, total: str) -> str:
+    """The plain (not -format) listing: ``f`` for each volume, the busy and
+    unattachable ones, then (unless -quiet / -fast) ``total`` of the counts."""
+    o = [f(v, r.addr, pv.partition, c, r.fast, r.long, False) for v in pv.volumes]
     o.extend("**** Volume %u is busy ****\n" % i for i in c.busy_ids)
     o.extend("**** Could not attach volume %u ****\n" % i for i in c.notok_ids)
     if not r.quiet:
         o.append("\n")
         if not r.fast:
-            o.append("Total volumes onLine %d ; Total volumes offLine %d ; Total busy %d\n\n"
-                     % (c.ok, c.notok, c.busy))
+            o.append(total % (c.ok, c.notok, c.busy))
     return "".join(o)
 
 
