@@ -14,8 +14,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from ._common import (ENOENT, VosExit, diagnostics, error_code, get_server,
-                      partition_id, print_error, run_async, session)
+from ._common import VosExit, diagnostics, error_code, print_error, run_async, session
 
 RXGEN_OPCODE = -455
 VOLSERBADOP = 1492325131
@@ -194,16 +193,11 @@ async def _end_leftover(s, r) -> None:
             pass
 
 
-async def uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -> int:
-    """vsprocs.c UV_DumpVolume."""
-    return await _guard(_uv_dump_volume, s, r, sink, flags, verbose)
-
-
-async def _uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -> int:
+def _begin(s, r: Dumped, verbose: bool):
+    """The start of UV_DumpVolume and UV_DumpClonedVolume: says (with
+    -verbose) which dump it is; returns the -verbose printer and the
+    volserver's connection."""
     from kafs.api import volume
-    from kafs.errors import AFSError, DecodeError
-    from kafs.rpc import volser as vs
-    volid = r.volid
 
     def vep(text):
         if verbose:
@@ -214,7 +208,40 @@ async def _uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) 
     else:
         from ._fmt import ctime
         vep("Incremental Dump (as of %.24s)...\n" % ctime(r.fromdate))
-    conn = s.volser(volume._addr(r.server), dead_time=DUMP_DEAD_TIME)
+    return vep, s.volser(volume._addr(r.server), dead_time=DUMP_DEAD_TIME)
+
+
+async def _end_trans(conn, tid: int, vep, label: str, error: int) -> int:
+    """The last EndTrans of UV_DumpVolume/UV_DumpClonedVolume (``label``:
+    "volume N" or "cloned volume N"): returns ``error``, or this failure's
+    code if there was none."""
+    from kafs.errors import AFSError, DecodeError
+    from kafs.rpc import volser as vs
+    vep("Ending transaction on %s..." % label)
+    try:
+        rcode = await vs.AFSVolEndTrans(conn, tid)
+        code = 0
+    except (AFSError, DecodeError) as e:
+        code, rcode = error_code(e), 0
+    if code or rcode:
+        _err("Could not end transaction on the %s\n" % label)
+        if not error:
+            error = code or rcode
+    vep(" done\n")
+    return error
+
+
+async def uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -> int:
+    """vsprocs.c UV_DumpVolume."""
+    return await _guard(_uv_dump_volume, s, r, sink, flags, verbose)
+
+
+async def _uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -> int:
+    from kafs.api import volume
+    from kafs.errors import AFSError, DecodeError
+    from kafs.rpc import volser as vs
+    volid = r.volid
+    vep, conn = _begin(s, r, verbose)
     error = 0
     tid = 0
     call = None
@@ -252,17 +279,7 @@ async def _uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) 
         if code and not error:
             error = code
     if tid:
-        vep("Ending transaction on volume %u..." % volid)
-        try:
-            rcode = await vs.AFSVolEndTrans(conn, tid)
-            code = 0
-        except (AFSError, DecodeError) as e:
-            code, rcode = error_code(e), 0
-        if code or rcode:
-            _err("Could not end transaction on the volume %u\n" % volid)
-            if not error:
-                error = code or rcode
-        vep(" done\n")
+        error = await _end_trans(conn, tid, vep, "volume %u" % volid, error)
     if error != RXGEN_OPCODE:
         _err(print_error(error))
     return error
@@ -279,17 +296,7 @@ async def _uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose:
     from kafs.errors import AFSError, DecodeError
     from kafs.rpc import volser as vs
     volid = r.volid
-
-    def vep(text):
-        if verbose:
-            _err(text)
-
-    if not r.fromdate:
-        vep("Full Dump ...\n")
-    else:
-        from ._fmt import ctime
-        vep("Incremental Dump (as of %.24s)...\n" % ctime(r.fromdate))
-    conn = s.volser(volume._addr(r.server), dead_time=DUMP_DEAD_TIME)
+    vep, conn = _begin(s, r, verbose)
     error = 0
     fromtid = clonetid = 0
     clonevol = 0
@@ -385,17 +392,7 @@ async def _uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose:
             if not error:
                 error = code
     if clonetid:
-        vep("Ending transaction on cloned volume %u..." % clonevol)
-        try:
-            rcode = await vs.AFSVolEndTrans(conn, clonetid)
-            code = 0
-        except (AFSError, DecodeError) as e:
-            code, rcode = error_code(e), 0
-        if code or rcode:
-            _err("Could not end transaction on the cloned volume %u\n" % clonevol)
-            if not error:
-                error = code or rcode
-        vep(" done\n")
+        error = await _end_trans(conn, clonetid, vep, "cloned volume %u" % clonevol, error)
     if fromtid:
         # vsprocs.c leaves a source transaction of an early failure to time
         # out (the volume stays busy meanwhile); end it, silently
@@ -410,7 +407,7 @@ async def _uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose:
 async def _run(args) -> Dumped:
     from kafs.api import vldb
     from kafs.errors import AFSError, DecodeError
-    from .size import _volume_info, date_to_int32
+    from .size import dump_target
     r = Dumped(args.id, clone=bool(args.clone))
     if getattr(args, "json", False) and not args.file:
         raise VosExit("vos dump: -json needs -file (the dump itself would go to stdout)\n", -1)
@@ -425,23 +422,7 @@ async def _run(args) -> Dumped:
                 raise VosExit(print_error(verr), -1)
             raise VosExit("vos: can't find volume '%s'\n" % args.id, -1)
         r.volid = volid
-        if args.server is not None or args.partition is not None:
-            if args.server is None or args.partition is None:
-                raise VosExit("Must specify both -server and -partition options\n", -1)
-            srv = get_server(args.server)
-            if not srv:
-                raise VosExit("Invalid server name\n", -1)
-            part = partition_id(args.partition)
-            if part < 0:
-                raise VosExit("Invalid partition name\n", -1)
-        else:
-            srv, part = await _volume_info(s, volid)
-        r.server, r.partition = srv, part
-        if args.time is not None and args.time != "0":
-            code, r.fromdate = date_to_int32(args.time)
-            if code:
-                raise VosExit("vos: failed to parse date '%s' (error=%d))\n" % (args.time, code),
-                              -1)
+        await dump_target(s, args, r, volid)
         r.file = args.file or ""
         flags = VOLDUMPV2_OMITDIRS if args.omitdirs else 0
         verbose = bool(args.verbose)

@@ -97,6 +97,29 @@ async def _volume_info(s, volid: int):
     raise VosExit("unexpected volume type for volume %u\n" % volid, -1)
 
 
+async def dump_target(s, args, r, volid: int) -> None:
+    """vos dump's and vos size's -server/-partition (both or neither: then
+    where the VLDB has the volume) into r.server/r.partition, and -time
+    into r.fromdate; VosExit for a bad one."""
+    if args.server is not None or args.partition is not None:
+        if args.server is None or args.partition is None:
+            raise VosExit("Must specify both -server and -partition options\n", -1)
+        srv = get_server(args.server)
+        if not srv:
+            raise VosExit("Invalid server name\n", -1)
+        part = partition_id(args.partition)
+        if part < 0:
+            raise VosExit("Invalid partition name\n", -1)
+    else:
+        srv, part = await _volume_info(s, volid)
+    r.server, r.partition = srv, part
+    if args.time is not None and args.time != "0":
+        code, r.fromdate = date_to_int32(args.time)
+        if code:
+            raise VosExit("vos: failed to parse date '%s' (error=%d))\n" % (args.time, code),
+                          -1)
+
+
 async def _run(args) -> Size:
     import asyncio
     from kafs.api import vldb, volume
@@ -113,23 +136,8 @@ async def _run(args) -> Size:
         if volid == 0:
             raise VosExit("vos: can't find volume '%s'\n" % args.id, -1)
         r.volid = volid
-        if args.partition is not None or args.server is not None:
-            if args.partition is None or args.server is None:
-                raise VosExit("Must specify both -server and -partition options\n", -1)
-            srv = get_server(args.server)
-            if not srv:
-                raise VosExit("Invalid server name\n", -1)
-            part = partition_id(args.partition)
-            if part < 0:
-                raise VosExit("Invalid partition name\n", -1)
-        else:
-            srv, part = await _volume_info(s, volid)
-        r.server, r.partition = srv, part
-        if args.time is not None and args.time != "0":
-            code, r.fromdate = date_to_int32(args.time)
-            if code:
-                raise VosExit("vos: failed to parse date '%s' (error=%d))\n" % (args.time, code),
-                              -1)
+        await dump_target(s, args, r, volid)
+        srv, part = r.server, r.partition
         ev.append(("out", "Volume: %s\n" % args.id))
         if not args.dump:
             return r
