@@ -185,7 +185,7 @@ async def _run(args) -> Created:
             if q is None:
                 return fail("vos: bad integer specified for quota.\n", -1)
             quota = q
-        volid = roid = bkid = 0
+        volid = roid = 0
         want_ro = True
         if args.id is not None:
             if not is_numeric(args.id):

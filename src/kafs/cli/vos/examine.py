@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._common import (ENODEV, ENOENT, VosExit, diagnostics, err, error_code, finish,
-                      host_name, out, print_error, run_async, session)
+from ._common import (ENODEV, ENOENT, VosExit, diagnostics, err, error_code, host_name,
+                      out, print_error, run_async, session)
 from . import _fmt
 
 RWVOL, ROVOL, BACKVOL = 0, 1, 2
@@ -65,7 +65,7 @@ async def _run(args) -> Examined:
             ev.append(("out", "Fetching VLDB entry for %u .. " % volid))
         try:
             entry = await vldb.get_entry_by_id(s, volid, -1)
-        except (AFSError, DecodeError) as e:
+        except (AFSError, DecodeError):
             raise VosExit("Could not fetch the entry for volume number %u from VLDB \n"
                           % volid, -1, stdout="".join(t for k, t in ev if k == "out"))
         r.entry = entry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._common import (VosExit, err, error_code, finish, get_server, out, partition_id,
+from ._common import (VosExit, error_code, finish, get_server, out, partition_id,
                       print_error, run_async, session)
 from . import _fmt
 
