@@ -394,7 +394,6 @@ class Pts:
                            newowner: str = "") -> None:
         """pr_ChangeEntry: rename (``newname``), change owner (``newowner``)
         or id of the entry ``oldname``; empty values mean "unchanged"."""
-        from ..rpc import pr
         id = await self.sname_to_id(oldname)
         if id == ANONYMOUSID:
             raise AFSError(PRNOENT)
