@@ -157,20 +157,3 @@ def test_startup_imports_little(suite, args):
                 "kafs.cli.render", "kafs.cli.completion"} & mods
     assert {m for m in mods if m.startswith("kafs.cli.suites.")} == \
         {"kafs.cli.suites." + suite}
-
-
-def test_asyncio_without_ssl_only_in_the_tools():
-    """The tools' entry keeps asyncio from importing ssl (docs/cli.md,
-    Start-up); ssl itself still imports, and asyncio works."""
-    code = ("import sys\n"
-            "from kafs.cli import main\n"
-            "main._install_asyncio_without_ssl(); main._install_asyncio_without_ssl()\n"
-            "import asyncio\n"
-            "print('ssl' in sys.modules, asyncio.base_events.ssl)\n"
-            "asyncio.run(asyncio.sleep(0))\n"
-            "import ssl\n"
-            "print(ssl.PROTOCOL_TLS_CLIENT is not None, "
-            "sum(f is main._AsyncioWithoutSSL for f in sys.meta_path))\n")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env=ENV, check=True)
-    assert p.stdout.split() == ["False", "None", "True", "1"]

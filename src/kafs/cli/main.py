@@ -44,37 +44,6 @@ def register(suite: str, command: str, impl) -> None:
     _REGISTRY[(suite, command)] = impl
 
 
-class _AsyncioWithoutSSL:
-    """Keep asyncio from importing ssl in the tools' processes.
-
-    ``asyncio`` imports ``ssl`` (and with it libssl and libcrypto) when it
-    is itself imported -- about 5 ms, a tenth of what ``vos examine``
-    spends before its first packet -- but only to offer TLS streams, which
-    no kafs tool uses; it carries on without (``ssl = None``) when the
-    import fails.  This finder fails the ``import ssl`` that happens
-    *while asyncio is being imported*, and nothing else: ``import ssl``
-    from anywhere else, before or after, works as usual.
-    """
-
-    @staticmethod
-    def find_spec(name, path=None, target=None):
-        if name == "ssl":
-            a = sys.modules.get("asyncio")
-            if a is not None and getattr(getattr(a, "__spec__", None), "_initializing", False):
-                raise ModuleNotFoundError("kafs: no ssl for asyncio", name="ssl")
-        return None
-
-    @staticmethod
-    def invalidate_caches():
-        pass
-
-
-def _install_asyncio_without_ssl() -> None:
-    if "asyncio" not in sys.modules and not any(
-            isinstance(f, type) and f.__name__ == "_AsyncioWithoutSSL" for f in sys.meta_path):
-        sys.meta_path.insert(0, _AsyncioWithoutSSL)
-
-
 def _debug() -> bool:
     return os.environ.get("KAFS_DEBUG", "") not in ("", "0")
 
@@ -514,7 +483,6 @@ def _exit(status: int):
 def _entry(name: str, argv: list[str] | None = None,
            prog: str | None = None) -> int:
     _setup_streams()
-    _install_asyncio_without_ssl()
     if argv is None:
         argv = sys.argv[1:]
         prog = prog or prog_name(sys.argv[0], name)
