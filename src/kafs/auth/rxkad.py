@@ -8,7 +8,11 @@ lives in :mod:`kafs.auth.crypto`).  The security header/trailer (4/4 at
 auth, 8/8 at crypt) reduce each packet's user data; as in OpenAFS a jumbogram
 sub-packet must be exactly 1412 bytes on the wire, which only clear-level
 packets can be (1396/1404 bytes of user data seal to 1408 at crypt/auth), so
-auth and crypt traffic goes one packet per datagram.  A CHALLENGE (v2 or
+auth and crypt traffic goes one packet per datagram.  The Rx core seals a
+call's packets ahead of its send window in batches (``prepare_packets``,
+one C call for many packets); the checksum and the sealed bytes depend on
+the call number, channel and seq only, so a retransmission resends them
+unchanged under a new serial.  A CHALLENGE (v2 or
 old) is answered with a RESPONSE carrying the ticket.  Connections are shared
 between client objects with the same token and level.
 
