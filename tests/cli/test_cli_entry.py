@@ -88,12 +88,14 @@ def _unimplemented(suite):
                 if not p.optional:
                     args += [p.name] if p.type == FLAG else [p.name, "x"]
             return c.name, args
-    pytest.skip(f"every {suite} subcommand is implemented")
+    return None, None
 
 
-@pytest.mark.parametrize("suite,code", [("vos", 255), ("bos", 1), ("pts", 1)])
+@pytest.mark.parametrize("suite,code", [("vos", 255), ("bos", 1), ("fs", 1)])
 def test_not_implemented(suite, code):
     name, args = _unimplemented(suite)
+    if name is None:          # the whole suite is implemented: nothing left to say
+        return
     o = ours([sys.executable, "-m", "kafs.cli.main", suite, name, "-help"])
     assert o[2] == 0                                   # -help works for every command
     o = ours([sys.executable, "-m", "kafs.cli.main", suite, name, *args])
