@@ -82,7 +82,11 @@ def _unimplemented(suite):
     for c in load(suite).commands:
         if c.hidden or c.impl or c.name in ("help", "apropos", "version"):
             continue
-        if importlib.util.find_spec(f"kafs.cli.{suite}.{c.name}") is None:
+        try:
+            spec = importlib.util.find_spec(f"kafs.cli.{suite}.{c.name}")
+        except ModuleNotFoundError:          # no kafs.cli.<suite> package at all
+            spec = None
+        if spec is None:
             args = []
             for p in c.params:
                 if not p.optional:
