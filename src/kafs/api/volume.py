@@ -26,7 +26,8 @@ __all__ = ["VolumeInfo", "VolumeXInfo", "PartitionInfo", "Transaction",
            "list_partitions", "partition_info", "list_volumes", "xlist_volumes",
            "list_one_volume", "xlist_one_volume", "monitor", "get_size",
            "VOK", "VBUSY", "ITOffline", "ITBusy", "ITReadOnly", "ITCreate",
-           "ITCreateVolID"]
+           "ITCreateVolID", "trans_create_once", "end_trans", "set_flags", "set_info",
+           "delete_trans_volume", "get_name", "clone", "get_size_trans"]
 
 RXGEN_OPCODE = -455
 VOK = 0x02
@@ -445,3 +446,50 @@ async def dump_volume(s, server, partition: int, volid: int, sink, *,
         from kafs.errors import RemoteAbort
         raise RemoteAbort(rcode)
     return n
+
+
+# --------------------------------------------------------------------------
+# single calls on an open transaction (the steps of vsprocs.c's procedures,
+# for commands that print between them): each makes exactly one RPC on
+# ``conn`` (``s.volser(...)``) and raises AFSError/DecodeError as the stub does
+# --------------------------------------------------------------------------
+
+async def trans_create_once(conn, volid: int, partition: int, flags: int) -> int:
+    """AFSVolTransCreate, one try: the transaction id."""
+    return await _vs().AFSVolTransCreate(conn, volid, partition, flags)
+
+
+async def end_trans(conn, tid: int) -> int:
+    """AFSVolEndTrans: the server's rcode."""
+    return await _vs().AFSVolEndTrans(conn, tid)
+
+
+async def set_flags(conn, tid: int, flags: int) -> None:
+    """AFSVolSetFlags."""
+    await _vs().AFSVolSetFlags(conn, tid, flags)
+
+
+async def set_info(conn, tid: int, info) -> None:
+    """AFSVolSetInfo (``info`` from :func:`new_volint_info`)."""
+    await _vs().AFSVolSetInfo(conn, tid, info)
+
+
+async def delete_trans_volume(conn, tid: int) -> None:
+    """AFSVolDeleteVolume: delete the transaction's volume."""
+    await _vs().AFSVolDeleteVolume(conn, tid)
+
+
+async def get_name(conn, tid: int) -> str:
+    """AFSVolGetName: the transaction's volume's name."""
+    return await _vs().AFSVolGetName(conn, tid)
+
+
+async def clone(conn, tid: int, purge: int, voltype: int, name: str, newid: int) -> int:
+    """AFSVolClone: the clone's volume id."""
+    return await _vs().AFSVolClone(conn, tid, purge, voltype, name, newid)
+
+
+async def get_size_trans(conn, tid: int, fromdate: int = 0) -> int:
+    """AFSVolGetSize on an open transaction: the dump size in bytes."""
+    r = await _vs().AFSVolGetSize(conn, tid, fromdate)
+    return r.dump_size

@@ -343,10 +343,9 @@ class Aklog:
         import asyncio
 
         async def lookup():
-            from kafs.api import AuthSpec, Session
-            from kafs.rpc import pr
+            from kafs.api import AuthSpec, Pts, Session
             async with await Session.open(cell, auth=AuthSpec(noauth=True), tool="aklog") as s:
-                return await s.pt.call(pr.PR_NameToID, [name.lower()])
+                return await Pts(s).name_to_id([name.lower()])
 
         try:
             ids = asyncio.run(asyncio.wait_for(lookup(), 120))

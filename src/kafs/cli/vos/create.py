@@ -140,7 +140,6 @@ async def part_valid(s, r: Events, server: int, part: int) -> tuple[bool, int]:
 async def _run(args) -> Created:
     from kafs.api import vldb, volume
     from kafs.errors import AFSError, DecodeError
-    from kafs.rpc import volser as vs
     r = Created(name=args.name, server=args.server)
     verbose = bool(args.verbose)
 
@@ -206,7 +205,7 @@ async def _run(args) -> Created:
                 want_ro = False
         r.partition = pnum
         code = await _create3(s, r, tserver, pnum, name, quota, volid, roid, want_ro,
-                              verbose, vldb, volume, vs)
+                              verbose, vldb, volume)
         if code:
             r.err(diagnostics("create", code))
             r.code = code
@@ -218,7 +217,7 @@ async def _run(args) -> Created:
 
 async def _create3(s, r: Created, server: int, part: int, name: str, quota: int,
                    volid: int, roid: int, want_ro: bool, verbose: bool,
-                   vldb, volume, vs) -> int:
+                   vldb, volume) -> int:
     """UV_CreateVolume3; returns the error code (messages in ``r``)."""
     from kafs.errors import AFSError, DecodeError
     conn = s.volser(volume._addr(server))
@@ -277,11 +276,11 @@ async def _create3(s, r: Created, server: int, part: int, name: str, quota: int,
             r.eprint(error, "Failed to create the volume %s %u \n" % (name, volid))
             raise _Fail
         try:
-            await vs.AFSVolSetInfo(conn, tid, volume.new_volint_info(quota))
+            await volume.set_info(conn, tid, volume.new_volint_info(quota))
         except (AFSError, DecodeError) as e:
             r.eprint(error_code(e), "Could not change quota, continuing...\n")
         try:
-            await vs.AFSVolSetFlags(conn, tid, 0)
+            await volume.set_flags(conn, tid, 0)
         except (AFSError, DecodeError) as e:
             error = error_code(e)
             r.eprint(error, "Could not bring the volume %s %u online \n" % (name, volid))
@@ -296,7 +295,7 @@ async def _create3(s, r: Created, server: int, part: int, name: str, quota: int,
             r.err("Could not create a VLDB entry for the volume %s %u\n" % (name, volid))
             vprint("Deleting the newly created volume %u\n" % volid)
             try:
-                await vs.AFSVolDeleteVolume(conn, tid)
+                await volume.delete_trans_volume(conn, tid)
             except (AFSError, DecodeError):
                 pass
             error = error_code(e)
@@ -304,7 +303,7 @@ async def _create3(s, r: Created, server: int, part: int, name: str, quota: int,
         vprint("Created the VLDB entry for the volume %s %u\n" % (name, volid))
         t, tid = tid, 0
         try:
-            await vs.AFSVolEndTrans(conn, t)
+            await volume.end_trans(conn, t)
         except (AFSError, DecodeError) as e:
             r.err("Failed to end the transaction on the volume %s %u\n" % (name, volid))
             error = error_code(e)
@@ -313,7 +312,7 @@ async def _create3(s, r: Created, server: int, part: int, name: str, quota: int,
         pass
     if tid:
         try:
-            await vs.AFSVolEndTrans(conn, tid)
+            await volume.end_trans(conn, tid)
         except (AFSError, DecodeError):
             r.err("WARNING: could not end transaction\n")
     r.err(print_error(error))

@@ -144,7 +144,7 @@ async def _end_call(call) -> int:
     return 0
 
 
-def _start_request(vs, tid: int, fromdate: int, flags: int) -> bytes:
+def _start_request(tid: int, fromdate: int, flags: int) -> bytes:
     """The opcode and IN arguments of StartAFSVolDump / StartAFSVolDumpV2."""
     import struct
     if flags & VOLDUMPV2_OMITDIRS:
@@ -153,10 +153,10 @@ def _start_request(vs, tid: int, fromdate: int, flags: int) -> bytes:
     return struct.pack(">III", 109, tid & 0xFFFFFFFF, fromdate & 0xFFFFFFFF)
 
 
-async def _start_dump(call, vs, tid, fromdate, flags) -> int:
+async def _start_dump(call, tid, fromdate, flags) -> int:
     from kafs.errors import AFSError
     try:
-        await call.write(_start_request(vs, tid, fromdate, flags))
+        await call.write(_start_request(tid, fromdate, flags))
     except AFSError as e:
         return e.code
     return 0
@@ -183,12 +183,11 @@ async def _guard(fn, s, r, sink, flags, verbose) -> int:
 
 async def _end_leftover(s, r) -> None:
     from kafs.api import volume
-    from kafs.rpc import volser as vs
     conn = s.volser(volume._addr(r.server), dead_time=DUMP_DEAD_TIME)
     mine = getattr(r, "_tids", ())
     for t in mine:
         try:
-            await vs.AFSVolEndTrans(conn, t)
+            await volume.end_trans(conn, t)
         except Exception:           # noqa: BLE001
             pass
 
@@ -215,11 +214,11 @@ async def _end_trans(conn, tid: int, vep, label: str, error: int) -> int:
     """The last EndTrans of UV_DumpVolume/UV_DumpClonedVolume (``label``:
     "volume N" or "cloned volume N"): returns ``error``, or this failure's
     code if there was none."""
+    from kafs.api import volume
     from kafs.errors import AFSError, DecodeError
-    from kafs.rpc import volser as vs
     vep("Ending transaction on %s..." % label)
     try:
-        rcode = await vs.AFSVolEndTrans(conn, tid)
+        rcode = await volume.end_trans(conn, tid)
         code = 0
     except (AFSError, DecodeError) as e:
         code, rcode = error_code(e), 0
@@ -239,7 +238,6 @@ async def uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -
 async def _uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -> int:
     from kafs.api import volume
     from kafs.errors import AFSError, DecodeError
-    from kafs.rpc import volser as vs
     volid = r.volid
     vep, conn = _begin(s, r, verbose)
     error = 0
@@ -257,7 +255,7 @@ async def _uv_dump_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) 
         vep(" done\n")
         call = conn.new_call()
         vep("Starting volume dump on volume %u..." % volid)
-        code = await _start_dump(call, vs, tid, _i32(r.fromdate), flags)
+        code = await _start_dump(call, tid, _i32(r.fromdate), flags)
         if code:
             error = code
             _err("\nCould not start the dump process \n" + print_error(code, "   "))
@@ -294,7 +292,6 @@ async def uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: 
 async def _uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose: bool) -> int:
     from kafs.api import vldb, volume
     from kafs.errors import AFSError, DecodeError
-    from kafs.rpc import volser as vs
     volid = r.volid
     vep, conn = _begin(s, r, verbose)
     error = 0
@@ -322,7 +319,7 @@ async def _uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose:
         vep(" done\n")
         vep("Getting the name for volume %u ..." % volid)
         try:
-            name = await vs.AFSVolGetName(conn, fromtid)
+            name = await volume.get_name(conn, fromtid)
         except (AFSError, DecodeError) as e:
             egoto(error_code(e), "Failed to get the name of the volume %u\n" % volid)
         vep(" done\n")
@@ -335,14 +332,14 @@ async def _uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose:
         vep(" done\n")
         vep("Cloning source volume %u to clone volume %u..." % (volid, clonevol))
         try:
-            clonevol = await vs.AFSVolClone(conn, fromtid, 0, readonlyVolume, name, clonevol)
+            clonevol = await volume.clone(conn, fromtid, 0, readonlyVolume, name, clonevol)
         except (AFSError, DecodeError) as e:
             egoto(error_code(e), "Failed to clone the source volume %u\n" % volid)
         vep(" done\n")
         vep("Ending the transaction on the volume %u ..." % volid)
         t, fromtid = fromtid, 0
         try:
-            code = await vs.AFSVolEndTrans(conn, t)
+            code = await volume.end_trans(conn, t)
         except (AFSError, DecodeError) as e:
             code = error_code(e)
         if code:
@@ -358,13 +355,13 @@ async def _uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose:
         vep(" done\n")
         vep("Setting flags on cloned volume %u ..." % clonevol)
         try:
-            await vs.AFSVolSetFlags(conn, clonetid, VTDeleteOnSalvage | VTOutOfService)
+            await volume.set_flags(conn, clonetid, VTDeleteOnSalvage | VTOutOfService)
         except (AFSError, DecodeError) as e:
             egoto(error_code(e), "Could not set falgs on the cloned volume %u\n" % clonevol)
         vep(" done\n")
         call = conn.new_call()
         vep("Starting volume dump from cloned volume %u..." % clonevol)
-        code = await _start_dump(call, vs, clonetid, _i32(r.fromdate), flags)
+        code = await _start_dump(call, clonetid, _i32(r.fromdate), flags)
         if code:
             egoto(code, "Could not start the dump process \n")
         vep(" done\n")
@@ -377,7 +374,7 @@ async def _uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose:
         pass
     vep("Deleting the cloned volume %u ..." % clonevol)
     try:
-        await vs.AFSVolDeleteVolume(conn, clonetid)
+        await volume.delete_trans_volume(conn, clonetid)
         ok = True
     except (AFSError, DecodeError):
         ok = False
@@ -397,7 +394,7 @@ async def _uv_dump_cloned_volume(s, r: Dumped, sink: _Sink, flags: int, verbose:
         # vsprocs.c leaves a source transaction of an early failure to time
         # out (the volume stays busy meanwhile); end it, silently
         try:
-            await vs.AFSVolEndTrans(conn, fromtid)
+            await volume.end_trans(conn, fromtid)
         except (AFSError, DecodeError):
             pass
     _err(print_error(error))

@@ -51,7 +51,6 @@ async def do_vol_delete(s, r: Events, conn, volid: int, part: int, typestring: s
     code, VNOVOL quietly when the volume is not there."""
     from kafs.api import volume
     from kafs.errors import AFSError, DecodeError
-    from kafs.rpc import volser as vs
     if verbose:
         r.out("Deleting %s volume %u ..." % (typestring, volid))
     error = 0
@@ -66,10 +65,10 @@ async def do_vol_delete(s, r: Events, conn, volid: int, part: int, typestring: s
         error = code
     if tid:
         for what, coro in (("Could not set flags on volume %u \n",
-                            lambda: vs.AFSVolSetFlags(conn, tid,
-                                                      VTDeleteOnSalvage | VTOutOfService)),
+                            lambda: volume.set_flags(conn, tid,
+                                                     VTDeleteOnSalvage | VTOutOfService)),
                            ("Could not delete volume %u\n",
-                            lambda: vs.AFSVolDeleteVolume(conn, tid))):
+                            lambda: volume.delete_trans_volume(conn, tid))):
             try:
                 await coro()
             except (AFSError, DecodeError) as e:
@@ -77,7 +76,7 @@ async def do_vol_delete(s, r: Events, conn, volid: int, part: int, typestring: s
                 r.eprint(error, what % volid)
                 break
         try:
-            code = await vs.AFSVolEndTrans(conn, tid)
+            code = await volume.end_trans(conn, tid)
         except (AFSError, DecodeError) as e:
             code = error_code(e)
         if code:

@@ -124,7 +124,6 @@ async def _run(args) -> Size:
     import asyncio
     from kafs.api import vldb, volume
     from kafs.errors import AFSError, DecodeError
-    from kafs.rpc import volser as vs
     r = Size(args.id, events=[])
     ev = r.events
     verbose = bool(args.verbose)
@@ -149,7 +148,7 @@ async def _run(args) -> Size:
         code = 0
         for retries in (2, 1, 0):
             try:
-                tid = await vs.AFSVolTransCreate(conn, volid, part, ITBusy)
+                tid = await volume.trans_create_once(conn, volid, part, ITBusy)
                 code = 0
             except (AFSError, DecodeError) as e:
                 code = error_code(e)
@@ -165,8 +164,7 @@ async def _run(args) -> Size:
                 ev.append(("out", " done\n"))
                 ev.append(("out", "Getting size of volume on volume %u..." % volid))
             try:
-                res = await vs.AFSVolGetSize(conn, tid, r.fromdate)
-                r.dump_size = res.dump_size
+                r.dump_size = await volume.get_size_trans(conn, tid, r.fromdate)
                 if verbose:
                     ev.append(("out", " done\n"))
             except (AFSError, DecodeError) as e:
@@ -179,7 +177,7 @@ async def _run(args) -> Size:
                 ev.append(("out", "Ending transaction on volume %u..." % volid))
             rcode = 0
             try:
-                rcode = await vs.AFSVolEndTrans(conn, tid)
+                rcode = await volume.end_trans(conn, tid)
                 code = 0
             except (AFSError, DecodeError) as e:
                 code = error_code(e)
