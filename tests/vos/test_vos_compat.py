@@ -186,9 +186,12 @@ def test_status_with_a_transaction(vos_cell):
                           "-sleep", "8", "-localauth"], env=vos_cell.env(),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        # vos offline creates the transaction, then calls SetFlags and sleeps
+        # holding it: only that last state is stable long enough for two
+        # tools to see the same thing one after the other
         for _ in range(50):
             o, k = run_both(vos_cell, "status", "afs1")
-            if b"Total transactions" in o[0]:
+            if b"procedure: SetFlags" in o[0] and b"procedure: SetFlags" in k[0]:
                 break
             time.sleep(0.1)
         assert b"Total transactions: 1" in o[0]

@@ -182,8 +182,11 @@ def _tree(pid: int) -> list[int]:
 
 def _terminate(pids: list[int], timeout: float) -> None:
     for p in pids:
+        # a file server shuts down cleanly on SIGQUIT (as bosserver stops it);
+        # SIGTERM only makes it log its open descriptors
+        sig = signal.SIGQUIT if _comm(p) in ("fileserver", "dafileserver") else signal.SIGTERM
         with contextlib.suppress(ProcessLookupError):
-            os.kill(p, signal.SIGTERM)
+            os.kill(p, sig)
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if all(_comm(p) is None or _zombie(p) for p in pids):
@@ -374,6 +377,11 @@ class TestCell:
                 probs.append(f"{k}: {last[-1] if last else 'failed'}")
             elif k.startswith("vlserver/volserver") and "On-line" not in out:
                 probs.append("root.cell is not on-line")
+            elif k.startswith("vlserver/volserver"):
+                code = self._fileserver_code(out)
+                if code != 0:
+                    probs.append("fileserver does not serve root.cell: "
+                                 + ("no answer" if code is None else f"abort code {code}"))
             elif k.startswith("ptserver") and "system:administrators" not in out:
                 probs.append("admin is not in system:administrators")
         return probs
@@ -416,6 +424,7 @@ class TestCell:
         self._start_bosserver()
         self._create_instances()
         self._setup_contents()
+        self._wait_serving()
 
     # ------------------------------------------------------ /etc/hosts ----
     def _hosts_ok(self) -> bool:
@@ -686,7 +695,9 @@ class TestCell:
             strays = self._stray_servers()
             if strays:
                 self.log(f"stopping orphaned OpenAFS servers {strays}")
-                _terminate(strays, 3)
+                # a file server detaching thousands of volumes needs seconds;
+                # killed early, it leaves them to be salvaged on next use
+                _terminate(strays, 30)
             self.log(f"starting bosserver -rxbind on {C.SERVER_HOST} (own UTS namespace, hostname {C.SERVER_SHORT})")
             (C.SRV_LOCAL / "bosserver.pid").unlink(missing_ok=True)
             with open(C.LOG_DIR / "bosserver.out", "ab") as out:
@@ -743,6 +754,21 @@ class TestCell:
         self._wait("ptserver", lambda: self._pts("examine", "system:administrators", check=False,
                                                  timeout=20).returncode == 0, 60)
         self._wait("vlserver write transactions", self._vl_writable, 120)
+
+    def _fileserver_code(self, examine_out: str | None = None) -> int | None:
+        """RXAFS_FetchStatus of root.cell's root: 0, the abort code, or None."""
+        from .probe import fetch_status_code
+        if examine_out is None:
+            examine_out = self._vos("examine", "root.cell", check=False, timeout=30).stdout
+        m = re.search(r"RWrite:\s*(\d+)", examine_out)
+        if not m:
+            return None
+        return fetch_status_code(C.SERVER_HOST, C.PORTS["fileserver"], int(m.group(1)), C.CELL)
+
+    def _wait_serving(self) -> None:
+        # after an unclean stop a demand-attach file server salvages root.cell
+        # on first use and answers VBUSY meanwhile
+        self._wait("fileserver serving root.cell", lambda: self._fileserver_code() == 0, 180, 1)
 
     def _wait_fileserver(self) -> None:
         self._wait("volserver partition /vicepa",

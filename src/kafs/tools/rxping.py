@@ -36,6 +36,7 @@ def _ip(n: int) -> str:
 
 async def ping(cell_name: str | None, volume: str, user: str, out) -> int:
     from ..cell import Cell
+    from ..client.busy import call_retrying_busy
     from ..client.callback import CallbackService
     from ..rpc import afsint, bozo, pr, vl, volser
     from ..rx.endpoint import Endpoint
@@ -87,7 +88,7 @@ async def ping(cell_name: str | None, volume: str, user: str, out) -> int:
 
         conn = ep.connection(cell.fileserver(server), afsint.RXAFS_SERVICE_ID)
         fid = afsint.AFSFid(e.volumeId[0], 1, 1)
-        r = await afsint.RXAFS_FetchStatus(conn, fid)
+        r = await call_retrying_busy(lambda: afsint.RXAFS_FetchStatus(conn, fid))
         s = r.OutStatus
         kind = {1: "file", 2: "directory", 3: "symlink"}.get(s.FileType, s.FileType)
         print(f"fileserver {server}:7000  RXAFS_FetchStatus({fid.Volume}.1.1 on {part}) -> "
