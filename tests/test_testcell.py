@@ -174,6 +174,14 @@ def test_openafs_bos_status(cell):
 
 
 @pytest.mark.cell
+def test_two_partitions_attached(cell):
+    assert cell.partitions == ("/vicepa", "/vicepb")
+    r = cell.tool("vos", "listpart", cell.host, "-localauth")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[6:8] == ["/vicepa", "/vicepb"] and "Total: 2" in r.stdout
+
+
+@pytest.mark.cell
 def test_openafs_vos_examine_root_cell(cell):
     r = cell.tool("vos", "examine", "root.cell", "-localauth")
     assert r.returncode == 0, r.stderr

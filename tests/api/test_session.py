@@ -26,7 +26,7 @@ def test_session_reaches_every_kind_of_server(cell):
     assert e.name == "root.cell"
     assert ids[0] > 0
     assert name == cell.cell
-    assert parts == [0]
+    assert parts == [0, 1]                 # /vicepa, /vicepb
     assert auth.unauthenticated is False                      # -noauth asks for no token
 
 

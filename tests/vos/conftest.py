@@ -3,8 +3,10 @@
 ``vos_cell`` makes sure the test cell holds (creating only what is missing,
 with OpenAFS's own ``vos -localauth``):
 
-* 300 volumes ``cvol.000`` .. ``cvol.299`` on /vicepa with various quotas
-  (``-maxquota`` 0, 1000, 5000, 20000, 123456 by index);
+* 300 volumes ``cvol.000`` .. ``cvol.299`` across the server's two
+  partitions (:func:`cvol_partition`: about a third on /vicepb) with various
+  quotas (``-maxquota`` 0, 1000, 5000, 20000, 123456 by index); volumes of an
+  older cell that sit on the wrong partition are moved (``vos move``);
 * backup volumes of every 10th (``cvol.000``, ``cvol.010`` ...);
 * a released RO site for every 25th (``vos addsite`` + ``vos release``);
 * an RO site added and never released on ``cvol.001`` ("Not released");
@@ -32,6 +34,22 @@ OURS = [sys.executable, "-m", "kafs.cli.main", "vos"]
 
 def cvol(i: int) -> str:
     return "cvol.%03d" % i
+
+
+def cvol_partition(i: int) -> str:
+    """"a" or "b".  Volumes with RO sites (every 25th, and cvol.001) stay on
+    /vicepa with them: a read-write volume and its clones share one
+    partition on a server."""
+    return "b" if i % 3 == 1 and i % 25 != 0 and i != 1 else "a"
+
+
+def _rw_partition(block: str) -> str | None:
+    """The partition letter of the RW site in a listvldb block."""
+    for line in block.splitlines():
+        f = line.split()
+        if len(f) >= 5 and f[0] == "server" and f[2] == "partition" and f[4] == "RW":
+            return f[3][len("/vicep"):]
+    return None
 
 
 def _vldb_state(cell) -> dict[str, str]:
@@ -62,12 +80,24 @@ def vos_cell(cell):
     missing = [i for i in range(N_VOLUMES) if cvol(i) not in state]
 
     def create(i):
-        _vos(cell, "create", cell.host, "a", cvol(i), "-maxquota",
+        _vos(cell, "create", cell.host, cvol_partition(i), cvol(i), "-maxquota",
              str(QUOTAS[i % len(QUOTAS)]))
 
     with ThreadPoolExecutor(8) as ex:
         list(ex.map(create, missing))
     if missing:
+        state = _vldb_state(cell)
+    misplaced = [(i, p) for i in range(N_VOLUMES)
+                 if (p := _rw_partition(state.get(cvol(i), ""))) not in (None, cvol_partition(i))]
+
+    def move(ip):
+        i, frm = ip
+        _vos(cell, "move", "-id", cvol(i), "-fromserver", cell.host, "-frompartition", frm,
+             "-toserver", cell.host, "-topartition", cvol_partition(i))
+
+    with ThreadPoolExecutor(4) as ex:
+        list(ex.map(move, misplaced))
+    if misplaced:
         state = _vldb_state(cell)
     todo_bk = [i for i in range(0, N_VOLUMES, 10) if "Backup:" not in state.get(cvol(i), "")]
     with ThreadPoolExecutor(8) as ex:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .conftest import run_both, assert_same
+from .conftest import assert_same, cvol_partition, run_both
 
 # Every read-only subcommand with each of its options, valid and invalid.
 CASES = [
@@ -27,6 +27,8 @@ CASES = [
     ("listvldb", "-server", "afs1.test.example", "-partition", "/vicepa", "-locked"),
     ("listvldb", "-partition", "vicepa"),
     ("listvldb", "-partition", "b"),
+    ("listvldb", "-server", "afs1", "-partition", "b", "-quiet"),
+    ("listvldb", "-partition", "/vicepb", "-nosort"),
     ("listvldb", "-partition", "0"),
     ("listvldb", "-partition", "300"),
     ("listvldb", "-partition", "zz9"),
@@ -63,6 +65,8 @@ CASES = [
     ("examine", "cvol.299", "-format", "-noresolve"),
     ("examine", "cvol.003", "-verbose"),
     ("examine", "cvol.004", "-extended"),
+    ("examine", "cvol.007", "-format"),
+    ("examine", "cvol.010.backup"),
     ("examine", "536870912"),
     ("examine", "nosuch"),
     ("examine", "12345"),
@@ -89,6 +93,10 @@ CASES = [
     ("listvol", "afs1", "-format", "-extended", "-quiet"),
     ("listvol", "afs1", "-fast", "-extended"),
     ("listvol", "afs1", "-partition", "b"),
+    ("listvol", "afs1", "b", "-long"),
+    ("listvol", "afs1", "/vicepb", "-fast"),
+    ("listvol", "afs1", "b", "-format"),
+    ("listvol", "afs1", "b", "-extended", "-quiet"),
     ("listvol", "afs1", "-partition", "bad!"),
     ("listvol", "nosuch.invalid"),
     ("listvol",),
@@ -103,6 +111,8 @@ CASES = [
     ("partinfo", "afs1", "a"),
     ("partinfo", "afs1", "/vicepa", "-summary"),
     ("partinfo", "afs1", "b"),
+    ("partinfo", "afs1", "vicepb", "-summary"),
+    ("partinfo", "afs1", "c"),
     ("partinfo", "afs1", "x!"),
     ("partinfo", "nosuch.invalid"),
     # listaddrs
@@ -137,6 +147,8 @@ CASES = [
     ("size", "cvol.000", "-time", "2020-01-01 10:00"),
     ("size", "cvol.000", "-time", "13/02/2020"),
     ("size", "cvol.000", "-time", "garbage"),
+    ("size", "cvol.004", "-dump"),
+    ("size", "cvol.004", "-server", "afs1", "-partition", "a"),
     # the common switches
     ("version",),
     ("listpart", "afs1", "-cell", "nosuch.cell"),
@@ -182,7 +194,8 @@ def test_localauth(vos_cell, args):
 
 def test_status_with_a_transaction(vos_cell):
     """An active volserver transaction (``vos offline -sleep`` holds one)."""
-    p = subprocess.Popen(["/usr/bin/vos", "offline", vos_cell.host, "a", "cvol.298",
+    part = cvol_partition(298)
+    p = subprocess.Popen(["/usr/bin/vos", "offline", vos_cell.host, part, "cvol.298",
                           "-sleep", "8", "-localauth"], env=vos_cell.env(),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -198,7 +211,7 @@ def test_status_with_a_transaction(vos_cell):
         assert_same(o, k, ("status", "afs1"))
     finally:
         p.wait(30)
-        vos_cell.tool("vos", "online", vos_cell.host, "a", "cvol.298", "-localauth")
+        vos_cell.tool("vos", "online", vos_cell.host, part, "cvol.298", "-localauth")
 
 
 def test_examine_every_cvol(vos_cell):

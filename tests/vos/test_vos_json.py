@@ -67,16 +67,19 @@ def test_examine_json(vos_cell):
 def test_listvol_listpart_partinfo_json(vos_cell):
     j = ours_json(vos_cell, "listvol", "afs1", "-noauth")
     text = openafs(vos_cell, "listvol", "afs1")
-    p = j["partitions"][0]
-    assert p["partition"] == "/vicepa"
-    assert p["total"] == int(re.search(r"partition /vicepa: (\d+)", text).group(1))
-    assert p["online"] == int(re.search(r"onLine (\d+)", text).group(1))
+    assert [p["partition"] for p in j["partitions"]] == ["/vicepa", "/vicepb"]
+    for p, online in zip(j["partitions"], re.findall(r"onLine (\d+)", text)):
+        assert p["total"] == int(re.search(p["partition"] + r": (\d+)", text).group(1))
+        assert p["online"] == int(online)
+    names_b = {v["name"] for v in j["partitions"][1]["volumes"]}
+    assert {"cvol.004", "cvol.010", "cvol.010.backup"} <= names_b and "cvol.000" not in names_b
     j = ours_json(vos_cell, "listvol", "afs1", "-fast", "-noauth")
     assert all(isinstance(v, int) for v in j["partitions"][0]["volumes"])
     assert ours_json(vos_cell, "listpart", "afs1", "-noauth") == {
-        "server": "afs1", "partitions": ["/vicepa"], "total": 1}
+        "server": "afs1", "partitions": ["/vicepa", "/vicepb"], "total": 2}
     j = ours_json(vos_cell, "partinfo", "afs1", "-summary", "-noauth")
-    assert j["partitions"][0]["name"] == "/vicepa" and j["summary"]["partitions"] == 1
+    assert [p["name"] for p in j["partitions"]] == ["/vicepa", "/vicepb"]
+    assert j["summary"]["partitions"] == 2
 
 
 def test_listaddrs_status_size_json(vos_cell):
@@ -114,7 +117,7 @@ def test_api_lookups_and_servers(vos_cell):
             one = await vldb.list_servers(s, uuid=srv[0].uuid)
             assert one[0].uuid == srv[0].uuid
             parts = await volume.list_partitions(s, "127.1.0.1")
-            assert parts == [0]
+            assert parts == [0, 1]
             info = await volume.partition_info(s, "127.1.0.1", 0)
             assert info.name == "/vicepa" and info.min_free > 0
             vols = await volume.list_volumes(s, "127.1.0.1", 0)

@@ -68,6 +68,7 @@ class CellInfo:
     binaries: dict[str, str]        # name -> absolute path (bos, vos, pts, rxdebug, udebug ...)
     server_etc: str = str(C.SRV_ETC)
     client_etc: str = str(C.CLI_ETC)
+    partitions: tuple[str, ...] = tuple(str(p) for p in C.VICEPS)   # /vicepa, /vicepb
 
     def bin(self, name: str) -> str:
         return self.binaries[name]
@@ -327,7 +328,8 @@ class TestCell:
         if not Path(_find_bin("bosserver")).exists():
             return ["OpenAFS is not installed"]
         for f in (C.KRB5_CONFIG, C.ADMIN_KEYTAB, C.AFS_KEYTAB, C.SRV_ETC / "KeyFileExt",
-                  C.SRV_ETC / "UserList", C.SRV_LOCAL / "NetInfo", C.VICEP / "AlwaysAttach"):
+                  C.SRV_ETC / "UserList", C.SRV_LOCAL / "NetInfo",
+                  *(d / "AlwaysAttach" for d in C.VICEPS)):
             if not f.exists():
                 probs.append(f"{f} missing")
         if not self._hosts_ok():
@@ -361,6 +363,7 @@ class TestCell:
             "vlserver/volserver: root.cell": [_find_bin("vos"), "examine", "root.cell", "-localauth"],
             "vlserver: root.afs": [_find_bin("vos"), "listvldb", "-name", "root.afs", "-localauth"],
             "ptserver: admin": [_find_bin("pts"), "membership", C.ADMIN_USER, "-localauth"],
+            "volserver: partitions": [_find_bin("vos"), "listpart", C.SERVER_HOST, "-localauth"],
         }
         procs = {k: subprocess.Popen(v, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, text=True) for k, v in checks.items()}
@@ -384,7 +387,16 @@ class TestCell:
                                  + ("no answer" if code is None else f"abort code {code}"))
             elif k.startswith("ptserver") and "system:administrators" not in out:
                 probs.append("admin is not in system:administrators")
+            elif k.startswith("volserver: partitions"):
+                missing = self._missing_partitions(out)
+                if missing:
+                    probs.append("partitions not attached: " + " ".join(missing))
         return probs
+
+    @staticmethod
+    def _missing_partitions(listpart_out: str) -> list[str]:
+        have = set(listpart_out.split())
+        return [str(d) for d in C.VICEPS if str(d) not in have]
 
     def healthy(self) -> bool:
         return not self.problems()
@@ -598,7 +610,7 @@ class TestCell:
         return "".join(a + "\n" for a in addrs)
 
     def _write_afs_config(self) -> None:
-        for d in (C.SRV_ETC, C.SRV_LOCAL, C.SRV_DB, C.SRV_LOGS, C.VICEP):
+        for d in (C.SRV_ETC, C.SRV_LOCAL, C.SRV_DB, C.SRV_LOGS, *C.VICEPS):
             d.mkdir(parents=True, exist_ok=True)
         C.SRV_LOCAL.chmod(0o700)
         C.SRV_DB.chmod(0o700)
@@ -625,7 +637,8 @@ class TestCell:
         if C.ADMIN_USER not in users:
             with open(ul, "a") as f:
                 f.write(C.ADMIN_USER + "\n")
-        (C.VICEP / "AlwaysAttach").touch()
+        for d in C.VICEPS:
+            (d / "AlwaysAttach").touch()
         self._install_service_key()
         if changed and self.bosserver_pid() is not None:
             self.log("configuration changed while bosserver runs (restart will pick it up)")
@@ -770,9 +783,19 @@ class TestCell:
         # on first use and answers VBUSY meanwhile
         self._wait("fileserver serving root.cell", lambda: self._fileserver_code() == 0, 180, 1)
 
+    def _listpart_missing(self) -> list[str]:
+        return self._missing_partitions(self._vos("listpart", C.SERVER_HOST, check=False, timeout=20).stdout)
+
     def _wait_fileserver(self) -> None:
-        self._wait("volserver partition /vicepa",
-                   lambda: "/vicepa" in self._vos("listpart", C.SERVER_HOST, check=False, timeout=20).stdout, 120)
+        # the volume server answers with the partitions the file server
+        # attached at its start; one made later needs a (clean) restart
+        self._wait(f"volserver partition {C.VICEP}", lambda: str(C.VICEP) not in self._listpart_missing(), 120)
+        missing = self._listpart_missing()
+        if missing:
+            self.log(f"restarting dafs to attach {' '.join(missing)}")
+            self._bos("restart", C.SERVER_HOST, "dafs")
+            self._wait("volserver partitions " + " ".join(map(str, C.VICEPS)),
+                       lambda: not self._listpart_missing(), 120)
         self._wait("fileserver address registration",
                    lambda: C.SERVER_HOST in self._vos("listaddrs", "-noresolve", check=False,
                                                       timeout=20).stdout.split(), 120)
@@ -941,7 +964,7 @@ class TestCell:
             self.log(f"stopping krb5kdc (pid {kpid})")
             _terminate([kpid], 15)
         (C.RUN_DIR / "krb5kdc.pid").unlink(missing_ok=True)
-        self.log(f"down (state kept in {C.SCRATCH}, {C.SRV_DB}, {C.VICEP})")
+        self.log(f"down (state kept in {C.SCRATCH}, {C.SRV_DB}, {', '.join(map(str, C.VICEPS))})")
 
     def purge(self) -> None:
         with self._lock():
@@ -950,7 +973,7 @@ class TestCell:
             for p in C.SRV_DB.glob("*"):
                 if p.name.startswith(("prdb.", "vldb.")):
                     p.unlink(missing_ok=True)
-            for d in (C.SRV_LOCAL, C.SRV_LOGS, C.VICEP):
+            for d in (C.SRV_LOCAL, C.SRV_LOGS, *C.VICEPS):
                 if d.exists():
                     for p in d.iterdir():
                         if p.is_dir() and not p.is_symlink():
@@ -961,8 +984,9 @@ class TestCell:
                       C.SRV_ETC / "rxkad.keytab", C.SRV_ETC / "UserList", C.SRV_ETC / "krb.conf",
                       C.CLI_ETC / "NetInfo", C.CLI_ETC / "NetRestrict"):
                 p.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                C.VICEP.rmdir()
+            for d in C.VICEPS:
+                with contextlib.suppress(OSError):
+                    d.rmdir()
             self._drop_hosts()
             # the scratch dir last (it holds the lock file: remove its contents)
             for p in C.SCRATCH.iterdir():

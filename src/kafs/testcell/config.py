@@ -54,6 +54,8 @@ SRV_DB = Path("/var/lib/openafs/db")        # prdb.DB0, vldb.DB0
 SRV_LOGS = Path("/var/log/openafs")
 LIBEXEC = Path("/usr/lib/openafs")
 VICEP = Path("/vicepa")
+# the file server's partitions: plain directories with AlwaysAttach
+VICEPS = (VICEP, Path("/vicepb"))
 
 HOSTS_TAG = "# kafs-testcell"
 
