@@ -28,12 +28,22 @@ def test_listmax_membership_listowned(ptsdb):
     doc, _, _ = ours("listmax", "-noauth")
     assert doc["max_user_id"] > 500 and doc["max_group_id"] < 0
     doc, _, _ = ours("membership", "grp02", "user0001", "-noauth")
-    assert doc[0]["members"] == ["user%04d" % i for i in range(11, 21)]
+    assert doc[0]["members"] == ["grp46"] + ["user%04d" % i for i in range(11, 21)]
     assert "grp01" in doc[1]["groups"] and doc[1]["kind"] == "user"
     doc, _, _ = ours("listowned", "user0001", "admin", "-noauth")
     assert doc[0]["groups"] == ["grp45", "grp44", "grp43", "grp42", "grp41"] or \
         sorted(doc[0]["groups"]) == ["grp41", "grp42", "grp43", "grp44", "grp45"]
     assert doc[1]["error"]["message"] == "Permission denied"
+
+
+def test_nested_membership(ptsdb):
+    doc, _, rc = ours("membership", "grp47", "-supergroups", "-noauth")
+    assert rc == 0 and doc[0]["supergroups"] == ["grp46"] and not doc[0]["expanded"]
+    doc, _, rc = ours("membership", "user0461", "-expandgroups", "-localauth")
+    assert rc == 0 and doc[0]["expanded"]
+    assert sorted(doc[0]["groups"]) == ["grp02", "grp46", "grp47"]
+    doc, _, rc = ours("membership", "grp46", "-expandgroups", "-noauth")
+    assert doc[0]["members"] == ["user%04d" % i for i in range(451, 471)]
 
 
 def test_listentries(ptsdb):
