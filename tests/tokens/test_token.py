@@ -197,7 +197,7 @@ keyring.invalidate(ring)
 
 
 def test_keyring_store(keyring_session):
-    from tests.tokens.conftest import join
+    from .conftest import join
     env = dict(os.environ, KAFS_TOKEN_STORE="keyring")
     r = subprocess.run([sys.executable, "-c", _KEYRING_SCRIPT], env=env, capture_output=True,
                        text=True, timeout=60, preexec_fn=join(keyring_session))

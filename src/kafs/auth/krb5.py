@@ -59,6 +59,7 @@ class Krb5Failure(KafsError):
         self.code = code
         self.message = message
         self.detail = detail or message
+        self.where = ""             # e.g. "while scanning keytab entries"
 
 
 def _signed(code: int) -> int:
@@ -358,3 +359,65 @@ class Kerberos:
             return self.k.get_default_realm(self.ctx).decode()
         except self.k.Krb5Error:
             return None
+
+
+# ================================================================ aklog -keytab
+
+# Servers refuse tickets living longer than MAXKTCTICKETLIFETIME (30 days:
+# rxkad's tkt_CheckTimes).  OpenAFS's aklog ends a -keytab ticket without
+# -token-lifetime at 0x7FFFFFFF, which every server then rejects as a bad
+# ticket; ours lives the longest a server accepts instead.
+MAX_TICKET_LIFETIME = 30 * 24 * 3600
+TKT_FLG_INITIAL_BIT = 9         # TicketFlags bit "initial" (RFC 4120 5.3)
+
+
+class KeytabImpersonation(Kerberos):
+    """``aklog -keytab``: service tickets made locally with the service's
+    own key from a keytab, for any client principal (OpenAFS's
+    "akimpersonate").  No KDC is asked.
+
+    The keytab entry is the one MIT's ``krb5_kt_get_entry`` returns for the
+    service principal (highest kvno, any enctype); the session key is a new
+    random key of that enctype; the ticket's flags are INITIAL, its start
+    and auth times now, its end now + ``lifetime`` seconds or, without one,
+    now + 30 days (see MAX_TICKET_LIFETIME).  The client principal is ``client`` (``-principal``), else
+    the default ccache's.  Failures carry ``where`` ("while scanning keytab
+    entries"), as aklog prints them.
+    """
+
+    def __init__(self, keytab: str, client: str | None = None, lifetime: int | None = None):
+        super().__init__(client=client)
+        self.keytab = keytab
+        self.lifetime = lifetime
+
+    def get_service_ticket(self, service: str) -> ServiceTicket:
+        from .krb5ticket import (_AES_KEYLEN, KU_TICKET, EncryptedData, EncTicketPart, Ticket,
+                                 encode_enc_ticket_part, encode_ticket, encrypt)
+        k = self.k
+        client = self.user_principal()
+        try:
+            kt = k.kt_resolve(self.ctx, self.keytab.encode("utf-8", "surrogateescape"))
+            sprinc = k.parse_name_flags(self.ctx, service.encode())
+            entry = k.kt_get_entry(self.ctx, kt, sprinc)
+        except k.Krb5Error as e:
+            f = _failure(e)
+            f.where = "while scanning keytab entries"
+            raise f from None
+        etype = entry.key.enctype
+        if etype not in _AES_KEYLEN:
+            raise Krb5Failure(-1, "cannot make a ticket with enctype %d (AES keys only)" % etype)
+        session_key = os.urandom(_AES_KEYLEN[etype])
+        start = int(time.time())
+        end = start + (self.lifetime or MAX_TICKET_LIFETIME)
+        comps, crealm = _split_principal(client)
+        part = EncTicketPart(flags=0x80000000 >> TKT_FLG_INITIAL_BIT, keytype=etype,
+                             key=session_key, crealm=crealm, cname=tuple(comps),
+                             authtime=start, starttime=start, endtime=end)
+        cipher = encrypt(etype, bytes(entry.key.data), KU_TICKET, encode_enc_ticket_part(part))
+        scomps, srealm = _split_principal(service)
+        ticket = encode_ticket(Ticket(srealm, tuple(scomps),
+                                      EncryptedData(etype, entry.kvno, cipher)))
+        return ServiceTicket(client=client, server=service, enctype=etype,
+                             session_key=session_key, ticket=ticket, authtime=start,
+                             starttime=start, endtime=end)
+

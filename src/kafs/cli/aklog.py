@@ -22,8 +22,13 @@ What it does, per cell (OpenAFS ``auth_to_cell``; facts, not code):
 Errors print OpenAFS's messages on stderr; exit statuses are aklog's
 (3 cell unknown, 4 Kerberos, 5 storing the token, 2 several failures).
 
-Not in kafs: ``-keytab`` (forging a ticket with a service key), ``-524``,
-``-path`` (needs a cache manager); each exits with one line.  ``-setpag``
+``-keytab FILE`` (with ``-principal P``, ``-token-lifetime H``) makes the
+service ticket locally with the service key from the keytab, for any client
+principal, as OpenAFS's "akimpersonate" does
+(:class:`kafs.auth.krb5.KeytabImpersonation`); no KDC is asked.
+
+Not in kafs: ``-524`` and ``-path`` (needs a cache manager); each exits
+with one line.  ``-setpag``
 is accepted and ignored (no PAGs), ``-insecure_des`` is accepted (MIT's
 ``allow_weak_crypto`` decides).
 """
@@ -168,15 +173,25 @@ class Aklog:
     # -- Kerberos ------------------------------------------------------------
     def krb(self):
         if self._krb is None:
-            from kafs.auth.krb5 import Kerberos
-            self._krb = Kerberos(client=self.principal)
+            from kafs.auth.krb5 import Kerberos, KeytabImpersonation
+            if self.keytab:
+                self._krb = KeytabImpersonation(self.keytab, client=self.principal,
+                                                lifetime=self.token_lifetime)
+            else:
+                self._krb = Kerberos(client=self.principal)
         return self._krb
 
     def get_credv5(self, name: str, inst: str | None, realm: str):
+        from kafs.auth.krb5 import Krb5Failure
         self.debug("Getting tickets: %s%s%s@%s\n" % (name, "/" if inst else "", inst or "",
                                                     realm))
         service = "%s%s%s@%s" % (name, "/" if inst else "", inst or "", realm)
-        return self.krb().get_service_ticket(service)
+        try:
+            return self.krb().get_service_ticket(service)
+        except Krb5Failure as e:
+            if e.where:                 # -keytab: aklog reports each keytab miss
+                self.com_err(e.message, e.where)
+            raise
 
     def rxkad_get_ticket(self, cellname: str, host: str, realm: str | None):
         """(ticket, realm_used_for_user or None) -- OpenAFS rxkad_get_ticket."""
@@ -359,9 +374,6 @@ class Aklog:
     def main(self, argv: list[str]) -> int:
         try:
             self.parse(argv)
-            if self.keytab:
-                self.error("%s: -keytab is not supported by kafs\n" % self.prog)
-                return D.AKLOG_MISC
             if self.do524:
                 self.error("%s: -524 is not supported by kafs (no krb524 service)\n" % self.prog)
                 return D.AKLOG_MISC

@@ -20,7 +20,7 @@ SWITCHES = (
     ("-524", None, False, "use the krb524 service (not in kafs)"),
     ("-setpag", None, False, "new PAG (no PAGs in kafs: ignored)"),
     ("-cell", "-c", True, "cell to authenticate to"),
-    ("-keytab", None, True, "forge the ticket with this keytab (not in kafs)"),
+    ("-keytab", None, True, "make the ticket with the service key in this keytab"),
     ("-token-lifetime", None, True, "lifetime in hours with -keytab"),
     ("-principal", None, True, "client principal"),
     ("-path", "-p", True, "authenticate to the cell of this directory"),
