@@ -389,3 +389,51 @@ def test_fcrypt_backend_default_is_used():
     tt, skey, ticket, _, _ = k5_token()
     sec = RxkadClient(2, skey, tt, ticket)
     assert sec._backend is None and fcrypt.BACKEND in ("c", "python")
+
+
+def test_server_picks_up_a_new_key_without_restart(tmp_path):
+    """asetkey-style key rotation: a ticket for a new kvno is refused until
+    KeyFileExt holds that key, then accepted by the same running server;
+    a half-written file keeps the old keys."""
+    from kafs.auth.keys import WatchedServerKeys, encode_keyfile_ext, write_secret_file
+    now = [0.0]
+    kfe = str(tmp_path / "KeyFileExt")
+    write_secret_file(kfe, encode_keyfile_ext([ServerKey(KEY_RXKAD_KRB5, 3, 18, AES_KEY)]))
+    keys = WatchedServerKeys(str(tmp_path), clock=lambda: now[0])
+    server = RxkadServer(keys)
+    new_key = bytes(range(50, 82))
+    tt, skey, ticket, _, _ = k5_token(kvno=4, key=new_key)
+
+    async def call(srv, cli):
+        conn = cli.connection(("127.0.0.1", srv.port), 77, RxkadClient(0, skey, tt, ticket),
+                              dead_time=20)
+        return await conn.call((1).to_bytes(4, "big"))
+
+    async def main():
+        srv, cli = await _pair(server)
+        try:
+            with pytest.raises(AFSError) as ei:
+                await call(srv, cli)
+            assert ei.value.code == rk.RXKADUNKNOWNKEY
+            write_secret_file(kfe, encode_keyfile_ext([ServerKey(KEY_RXKAD_KRB5, 3, 18, AES_KEY),
+                                                       ServerKey(KEY_RXKAD_KRB5, 4, 18, new_key)]))
+            now[0] += 0.5                         # not looked at again yet
+            assert keys.krb5_key(4, 18) is None
+            now[0] += 1
+            cli2 = await Endpoint.open("127.0.0.1", 0)
+            try:
+                ident = await call(srv, cli2)
+            finally:
+                await cli2.close()
+            return ident
+        finally:
+            await cli.close()
+            await srv.close()
+
+    assert b"'alice'" in run(main())
+    assert keys.reloads == 2
+    with open(kfe, "r+b") as f:                   # truncated mid-write
+        f.truncate(10)
+    now[0] += 2
+    assert keys.krb5_key(4, 18) == new_key and keys.last_error
+    assert "KeyFileExt" in keys.last_error and new_key.hex() not in keys.last_error

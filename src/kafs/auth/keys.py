@@ -40,7 +40,7 @@ from ..errors import ConfigError
 __all__ = [
     "KEY_RXKAD", "KEY_RXGK", "KEY_RXKAD_KRB5", "ServerKey", "ServerKeys",
     "parse_keyfile", "parse_keyfile_ext", "parse_keytab", "encode_keyfile",
-    "encode_keyfile_ext", "write_secret_file", "read_secret_file",
+    "encode_keyfile_ext", "write_secret_file", "read_secret_file", "WatchedServerKeys",
     "LOCALAUTH_ENCTYPES",
 ]
 
@@ -356,3 +356,64 @@ class ServerKeys:
             if k is not None:
                 return k
         return self.latest(KEY_RXKAD, 0)
+
+
+class WatchedServerKeys(ServerKeys):
+    """The keys of a configuration directory, re-read when its key files
+    change -- as an OpenAFS server notices a new KeyFile or KeyFileExt
+    (``asetkey add``) without a restart.
+
+    A lookup looks at the files' size, mtime and inode at most once per
+    ``interval`` seconds (``clock`` gives seconds; a test passes its own).
+    A file that no longer parses keeps the keys read before, so a half
+    written KeyFile never leaves a server without keys; the error is kept
+    in ``last_error``.
+    """
+
+    FILES = ("KeyFile", "KeyFileExt", "rxkad.keytab")
+
+    def __init__(self, confdir: str = "/etc/openafs/server", *, keytab: bool = False,
+                 keytab_principal: str | None = None, interval: float = 1.0, clock=None):
+        import time
+        super().__init__(confdir=confdir)
+        self._load_args = {"keytab": keytab, "keytab_principal": keytab_principal}
+        self.interval = interval
+        self._clock = clock or time.monotonic
+        self._next_check = float("-inf")
+        self._signature = None
+        self.last_error: str | None = None
+        self.reloads = 0
+        self.refresh()
+
+    def _stat_signature(self):
+        sig = []
+        for name in self.FILES:
+            try:
+                st = os.stat(os.path.join(self.confdir, name))
+            except OSError:
+                sig.append(None)
+            else:
+                sig.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        return tuple(sig)
+
+    def refresh(self) -> bool:
+        """Re-read the files if they changed; True if the keys were replaced."""
+        self._next_check = self._clock() + self.interval
+        sig = self._stat_signature()
+        if sig == self._signature:
+            return False
+        try:
+            fresh = ServerKeys.load(self.confdir, **self._load_args)
+        except ConfigError as e:
+            self.last_error = str(e)
+            return False
+        self._signature = sig
+        self._keys = fresh._keys
+        self.last_error = None
+        self.reloads += 1
+        return True
+
+    def get(self, ktype: int, kvno: int, subtype: int = 0) -> ServerKey | None:
+        if self._clock() >= self._next_check:
+            self.refresh()
+        return super().get(ktype, kvno, subtype)
