@@ -130,6 +130,9 @@ async def RXAFSCB_CallBack(conn, Fids_Array: list[AFSFid], CallBacks_Array: list
     return await _rt.call(conn, b'\x00\x00\x00\xcc', _RXAFSCB_CallBack_ienc, (Fids_Array, CallBacks_Array, ), _RXAFSCB_CallBack_odec)
 
 
+RXAFSCB_CallBack.rpc = _rt.Rpc(RXAFSCB_CallBack, b'\x00\x00\x00\xcc', _RXAFSCB_CallBack_ienc, _RXAFSCB_CallBack_odec)
+
+
 def _RXAFSCB_InitCallBackState_ienc(enc):
     pass
 
@@ -151,6 +154,9 @@ async def RXAFSCB_InitCallBackState(conn) -> None:
     return await _rt.call(conn, b'\x00\x00\x00\xcd', _RXAFSCB_InitCallBackState_ienc, (), _RXAFSCB_InitCallBackState_odec)
 
 
+RXAFSCB_InitCallBackState.rpc = _rt.Rpc(RXAFSCB_InitCallBackState, b'\x00\x00\x00\xcd', _RXAFSCB_InitCallBackState_ienc, _RXAFSCB_InitCallBackState_odec)
+
+
 def _RXAFSCB_Probe_ienc(enc):
     pass
 
@@ -170,6 +176,9 @@ def _RXAFSCB_Probe_odec(dec):
 async def RXAFSCB_Probe(conn) -> None:
     """RXAFSCB_Probe (opcode 206, multi): no parameters."""
     return await _rt.call(conn, b'\x00\x00\x00\xce', _RXAFSCB_Probe_ienc, (), _RXAFSCB_Probe_odec)
+
+
+RXAFSCB_Probe.rpc = _rt.Rpc(RXAFSCB_Probe, b'\x00\x00\x00\xce', _RXAFSCB_Probe_ienc, _RXAFSCB_Probe_odec)
 
 
 def _RXAFSCB_GetLock_ienc(enc, index):
@@ -195,6 +204,9 @@ async def RXAFSCB_GetLock(conn, index: int) -> AFSDBLock:
     return await _rt.call(conn, b'\x00\x00\x00\xcf', _RXAFSCB_GetLock_ienc, (index, ), _RXAFSCB_GetLock_odec)
 
 
+RXAFSCB_GetLock.rpc = _rt.Rpc(RXAFSCB_GetLock, b'\x00\x00\x00\xcf', _RXAFSCB_GetLock_ienc, _RXAFSCB_GetLock_odec)
+
+
 def _RXAFSCB_GetCE_ienc(enc, index):
     enc.pack(_S0, index)
 
@@ -218,6 +230,9 @@ async def RXAFSCB_GetCE(conn, index: int) -> AFSDBCacheEntry:
     return await _rt.call(conn, b'\x00\x00\x00\xd0', _RXAFSCB_GetCE_ienc, (index, ), _RXAFSCB_GetCE_odec)
 
 
+RXAFSCB_GetCE.rpc = _rt.Rpc(RXAFSCB_GetCE, b'\x00\x00\x00\xd0', _RXAFSCB_GetCE_ienc, _RXAFSCB_GetCE_odec)
+
+
 def _RXAFSCB_XStatsVersion_ienc(enc):
     pass
 
@@ -238,6 +253,9 @@ def _RXAFSCB_XStatsVersion_odec(dec):
 async def RXAFSCB_XStatsVersion(conn) -> int:
     """RXAFSCB_XStatsVersion (opcode 209): OUT afs_int32 *versionNumberP."""
     return await _rt.call(conn, b'\x00\x00\x00\xd1', _RXAFSCB_XStatsVersion_ienc, (), _RXAFSCB_XStatsVersion_odec)
+
+
+RXAFSCB_XStatsVersion.rpc = _rt.Rpc(RXAFSCB_XStatsVersion, b'\x00\x00\x00\xd1', _RXAFSCB_XStatsVersion_ienc, _RXAFSCB_XStatsVersion_odec)
 
 
 def _RXAFSCB_GetXStats_ienc(enc, clientVersionNumber, collectionNumber):
@@ -279,6 +297,9 @@ async def RXAFSCB_GetXStats(conn, clientVersionNumber: int, collectionNumber: in
     return await _rt.call(conn, b'\x00\x00\x00\xd2', _RXAFSCB_GetXStats_ienc, (clientVersionNumber, collectionNumber, ), _RXAFSCB_GetXStats_odec)
 
 
+RXAFSCB_GetXStats.rpc = _rt.Rpc(RXAFSCB_GetXStats, b'\x00\x00\x00\xd2', _RXAFSCB_GetXStats_ienc, _RXAFSCB_GetXStats_odec)
+
+
 def _RXAFSCB_InitCallBackState2_ienc(enc):
     pass
 
@@ -299,6 +320,9 @@ def _RXAFSCB_InitCallBackState2_odec(dec):
 async def RXAFSCB_InitCallBackState2(conn) -> interfaceAddr:
     """RXAFSCB_InitCallBackState2 (opcode 211): OUT interfaceAddr *addr."""
     return await _rt.call(conn, b'\x00\x00\x00\xd3', _RXAFSCB_InitCallBackState2_ienc, (), _RXAFSCB_InitCallBackState2_odec)
+
+
+RXAFSCB_InitCallBackState2.rpc = _rt.Rpc(RXAFSCB_InitCallBackState2, b'\x00\x00\x00\xd3', _RXAFSCB_InitCallBackState2_ienc, _RXAFSCB_InitCallBackState2_odec)
 
 
 def _RXAFSCB_WhoAreYou_ienc(enc):
@@ -323,6 +347,9 @@ async def RXAFSCB_WhoAreYou(conn) -> interfaceAddr:
     return await _rt.call(conn, b'\x00\x00\x00\xd4', _RXAFSCB_WhoAreYou_ienc, (), _RXAFSCB_WhoAreYou_odec)
 
 
+RXAFSCB_WhoAreYou.rpc = _rt.Rpc(RXAFSCB_WhoAreYou, b'\x00\x00\x00\xd4', _RXAFSCB_WhoAreYou_ienc, _RXAFSCB_WhoAreYou_odec)
+
+
 def _RXAFSCB_InitCallBackState3_ienc(enc, serverUuid):
     enc.pack(_S8, serverUuid.time_low, serverUuid.time_mid, serverUuid.time_hi_and_version, serverUuid.clock_seq_hi_and_reserved, serverUuid.clock_seq_low, _bints(serverUuid.node, 6, True))
 
@@ -345,6 +372,9 @@ async def RXAFSCB_InitCallBackState3(conn, serverUuid: afsUUID) -> None:
     return await _rt.call(conn, b'\x00\x00\x00\xd5', _RXAFSCB_InitCallBackState3_ienc, (serverUuid, ), _RXAFSCB_InitCallBackState3_odec)
 
 
+RXAFSCB_InitCallBackState3.rpc = _rt.Rpc(RXAFSCB_InitCallBackState3, b'\x00\x00\x00\xd5', _RXAFSCB_InitCallBackState3_ienc, _RXAFSCB_InitCallBackState3_odec)
+
+
 def _RXAFSCB_ProbeUuid_ienc(enc, clientUuid):
     enc.pack(_S8, clientUuid.time_low, clientUuid.time_mid, clientUuid.time_hi_and_version, clientUuid.clock_seq_hi_and_reserved, clientUuid.clock_seq_low, _bints(clientUuid.node, 6, True))
 
@@ -365,6 +395,9 @@ def _RXAFSCB_ProbeUuid_odec(dec):
 async def RXAFSCB_ProbeUuid(conn, clientUuid: afsUUID) -> None:
     """RXAFSCB_ProbeUuid (opcode 214, multi): IN afsUUID *clientUuid."""
     return await _rt.call(conn, b'\x00\x00\x00\xd6', _RXAFSCB_ProbeUuid_ienc, (clientUuid, ), _RXAFSCB_ProbeUuid_odec)
+
+
+RXAFSCB_ProbeUuid.rpc = _rt.Rpc(RXAFSCB_ProbeUuid, b'\x00\x00\x00\xd6', _RXAFSCB_ProbeUuid_ienc, _RXAFSCB_ProbeUuid_odec)
 
 
 def _RXAFSCB_GetServerPrefs_ienc(enc, serverIndex):
@@ -400,6 +433,9 @@ def _RXAFSCB_GetServerPrefs_odec(dec):
 async def RXAFSCB_GetServerPrefs(conn, serverIndex: int) -> RXAFSCB_GetServerPrefs_Result:
     """RXAFSCB_GetServerPrefs (opcode 215): IN afs_int32 serverIndex, OUT afs_int32 *srvrAddr, OUT afs_int32 *srvrRank."""
     return await _rt.call(conn, b'\x00\x00\x00\xd7', _RXAFSCB_GetServerPrefs_ienc, (serverIndex, ), _RXAFSCB_GetServerPrefs_odec)
+
+
+RXAFSCB_GetServerPrefs.rpc = _rt.Rpc(RXAFSCB_GetServerPrefs, b'\x00\x00\x00\xd7', _RXAFSCB_GetServerPrefs_ienc, _RXAFSCB_GetServerPrefs_odec)
 
 
 def _RXAFSCB_GetCellServDB_ienc(enc, cellIndex):
@@ -439,6 +475,9 @@ async def RXAFSCB_GetCellServDB(conn, cellIndex: int) -> RXAFSCB_GetCellServDB_R
     return await _rt.call(conn, b'\x00\x00\x00\xd8', _RXAFSCB_GetCellServDB_ienc, (cellIndex, ), _RXAFSCB_GetCellServDB_odec)
 
 
+RXAFSCB_GetCellServDB.rpc = _rt.Rpc(RXAFSCB_GetCellServDB, b'\x00\x00\x00\xd8', _RXAFSCB_GetCellServDB_ienc, _RXAFSCB_GetCellServDB_odec)
+
+
 def _RXAFSCB_GetLocalCell_ienc(enc):
     pass
 
@@ -459,6 +498,9 @@ def _RXAFSCB_GetLocalCell_odec(dec):
 async def RXAFSCB_GetLocalCell(conn) -> str:
     """RXAFSCB_GetLocalCell (opcode 217): OUT string cellName<AFSNAMEMAX>."""
     return await _rt.call(conn, b'\x00\x00\x00\xd9', _RXAFSCB_GetLocalCell_ienc, (), _RXAFSCB_GetLocalCell_odec)
+
+
+RXAFSCB_GetLocalCell.rpc = _rt.Rpc(RXAFSCB_GetLocalCell, b'\x00\x00\x00\xd9', _RXAFSCB_GetLocalCell_ienc, _RXAFSCB_GetLocalCell_odec)
 
 
 def _RXAFSCB_GetCacheConfig_ienc(enc, callerVersion):
@@ -500,6 +542,9 @@ async def RXAFSCB_GetCacheConfig(conn, callerVersion: int) -> RXAFSCB_GetCacheCo
     return await _rt.call(conn, b'\x00\x00\x00\xda', _RXAFSCB_GetCacheConfig_ienc, (callerVersion, ), _RXAFSCB_GetCacheConfig_odec)
 
 
+RXAFSCB_GetCacheConfig.rpc = _rt.Rpc(RXAFSCB_GetCacheConfig, b'\x00\x00\x00\xda', _RXAFSCB_GetCacheConfig_ienc, _RXAFSCB_GetCacheConfig_odec)
+
+
 def _RXAFSCB_GetCE64_ienc(enc, index):
     enc.pack(_S0, index)
 
@@ -521,6 +566,9 @@ def _RXAFSCB_GetCE64_odec(dec):
 async def RXAFSCB_GetCE64(conn, index: int) -> AFSDBCacheEntry64:
     """RXAFSCB_GetCE64 (opcode 65536): IN afs_int32 index, OUT AFSDBCacheEntry64 *ce."""
     return await _rt.call(conn, b'\x00\x01\x00\x00', _RXAFSCB_GetCE64_ienc, (index, ), _RXAFSCB_GetCE64_odec)
+
+
+RXAFSCB_GetCE64.rpc = _rt.Rpc(RXAFSCB_GetCE64, b'\x00\x01\x00\x00', _RXAFSCB_GetCE64_ienc, _RXAFSCB_GetCE64_odec)
 
 
 def _RXAFSCB_GetCellByNum_ienc(enc, cellNumber):
@@ -560,6 +608,9 @@ async def RXAFSCB_GetCellByNum(conn, cellNumber: int) -> RXAFSCB_GetCellByNum_Re
     return await _rt.call(conn, b'\x00\x01\x00\x01', _RXAFSCB_GetCellByNum_ienc, (cellNumber, ), _RXAFSCB_GetCellByNum_odec)
 
 
+RXAFSCB_GetCellByNum.rpc = _rt.Rpc(RXAFSCB_GetCellByNum, b'\x00\x01\x00\x01', _RXAFSCB_GetCellByNum_ienc, _RXAFSCB_GetCellByNum_odec)
+
+
 def _RXAFSCB_TellMeAboutYourself_ienc(enc):
     pass
 
@@ -594,6 +645,9 @@ def _RXAFSCB_TellMeAboutYourself_odec(dec):
 async def RXAFSCB_TellMeAboutYourself(conn) -> RXAFSCB_TellMeAboutYourself_Result:
     """RXAFSCB_TellMeAboutYourself (opcode 65538): OUT interfaceAddr *addr, OUT Capabilities *capabilities."""
     return await _rt.call(conn, b'\x00\x01\x00\x02', _RXAFSCB_TellMeAboutYourself_ienc, (), _RXAFSCB_TellMeAboutYourself_odec)
+
+
+RXAFSCB_TellMeAboutYourself.rpc = _rt.Rpc(RXAFSCB_TellMeAboutYourself, b'\x00\x01\x00\x02', _RXAFSCB_TellMeAboutYourself_ienc, _RXAFSCB_TellMeAboutYourself_odec)
 
 
 RXAFSCB_PACKAGE = _rt.PackageInfo(

@@ -876,6 +876,9 @@ async def RXAFS_FetchACL(conn, Fid: AFSFid) -> RXAFS_FetchACL_Result:
     return await _rt.call(conn, b'\x00\x00\x00\x83', _RXAFS_FetchACL_ienc, (Fid, ), _RXAFS_FetchACL_odec)
 
 
+RXAFS_FetchACL.rpc = _rt.Rpc(RXAFS_FetchACL, b'\x00\x00\x00\x83', _RXAFS_FetchACL_ienc, _RXAFS_FetchACL_odec)
+
+
 def _RXAFS_FetchStatus_ienc(enc, Fid):
     enc.pack(_S14, Fid.Volume, Fid.Vnode, Fid.Unique)
 
@@ -911,6 +914,9 @@ def _RXAFS_FetchStatus_odec(dec):
 async def RXAFS_FetchStatus(conn, Fid: AFSFid) -> RXAFS_FetchStatus_Result:
     """RXAFS_FetchStatus (opcode 132): IN AFSFid *Fid, OUT AFSFetchStatus *OutStatus, OUT AFSCallBack *CallBack, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x84', _RXAFS_FetchStatus_ienc, (Fid, ), _RXAFS_FetchStatus_odec)
+
+
+RXAFS_FetchStatus.rpc = _rt.Rpc(RXAFS_FetchStatus, b'\x00\x00\x00\x84', _RXAFS_FetchStatus_ienc, _RXAFS_FetchStatus_odec)
 
 
 def _RXAFS_StoreData_ienc(enc, Fid, InStatus, Pos, Length, FileLength):
@@ -989,6 +995,9 @@ async def RXAFS_StoreACL(conn, Fid: AFSFid, AccessList: bytes) -> RXAFS_StoreACL
     return await _rt.call(conn, b'\x00\x00\x00\x86', _RXAFS_StoreACL_ienc, (Fid, AccessList, ), _RXAFS_StoreACL_odec)
 
 
+RXAFS_StoreACL.rpc = _rt.Rpc(RXAFS_StoreACL, b'\x00\x00\x00\x86', _RXAFS_StoreACL_ienc, _RXAFS_StoreACL_odec)
+
+
 def _RXAFS_StoreStatus_ienc(enc, Fid, InStatus):
     enc.pack(_S17, Fid.Volume, Fid.Vnode, Fid.Unique, InStatus.Mask, InStatus.ClientModTime, InStatus.Owner, InStatus.Group, InStatus.UnixModeBits, InStatus.SegSize)
 
@@ -1022,6 +1031,9 @@ def _RXAFS_StoreStatus_odec(dec):
 async def RXAFS_StoreStatus(conn, Fid: AFSFid, InStatus: AFSStoreStatus) -> RXAFS_StoreStatus_Result:
     """RXAFS_StoreStatus (opcode 135): IN AFSFid *Fid, IN AFSStoreStatus *InStatus, OUT AFSFetchStatus *OutStatus, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x87', _RXAFS_StoreStatus_ienc, (Fid, InStatus, ), _RXAFS_StoreStatus_odec)
+
+
+RXAFS_StoreStatus.rpc = _rt.Rpc(RXAFS_StoreStatus, b'\x00\x00\x00\x87', _RXAFS_StoreStatus_ienc, _RXAFS_StoreStatus_odec)
 
 
 def _RXAFS_RemoveFile_ienc(enc, DirFid, Name):
@@ -1059,6 +1071,9 @@ def _RXAFS_RemoveFile_odec(dec):
 async def RXAFS_RemoveFile(conn, DirFid: AFSFid, Name: str) -> RXAFS_RemoveFile_Result:
     """RXAFS_RemoveFile (opcode 136): IN AFSFid *DirFid, IN string Name<AFSNAMEMAX>, OUT AFSFetchStatus *OutStatus, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x88', _RXAFS_RemoveFile_ienc, (DirFid, Name, ), _RXAFS_RemoveFile_odec)
+
+
+RXAFS_RemoveFile.rpc = _rt.Rpc(RXAFS_RemoveFile, b'\x00\x00\x00\x88', _RXAFS_RemoveFile_ienc, _RXAFS_RemoveFile_odec)
 
 
 def _RXAFS_CreateFile_ienc(enc, DirFid, Name, InStatus):
@@ -1106,6 +1121,9 @@ async def RXAFS_CreateFile(conn, DirFid: AFSFid, Name: str, InStatus: AFSStoreSt
     return await _rt.call(conn, b'\x00\x00\x00\x89', _RXAFS_CreateFile_ienc, (DirFid, Name, InStatus, ), _RXAFS_CreateFile_odec)
 
 
+RXAFS_CreateFile.rpc = _rt.Rpc(RXAFS_CreateFile, b'\x00\x00\x00\x89', _RXAFS_CreateFile_ienc, _RXAFS_CreateFile_odec)
+
+
 def _RXAFS_Rename_ienc(enc, OldDirFid, OldName, NewDirFid, NewName):
     enc.pack(_S14, OldDirFid.Volume, OldDirFid.Vnode, OldDirFid.Unique)
     enc.string(OldName, 256)
@@ -1147,6 +1165,9 @@ def _RXAFS_Rename_odec(dec):
 async def RXAFS_Rename(conn, OldDirFid: AFSFid, OldName: str, NewDirFid: AFSFid, NewName: str) -> RXAFS_Rename_Result:
     """RXAFS_Rename (opcode 138): IN AFSFid *OldDirFid, IN string OldName<AFSNAMEMAX>, IN AFSFid *NewDirFid, IN string NewName<AFSNAMEMAX>, OUT AFSFetchStatus *OutOldDirStatus, OUT AFSFetchStatus *OutNewDirStatus, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x8a', _RXAFS_Rename_ienc, (OldDirFid, OldName, NewDirFid, NewName, ), _RXAFS_Rename_odec)
+
+
+RXAFS_Rename.rpc = _rt.Rpc(RXAFS_Rename, b'\x00\x00\x00\x8a', _RXAFS_Rename_ienc, _RXAFS_Rename_odec)
 
 
 def _RXAFS_Symlink_ienc(enc, DirFid, Name, LinkContents, InStatus):
@@ -1194,6 +1215,9 @@ async def RXAFS_Symlink(conn, DirFid: AFSFid, Name: str, LinkContents: str, InSt
     return await _rt.call(conn, b'\x00\x00\x00\x8b', _RXAFS_Symlink_ienc, (DirFid, Name, LinkContents, InStatus, ), _RXAFS_Symlink_odec)
 
 
+RXAFS_Symlink.rpc = _rt.Rpc(RXAFS_Symlink, b'\x00\x00\x00\x8b', _RXAFS_Symlink_ienc, _RXAFS_Symlink_odec)
+
+
 def _RXAFS_Link_ienc(enc, DirFid, Name, ExistingFid):
     enc.pack(_S14, DirFid.Volume, DirFid.Vnode, DirFid.Unique)
     enc.string(Name, 256)
@@ -1233,6 +1257,9 @@ def _RXAFS_Link_odec(dec):
 async def RXAFS_Link(conn, DirFid: AFSFid, Name: str, ExistingFid: AFSFid) -> RXAFS_Link_Result:
     """RXAFS_Link (opcode 140): IN AFSFid *DirFid, IN string Name<AFSNAMEMAX>, IN AFSFid *ExistingFid, OUT AFSFetchStatus *OutFidStatus, OUT AFSFetchStatus *OutDirStatus, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x8c', _RXAFS_Link_ienc, (DirFid, Name, ExistingFid, ), _RXAFS_Link_odec)
+
+
+RXAFS_Link.rpc = _rt.Rpc(RXAFS_Link, b'\x00\x00\x00\x8c', _RXAFS_Link_ienc, _RXAFS_Link_odec)
 
 
 def _RXAFS_MakeDir_ienc(enc, DirFid, Name, InStatus):
@@ -1280,6 +1307,9 @@ async def RXAFS_MakeDir(conn, DirFid: AFSFid, Name: str, InStatus: AFSStoreStatu
     return await _rt.call(conn, b'\x00\x00\x00\x8d', _RXAFS_MakeDir_ienc, (DirFid, Name, InStatus, ), _RXAFS_MakeDir_odec)
 
 
+RXAFS_MakeDir.rpc = _rt.Rpc(RXAFS_MakeDir, b'\x00\x00\x00\x8d', _RXAFS_MakeDir_ienc, _RXAFS_MakeDir_odec)
+
+
 def _RXAFS_RemoveDir_ienc(enc, DirFid, Name):
     enc.pack(_S14, DirFid.Volume, DirFid.Vnode, DirFid.Unique)
     enc.string(Name, 256)
@@ -1317,6 +1347,9 @@ async def RXAFS_RemoveDir(conn, DirFid: AFSFid, Name: str) -> RXAFS_RemoveDir_Re
     return await _rt.call(conn, b'\x00\x00\x00\x8e', _RXAFS_RemoveDir_ienc, (DirFid, Name, ), _RXAFS_RemoveDir_odec)
 
 
+RXAFS_RemoveDir.rpc = _rt.Rpc(RXAFS_RemoveDir, b'\x00\x00\x00\x8e', _RXAFS_RemoveDir_ienc, _RXAFS_RemoveDir_odec)
+
+
 def _RXAFS_OldSetLock_ienc(enc, Fid, Type, Sync):
     enc.pack(_S21, Fid.Volume, Fid.Vnode, Fid.Unique, Type, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
@@ -1337,6 +1370,9 @@ def _RXAFS_OldSetLock_odec(dec):
 async def RXAFS_OldSetLock(conn, Fid: AFSFid, Type: int, Sync: AFSVolSync) -> None:
     """RXAFS_OldSetLock (opcode 143): IN AFSFid *Fid, IN ViceLockType Type, IN AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x8f', _RXAFS_OldSetLock_ienc, (Fid, Type, Sync, ), _RXAFS_OldSetLock_odec)
+
+
+RXAFS_OldSetLock.rpc = _rt.Rpc(RXAFS_OldSetLock, b'\x00\x00\x00\x8f', _RXAFS_OldSetLock_ienc, _RXAFS_OldSetLock_odec)
 
 
 def _RXAFS_OldExtendLock_ienc(enc, Fid, Sync):
@@ -1361,6 +1397,9 @@ async def RXAFS_OldExtendLock(conn, Fid: AFSFid, Sync: AFSVolSync) -> None:
     return await _rt.call(conn, b'\x00\x00\x00\x90', _RXAFS_OldExtendLock_ienc, (Fid, Sync, ), _RXAFS_OldExtendLock_odec)
 
 
+RXAFS_OldExtendLock.rpc = _rt.Rpc(RXAFS_OldExtendLock, b'\x00\x00\x00\x90', _RXAFS_OldExtendLock_ienc, _RXAFS_OldExtendLock_odec)
+
+
 def _RXAFS_OldReleaseLock_ienc(enc, Fid, Sync):
     enc.pack(_S17, Fid.Volume, Fid.Vnode, Fid.Unique, Sync.spare1, Sync.spare2, Sync.spare3, Sync.spare4, Sync.spare5, Sync.spare6)
 
@@ -1383,6 +1422,9 @@ async def RXAFS_OldReleaseLock(conn, Fid: AFSFid, Sync: AFSVolSync) -> None:
     return await _rt.call(conn, b'\x00\x00\x00\x91', _RXAFS_OldReleaseLock_ienc, (Fid, Sync, ), _RXAFS_OldReleaseLock_odec)
 
 
+RXAFS_OldReleaseLock.rpc = _rt.Rpc(RXAFS_OldReleaseLock, b'\x00\x00\x00\x91', _RXAFS_OldReleaseLock_ienc, _RXAFS_OldReleaseLock_odec)
+
+
 def _RXAFS_GetStatistics_ienc(enc):
     pass
 
@@ -1403,6 +1445,9 @@ def _RXAFS_GetStatistics_odec(dec):
 async def RXAFS_GetStatistics(conn) -> ViceStatistics:
     """RXAFS_GetStatistics (opcode 146): OUT ViceStatistics *Statistics."""
     return await _rt.call(conn, b'\x00\x00\x00\x92', _RXAFS_GetStatistics_ienc, (), _RXAFS_GetStatistics_odec)
+
+
+RXAFS_GetStatistics.rpc = _rt.Rpc(RXAFS_GetStatistics, b'\x00\x00\x00\x92', _RXAFS_GetStatistics_ienc, _RXAFS_GetStatistics_odec)
 
 
 def _RXAFS_GiveUpCallBacks_ienc(enc, Fids_Array, CallBacks_Array):
@@ -1433,6 +1478,9 @@ async def RXAFS_GiveUpCallBacks(conn, Fids_Array: list[AFSFid], CallBacks_Array:
     return await _rt.call(conn, b'\x00\x00\x00\x93', _RXAFS_GiveUpCallBacks_ienc, (Fids_Array, CallBacks_Array, ), _RXAFS_GiveUpCallBacks_odec)
 
 
+RXAFS_GiveUpCallBacks.rpc = _rt.Rpc(RXAFS_GiveUpCallBacks, b'\x00\x00\x00\x93', _RXAFS_GiveUpCallBacks_ienc, _RXAFS_GiveUpCallBacks_odec)
+
+
 def _RXAFS_GetVolumeInfo_ienc(enc, VolumeName):
     enc.string(VolumeName, 256)
 
@@ -1454,6 +1502,9 @@ def _RXAFS_GetVolumeInfo_odec(dec):
 async def RXAFS_GetVolumeInfo(conn, VolumeName: str) -> VolumeInfo:
     """RXAFS_GetVolumeInfo (opcode 148): IN string VolumeName<AFSNAMEMAX>, OUT VolumeInfo *Volumeinfo."""
     return await _rt.call(conn, b'\x00\x00\x00\x94', _RXAFS_GetVolumeInfo_ienc, (VolumeName, ), _RXAFS_GetVolumeInfo_odec)
+
+
+RXAFS_GetVolumeInfo.rpc = _rt.Rpc(RXAFS_GetVolumeInfo, b'\x00\x00\x00\x94', _RXAFS_GetVolumeInfo_ienc, _RXAFS_GetVolumeInfo_odec)
 
 
 def _RXAFS_GetVolumeStatus_ienc(enc, Volumeid):
@@ -1501,6 +1552,9 @@ async def RXAFS_GetVolumeStatus(conn, Volumeid: int) -> RXAFS_GetVolumeStatus_Re
     return await _rt.call(conn, b'\x00\x00\x00\x95', _RXAFS_GetVolumeStatus_ienc, (Volumeid, ), _RXAFS_GetVolumeStatus_odec)
 
 
+RXAFS_GetVolumeStatus.rpc = _rt.Rpc(RXAFS_GetVolumeStatus, b'\x00\x00\x00\x95', _RXAFS_GetVolumeStatus_ienc, _RXAFS_GetVolumeStatus_odec)
+
+
 def _RXAFS_SetVolumeStatus_ienc(enc, Volumeid, Volumestatus, Name, OfflineMsg, Motd):
     enc.pack(_S23, Volumeid, Volumestatus.Mask, Volumestatus.MinQuota, Volumestatus.MaxQuota)
     enc.string(Name, 256)
@@ -1529,6 +1583,9 @@ async def RXAFS_SetVolumeStatus(conn, Volumeid: int, Volumestatus: AFSStoreVolum
     return await _rt.call(conn, b'\x00\x00\x00\x96', _RXAFS_SetVolumeStatus_ienc, (Volumeid, Volumestatus, Name, OfflineMsg, Motd, ), _RXAFS_SetVolumeStatus_odec)
 
 
+RXAFS_SetVolumeStatus.rpc = _rt.Rpc(RXAFS_SetVolumeStatus, b'\x00\x00\x00\x96', _RXAFS_SetVolumeStatus_ienc, _RXAFS_SetVolumeStatus_odec)
+
+
 def _RXAFS_GetRootVolume_ienc(enc):
     pass
 
@@ -1549,6 +1606,9 @@ def _RXAFS_GetRootVolume_odec(dec):
 async def RXAFS_GetRootVolume(conn) -> str:
     """RXAFS_GetRootVolume (opcode 151): OUT string VolumeName<AFSNAMEMAX>."""
     return await _rt.call(conn, b'\x00\x00\x00\x97', _RXAFS_GetRootVolume_ienc, (), _RXAFS_GetRootVolume_odec)
+
+
+RXAFS_GetRootVolume.rpc = _rt.Rpc(RXAFS_GetRootVolume, b'\x00\x00\x00\x97', _RXAFS_GetRootVolume_ienc, _RXAFS_GetRootVolume_odec)
 
 
 def _RXAFS_CheckToken_ienc(enc, ViceId, token):
@@ -1573,6 +1633,9 @@ def _RXAFS_CheckToken_odec(dec):
 async def RXAFS_CheckToken(conn, ViceId: int, token: bytes) -> None:
     """RXAFS_CheckToken (opcode 152): IN afs_int32 ViceId, IN AFSOpaque *token."""
     return await _rt.call(conn, b'\x00\x00\x00\x98', _RXAFS_CheckToken_ienc, (ViceId, token, ), _RXAFS_CheckToken_odec)
+
+
+RXAFS_CheckToken.rpc = _rt.Rpc(RXAFS_CheckToken, b'\x00\x00\x00\x98', _RXAFS_CheckToken_ienc, _RXAFS_CheckToken_odec)
 
 
 def _RXAFS_GetTime_ienc(enc):
@@ -1609,6 +1672,9 @@ async def RXAFS_GetTime(conn) -> RXAFS_GetTime_Result:
     return await _rt.call(conn, b'\x00\x00\x00\x99', _RXAFS_GetTime_ienc, (), _RXAFS_GetTime_odec)
 
 
+RXAFS_GetTime.rpc = _rt.Rpc(RXAFS_GetTime, b'\x00\x00\x00\x99', _RXAFS_GetTime_ienc, _RXAFS_GetTime_odec)
+
+
 def _RXAFS_NGetVolumeInfo_ienc(enc, VolumeName):
     enc.string(VolumeName, 256)
 
@@ -1630,6 +1696,9 @@ def _RXAFS_NGetVolumeInfo_odec(dec):
 async def RXAFS_NGetVolumeInfo(conn, VolumeName: str) -> AFSVolumeInfo:
     """RXAFS_NGetVolumeInfo (opcode 154): IN string VolumeName<AFSNAMEMAX>, OUT AFSVolumeInfo *stuff."""
     return await _rt.call(conn, b'\x00\x00\x00\x9a', _RXAFS_NGetVolumeInfo_ienc, (VolumeName, ), _RXAFS_NGetVolumeInfo_odec)
+
+
+RXAFS_NGetVolumeInfo.rpc = _rt.Rpc(RXAFS_NGetVolumeInfo, b'\x00\x00\x00\x9a', _RXAFS_NGetVolumeInfo_ienc, _RXAFS_NGetVolumeInfo_odec)
 
 
 def _RXAFS_BulkStatus_ienc(enc, FidsArray):
@@ -1679,6 +1748,9 @@ async def RXAFS_BulkStatus(conn, FidsArray: list[AFSFid]) -> RXAFS_BulkStatus_Re
     return await _rt.call(conn, b'\x00\x00\x00\x9b', _RXAFS_BulkStatus_ienc, (FidsArray, ), _RXAFS_BulkStatus_odec)
 
 
+RXAFS_BulkStatus.rpc = _rt.Rpc(RXAFS_BulkStatus, b'\x00\x00\x00\x9b', _RXAFS_BulkStatus_ienc, _RXAFS_BulkStatus_odec)
+
+
 def _RXAFS_SetLock_ienc(enc, Fid, Type):
     enc.pack(_S25, Fid.Volume, Fid.Vnode, Fid.Unique, Type)
 
@@ -1700,6 +1772,9 @@ def _RXAFS_SetLock_odec(dec):
 async def RXAFS_SetLock(conn, Fid: AFSFid, Type: int) -> AFSVolSync:
     """RXAFS_SetLock (opcode 156): IN AFSFid *Fid, IN ViceLockType Type, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x00\x00\x9c', _RXAFS_SetLock_ienc, (Fid, Type, ), _RXAFS_SetLock_odec)
+
+
+RXAFS_SetLock.rpc = _rt.Rpc(RXAFS_SetLock, b'\x00\x00\x00\x9c', _RXAFS_SetLock_ienc, _RXAFS_SetLock_odec)
 
 
 def _RXAFS_ExtendLock_ienc(enc, Fid):
@@ -1725,6 +1800,9 @@ async def RXAFS_ExtendLock(conn, Fid: AFSFid) -> AFSVolSync:
     return await _rt.call(conn, b'\x00\x00\x00\x9d', _RXAFS_ExtendLock_ienc, (Fid, ), _RXAFS_ExtendLock_odec)
 
 
+RXAFS_ExtendLock.rpc = _rt.Rpc(RXAFS_ExtendLock, b'\x00\x00\x00\x9d', _RXAFS_ExtendLock_ienc, _RXAFS_ExtendLock_odec)
+
+
 def _RXAFS_ReleaseLock_ienc(enc, Fid):
     enc.pack(_S14, Fid.Volume, Fid.Vnode, Fid.Unique)
 
@@ -1748,6 +1826,9 @@ async def RXAFS_ReleaseLock(conn, Fid: AFSFid) -> AFSVolSync:
     return await _rt.call(conn, b'\x00\x00\x00\x9e', _RXAFS_ReleaseLock_ienc, (Fid, ), _RXAFS_ReleaseLock_odec)
 
 
+RXAFS_ReleaseLock.rpc = _rt.Rpc(RXAFS_ReleaseLock, b'\x00\x00\x00\x9e', _RXAFS_ReleaseLock_ienc, _RXAFS_ReleaseLock_odec)
+
+
 def _RXAFS_XStatsVersion_ienc(enc):
     pass
 
@@ -1768,6 +1849,9 @@ def _RXAFS_XStatsVersion_odec(dec):
 async def RXAFS_XStatsVersion(conn) -> int:
     """RXAFS_XStatsVersion (opcode 159): OUT afs_int32 *versionNumberP."""
     return await _rt.call(conn, b'\x00\x00\x00\x9f', _RXAFS_XStatsVersion_ienc, (), _RXAFS_XStatsVersion_odec)
+
+
+RXAFS_XStatsVersion.rpc = _rt.Rpc(RXAFS_XStatsVersion, b'\x00\x00\x00\x9f', _RXAFS_XStatsVersion_ienc, _RXAFS_XStatsVersion_odec)
 
 
 def _RXAFS_GetXStats_ienc(enc, clientVersionNumber, collectionNumber):
@@ -1807,6 +1891,9 @@ def _RXAFS_GetXStats_odec(dec):
 async def RXAFS_GetXStats(conn, clientVersionNumber: int, collectionNumber: int) -> RXAFS_GetXStats_Result:
     """RXAFS_GetXStats (opcode 160): IN afs_int32 clientVersionNumber, IN afs_int32 collectionNumber, OUT afs_int32 *srvVersionNumberP, OUT afs_int32 *timeP, OUT AFS_CollData *dataP."""
     return await _rt.call(conn, b'\x00\x00\x00\xa0', _RXAFS_GetXStats_ienc, (clientVersionNumber, collectionNumber, ), _RXAFS_GetXStats_odec)
+
+
+RXAFS_GetXStats.rpc = _rt.Rpc(RXAFS_GetXStats, b'\x00\x00\x00\xa0', _RXAFS_GetXStats_ienc, _RXAFS_GetXStats_odec)
 
 
 def _RXAFS_Lookup_ienc(enc, DirFid, Name):
@@ -1852,6 +1939,9 @@ async def RXAFS_Lookup(conn, DirFid: AFSFid, Name: str) -> RXAFS_Lookup_Result:
     return await _rt.call(conn, b'\x00\x00\x00\xa1', _RXAFS_Lookup_ienc, (DirFid, Name, ), _RXAFS_Lookup_odec)
 
 
+RXAFS_Lookup.rpc = _rt.Rpc(RXAFS_Lookup, b'\x00\x00\x00\xa1', _RXAFS_Lookup_ienc, _RXAFS_Lookup_odec)
+
+
 def _RXAFS_FlushCPS_ienc(enc, IdsArray, AddrsArray, spare1):
     enc.prim_list('i', IdsArray, 10)
     enc.prim_list('i', AddrsArray, 10)
@@ -1889,6 +1979,9 @@ def _RXAFS_FlushCPS_odec(dec):
 async def RXAFS_FlushCPS(conn, IdsArray: list[int], AddrsArray: list[int], spare1: int) -> RXAFS_FlushCPS_Result:
     """RXAFS_FlushCPS (opcode 162): IN ViceIds *IdsArray, IN IPAddrs *AddrsArray, IN afs_int32 spare1, OUT afs_int32 *spare2, OUT afs_int32 *spare3."""
     return await _rt.call(conn, b'\x00\x00\x00\xa2', _RXAFS_FlushCPS_ienc, (IdsArray, AddrsArray, spare1, ), _RXAFS_FlushCPS_odec)
+
+
+RXAFS_FlushCPS.rpc = _rt.Rpc(RXAFS_FlushCPS, b'\x00\x00\x00\xa2', _RXAFS_FlushCPS_ienc, _RXAFS_FlushCPS_odec)
 
 
 def _RXAFS_DFSSymlink_ienc(enc, DirFid, Name, LinkContents, InStatus):
@@ -1938,6 +2031,9 @@ async def RXAFS_DFSSymlink(conn, DirFid: AFSFid, Name: str, LinkContents: str, I
     return await _rt.call(conn, b'\x00\x00\x00\xa3', _RXAFS_DFSSymlink_ienc, (DirFid, Name, LinkContents, InStatus, ), _RXAFS_DFSSymlink_odec)
 
 
+RXAFS_DFSSymlink.rpc = _rt.Rpc(RXAFS_DFSSymlink, b'\x00\x00\x00\xa3', _RXAFS_DFSSymlink_ienc, _RXAFS_DFSSymlink_odec)
+
+
 def _RXAFS_FsCmd_ienc(enc, Fid, Inputs):
     enc.pack(_S27, Fid.Volume, Fid.Vnode, Fid.Unique, Inputs.command, Inputs.fid.Volume, Inputs.fid.Vnode, Inputs.fid.Unique, *_fx(Inputs.int64s, 3), *_fx(Inputs.int32s, 200), _cints(Inputs.chars, 256))
 
@@ -1959,6 +2055,9 @@ def _RXAFS_FsCmd_odec(dec):
 async def RXAFS_FsCmd(conn, Fid: AFSFid, Inputs: FsCmdInputs) -> FsCmdOutputs:
     """RXAFS_FsCmd (opcode 220): IN AFSFid *Fid, IN FsCmdInputs *Inputs, OUT FsCmdOutputs *Outputs."""
     return await _rt.call(conn, b'\x00\x00\x00\xdc', _RXAFS_FsCmd_ienc, (Fid, Inputs, ), _RXAFS_FsCmd_odec)
+
+
+RXAFS_FsCmd.rpc = _rt.Rpc(RXAFS_FsCmd, b'\x00\x00\x00\xdc', _RXAFS_FsCmd_ienc, _RXAFS_FsCmd_odec)
 
 
 def _RXAFS_InlineBulkStatus_ienc(enc, FidsArray):
@@ -2006,6 +2105,9 @@ def _RXAFS_InlineBulkStatus_odec(dec):
 async def RXAFS_InlineBulkStatus(conn, FidsArray: list[AFSFid]) -> RXAFS_InlineBulkStatus_Result:
     """RXAFS_InlineBulkStatus (opcode 65536): IN AFSCBFids *FidsArray, OUT AFSBulkStats *StatArray, OUT AFSCBs *CBArray, OUT AFSVolSync *Sync."""
     return await _rt.call(conn, b'\x00\x01\x00\x00', _RXAFS_InlineBulkStatus_ienc, (FidsArray, ), _RXAFS_InlineBulkStatus_odec)
+
+
+RXAFS_InlineBulkStatus.rpc = _rt.Rpc(RXAFS_InlineBulkStatus, b'\x00\x01\x00\x00', _RXAFS_InlineBulkStatus_ienc, _RXAFS_InlineBulkStatus_odec)
 
 
 def _RXAFS_FetchData64_ienc(enc, Fid, Pos, Length):
@@ -2109,6 +2211,9 @@ async def RXAFS_GiveUpAllCallBacks(conn) -> None:
     return await _rt.call(conn, b'\x00\x01\x00\x03', _RXAFS_GiveUpAllCallBacks_ienc, (), _RXAFS_GiveUpAllCallBacks_odec)
 
 
+RXAFS_GiveUpAllCallBacks.rpc = _rt.Rpc(RXAFS_GiveUpAllCallBacks, b'\x00\x01\x00\x03', _RXAFS_GiveUpAllCallBacks_ienc, _RXAFS_GiveUpAllCallBacks_odec)
+
+
 def _RXAFS_GetCapabilities_ienc(enc):
     pass
 
@@ -2129,6 +2234,9 @@ def _RXAFS_GetCapabilities_odec(dec):
 async def RXAFS_GetCapabilities(conn) -> list[int]:
     """RXAFS_GetCapabilities (opcode 65540, multi): OUT Capabilities *capabilities."""
     return await _rt.call(conn, b'\x00\x01\x00\x04', _RXAFS_GetCapabilities_ienc, (), _RXAFS_GetCapabilities_odec)
+
+
+RXAFS_GetCapabilities.rpc = _rt.Rpc(RXAFS_GetCapabilities, b'\x00\x01\x00\x04', _RXAFS_GetCapabilities_ienc, _RXAFS_GetCapabilities_odec)
 
 
 def _RXAFS_CallBackRxConnAddr_ienc(enc, addr):
@@ -2153,6 +2261,9 @@ async def RXAFS_CallBackRxConnAddr(conn, addr: int) -> None:
     return await _rt.call(conn, b'\x00\x01\x00\x05', _RXAFS_CallBackRxConnAddr_ienc, (addr, ), _RXAFS_CallBackRxConnAddr_odec)
 
 
+RXAFS_CallBackRxConnAddr.rpc = _rt.Rpc(RXAFS_CallBackRxConnAddr, b'\x00\x01\x00\x05', _RXAFS_CallBackRxConnAddr_ienc, _RXAFS_CallBackRxConnAddr_odec)
+
+
 def _RXAFS_GetStatistics64_ienc(enc, statsVersion):
     enc.pack(_S22, statsVersion)
 
@@ -2174,6 +2285,9 @@ def _RXAFS_GetStatistics64_odec(dec):
 async def RXAFS_GetStatistics64(conn, statsVersion: int) -> list[int]:
     """RXAFS_GetStatistics64 (opcode 65542): IN afs_int32 statsVersion, OUT ViceStatistics64 *Statistics."""
     return await _rt.call(conn, b'\x00\x01\x00\x06', _RXAFS_GetStatistics64_ienc, (statsVersion, ), _RXAFS_GetStatistics64_odec)
+
+
+RXAFS_GetStatistics64.rpc = _rt.Rpc(RXAFS_GetStatistics64, b'\x00\x01\x00\x06', _RXAFS_GetStatistics64_ienc, _RXAFS_GetStatistics64_odec)
 
 
 RXAFS_PACKAGE = _rt.PackageInfo(

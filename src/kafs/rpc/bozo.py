@@ -276,6 +276,9 @@ async def BOZO_CreateBnode(conn, type: str, instance: str, p1: str, p2: str, p3:
     return await _rt.call(conn, b'\x00\x00\x00P', _BOZO_CreateBnode_ienc, (type, instance, p1, p2, p3, p4, p5, p6, ), _BOZO_CreateBnode_odec)
 
 
+BOZO_CreateBnode.rpc = _rt.Rpc(BOZO_CreateBnode, b'\x00\x00\x00P', _BOZO_CreateBnode_ienc, _BOZO_CreateBnode_odec)
+
+
 def _BOZO_DeleteBnode_ienc(enc, instance):
     enc.string(instance, 256)
 
@@ -296,6 +299,9 @@ def _BOZO_DeleteBnode_odec(dec):
 async def BOZO_DeleteBnode(conn, instance: str) -> None:
     """BOZO_DeleteBnode (opcode 81): IN string instance<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00Q', _BOZO_DeleteBnode_ienc, (instance, ), _BOZO_DeleteBnode_odec)
+
+
+BOZO_DeleteBnode.rpc = _rt.Rpc(BOZO_DeleteBnode, b'\x00\x00\x00Q', _BOZO_DeleteBnode_ienc, _BOZO_DeleteBnode_odec)
 
 
 def _BOZO_SetStatus_ienc(enc, instance, status):
@@ -320,6 +326,9 @@ def _BOZO_SetStatus_odec(dec):
 async def BOZO_SetStatus(conn, instance: str, status: int) -> None:
     """BOZO_SetStatus (opcode 82): IN string instance<BOZO_BSSIZE>, IN afs_int32 status."""
     return await _rt.call(conn, b'\x00\x00\x00R', _BOZO_SetStatus_ienc, (instance, status, ), _BOZO_SetStatus_odec)
+
+
+BOZO_SetStatus.rpc = _rt.Rpc(BOZO_SetStatus, b'\x00\x00\x00R', _BOZO_SetStatus_ienc, _BOZO_SetStatus_odec)
 
 
 def _BOZO_GetStatus_ienc(enc, instance):
@@ -359,6 +368,9 @@ async def BOZO_GetStatus(conn, instance: str) -> BOZO_GetStatus_Result:
     return await _rt.call(conn, b'\x00\x00\x00S', _BOZO_GetStatus_ienc, (instance, ), _BOZO_GetStatus_odec)
 
 
+BOZO_GetStatus.rpc = _rt.Rpc(BOZO_GetStatus, b'\x00\x00\x00S', _BOZO_GetStatus_ienc, _BOZO_GetStatus_odec)
+
+
 def _BOZO_EnumerateInstance_ienc(enc, instance):
     enc.pack(_S5, instance)
 
@@ -380,6 +392,9 @@ def _BOZO_EnumerateInstance_odec(dec):
 async def BOZO_EnumerateInstance(conn, instance: int) -> str:
     """BOZO_EnumerateInstance (opcode 84): IN afs_int32 instance, OUT string iname<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00T', _BOZO_EnumerateInstance_ienc, (instance, ), _BOZO_EnumerateInstance_odec)
+
+
+BOZO_EnumerateInstance.rpc = _rt.Rpc(BOZO_EnumerateInstance, b'\x00\x00\x00T', _BOZO_EnumerateInstance_ienc, _BOZO_EnumerateInstance_odec)
 
 
 def _BOZO_GetInstanceInfo_ienc(enc, instance):
@@ -419,6 +434,9 @@ async def BOZO_GetInstanceInfo(conn, instance: str) -> BOZO_GetInstanceInfo_Resu
     return await _rt.call(conn, b'\x00\x00\x00U', _BOZO_GetInstanceInfo_ienc, (instance, ), _BOZO_GetInstanceInfo_odec)
 
 
+BOZO_GetInstanceInfo.rpc = _rt.Rpc(BOZO_GetInstanceInfo, b'\x00\x00\x00U', _BOZO_GetInstanceInfo_ienc, _BOZO_GetInstanceInfo_odec)
+
+
 def _BOZO_GetInstanceParm_ienc(enc, instance, num):
     enc.string(instance, 256)
     enc.pack(_S5, num)
@@ -444,6 +462,9 @@ async def BOZO_GetInstanceParm(conn, instance: str, num: int) -> str:
     return await _rt.call(conn, b'\x00\x00\x00V', _BOZO_GetInstanceParm_ienc, (instance, num, ), _BOZO_GetInstanceParm_odec)
 
 
+BOZO_GetInstanceParm.rpc = _rt.Rpc(BOZO_GetInstanceParm, b'\x00\x00\x00V', _BOZO_GetInstanceParm_ienc, _BOZO_GetInstanceParm_odec)
+
+
 def _BOZO_AddSUser_ienc(enc, name):
     enc.string(name, 256)
 
@@ -464,6 +485,9 @@ def _BOZO_AddSUser_odec(dec):
 async def BOZO_AddSUser(conn, name: str) -> None:
     """BOZO_AddSUser (opcode 87): IN string name<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00W', _BOZO_AddSUser_ienc, (name, ), _BOZO_AddSUser_odec)
+
+
+BOZO_AddSUser.rpc = _rt.Rpc(BOZO_AddSUser, b'\x00\x00\x00W', _BOZO_AddSUser_ienc, _BOZO_AddSUser_odec)
 
 
 def _BOZO_DeleteSUser_ienc(enc, name):
@@ -488,6 +512,9 @@ async def BOZO_DeleteSUser(conn, name: str) -> None:
     return await _rt.call(conn, b'\x00\x00\x00X', _BOZO_DeleteSUser_ienc, (name, ), _BOZO_DeleteSUser_odec)
 
 
+BOZO_DeleteSUser.rpc = _rt.Rpc(BOZO_DeleteSUser, b'\x00\x00\x00X', _BOZO_DeleteSUser_ienc, _BOZO_DeleteSUser_odec)
+
+
 def _BOZO_ListSUsers_ienc(enc, an):
     enc.pack(_S5, an)
 
@@ -509,6 +536,9 @@ def _BOZO_ListSUsers_odec(dec):
 async def BOZO_ListSUsers(conn, an: int) -> str:
     """BOZO_ListSUsers (opcode 89): IN afs_int32 an, OUT string name<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00Y', _BOZO_ListSUsers_ienc, (an, ), _BOZO_ListSUsers_odec)
+
+
+BOZO_ListSUsers.rpc = _rt.Rpc(BOZO_ListSUsers, b'\x00\x00\x00Y', _BOZO_ListSUsers_ienc, _BOZO_ListSUsers_odec)
 
 
 def _BOZO_ListKeys_ienc(enc, an):
@@ -548,6 +578,9 @@ async def BOZO_ListKeys(conn, an: int) -> BOZO_ListKeys_Result:
     return await _rt.call(conn, b'\x00\x00\x00Z', _BOZO_ListKeys_ienc, (an, ), _BOZO_ListKeys_odec)
 
 
+BOZO_ListKeys.rpc = _rt.Rpc(BOZO_ListKeys, b'\x00\x00\x00Z', _BOZO_ListKeys_ienc, _BOZO_ListKeys_odec)
+
+
 def _BOZO_AddKey_ienc(enc, an, key):
     enc.pack(_S7, an, _cints(key.data, 8))
 
@@ -568,6 +601,9 @@ def _BOZO_AddKey_odec(dec):
 async def BOZO_AddKey(conn, an: int, key: bozo_key) -> None:
     """BOZO_AddKey (opcode 91): IN afs_int32 an, IN bozo_key *key."""
     return await _rt.call(conn, b'\x00\x00\x00[', _BOZO_AddKey_ienc, (an, key, ), _BOZO_AddKey_odec)
+
+
+BOZO_AddKey.rpc = _rt.Rpc(BOZO_AddKey, b'\x00\x00\x00[', _BOZO_AddKey_ienc, _BOZO_AddKey_odec)
 
 
 def _BOZO_DeleteKey_ienc(enc, an):
@@ -592,6 +628,9 @@ async def BOZO_DeleteKey(conn, an: int) -> None:
     return await _rt.call(conn, b'\x00\x00\x00\\', _BOZO_DeleteKey_ienc, (an, ), _BOZO_DeleteKey_odec)
 
 
+BOZO_DeleteKey.rpc = _rt.Rpc(BOZO_DeleteKey, b'\x00\x00\x00\\', _BOZO_DeleteKey_ienc, _BOZO_DeleteKey_odec)
+
+
 def _BOZO_SetCellName_ienc(enc, name):
     enc.string(name, 256)
 
@@ -614,6 +653,9 @@ async def BOZO_SetCellName(conn, name: str) -> None:
     return await _rt.call(conn, b'\x00\x00\x00]', _BOZO_SetCellName_ienc, (name, ), _BOZO_SetCellName_odec)
 
 
+BOZO_SetCellName.rpc = _rt.Rpc(BOZO_SetCellName, b'\x00\x00\x00]', _BOZO_SetCellName_ienc, _BOZO_SetCellName_odec)
+
+
 def _BOZO_GetCellName_ienc(enc):
     pass
 
@@ -634,6 +676,9 @@ def _BOZO_GetCellName_odec(dec):
 async def BOZO_GetCellName(conn) -> str:
     """BOZO_GetCellName (opcode 94): OUT string name<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00^', _BOZO_GetCellName_ienc, (), _BOZO_GetCellName_odec)
+
+
+BOZO_GetCellName.rpc = _rt.Rpc(BOZO_GetCellName, b'\x00\x00\x00^', _BOZO_GetCellName_ienc, _BOZO_GetCellName_odec)
 
 
 def _BOZO_GetCellHost_ienc(enc, awhich):
@@ -659,6 +704,9 @@ async def BOZO_GetCellHost(conn, awhich: int) -> str:
     return await _rt.call(conn, b'\x00\x00\x00_', _BOZO_GetCellHost_ienc, (awhich, ), _BOZO_GetCellHost_odec)
 
 
+BOZO_GetCellHost.rpc = _rt.Rpc(BOZO_GetCellHost, b'\x00\x00\x00_', _BOZO_GetCellHost_ienc, _BOZO_GetCellHost_odec)
+
+
 def _BOZO_AddCellHost_ienc(enc, name):
     enc.string(name, 256)
 
@@ -681,6 +729,9 @@ async def BOZO_AddCellHost(conn, name: str) -> None:
     return await _rt.call(conn, b'\x00\x00\x00`', _BOZO_AddCellHost_ienc, (name, ), _BOZO_AddCellHost_odec)
 
 
+BOZO_AddCellHost.rpc = _rt.Rpc(BOZO_AddCellHost, b'\x00\x00\x00`', _BOZO_AddCellHost_ienc, _BOZO_AddCellHost_odec)
+
+
 def _BOZO_DeleteCellHost_ienc(enc, name):
     enc.string(name, 256)
 
@@ -701,6 +752,9 @@ def _BOZO_DeleteCellHost_odec(dec):
 async def BOZO_DeleteCellHost(conn, name: str) -> None:
     """BOZO_DeleteCellHost (opcode 97): IN string name<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00a', _BOZO_DeleteCellHost_ienc, (name, ), _BOZO_DeleteCellHost_odec)
+
+
+BOZO_DeleteCellHost.rpc = _rt.Rpc(BOZO_DeleteCellHost, b'\x00\x00\x00a', _BOZO_DeleteCellHost_ienc, _BOZO_DeleteCellHost_odec)
 
 
 def _BOZO_SetTStatus_ienc(enc, instance, status):
@@ -727,6 +781,9 @@ async def BOZO_SetTStatus(conn, instance: str, status: int) -> None:
     return await _rt.call(conn, b'\x00\x00\x00b', _BOZO_SetTStatus_ienc, (instance, status, ), _BOZO_SetTStatus_odec)
 
 
+BOZO_SetTStatus.rpc = _rt.Rpc(BOZO_SetTStatus, b'\x00\x00\x00b', _BOZO_SetTStatus_ienc, _BOZO_SetTStatus_odec)
+
+
 def _BOZO_ShutdownAll_ienc(enc):
     pass
 
@@ -746,6 +803,9 @@ def _BOZO_ShutdownAll_odec(dec):
 async def BOZO_ShutdownAll(conn) -> None:
     """BOZO_ShutdownAll (opcode 99): no parameters."""
     return await _rt.call(conn, b'\x00\x00\x00c', _BOZO_ShutdownAll_ienc, (), _BOZO_ShutdownAll_odec)
+
+
+BOZO_ShutdownAll.rpc = _rt.Rpc(BOZO_ShutdownAll, b'\x00\x00\x00c', _BOZO_ShutdownAll_ienc, _BOZO_ShutdownAll_odec)
 
 
 def _BOZO_RestartAll_ienc(enc):
@@ -769,6 +829,9 @@ async def BOZO_RestartAll(conn) -> None:
     return await _rt.call(conn, b'\x00\x00\x00d', _BOZO_RestartAll_ienc, (), _BOZO_RestartAll_odec)
 
 
+BOZO_RestartAll.rpc = _rt.Rpc(BOZO_RestartAll, b'\x00\x00\x00d', _BOZO_RestartAll_ienc, _BOZO_RestartAll_odec)
+
+
 def _BOZO_StartupAll_ienc(enc):
     pass
 
@@ -788,6 +851,9 @@ def _BOZO_StartupAll_odec(dec):
 async def BOZO_StartupAll(conn) -> None:
     """BOZO_StartupAll (opcode 101): no parameters."""
     return await _rt.call(conn, b'\x00\x00\x00e', _BOZO_StartupAll_ienc, (), _BOZO_StartupAll_odec)
+
+
+BOZO_StartupAll.rpc = _rt.Rpc(BOZO_StartupAll, b'\x00\x00\x00e', _BOZO_StartupAll_ienc, _BOZO_StartupAll_odec)
 
 
 def _BOZO_SetNoAuthFlag_ienc(enc, flag):
@@ -812,6 +878,9 @@ async def BOZO_SetNoAuthFlag(conn, flag: int) -> None:
     return await _rt.call(conn, b'\x00\x00\x00f', _BOZO_SetNoAuthFlag_ienc, (flag, ), _BOZO_SetNoAuthFlag_odec)
 
 
+BOZO_SetNoAuthFlag.rpc = _rt.Rpc(BOZO_SetNoAuthFlag, b'\x00\x00\x00f', _BOZO_SetNoAuthFlag_ienc, _BOZO_SetNoAuthFlag_odec)
+
+
 def _BOZO_ReBozo_ienc(enc):
     pass
 
@@ -831,6 +900,9 @@ def _BOZO_ReBozo_odec(dec):
 async def BOZO_ReBozo(conn) -> None:
     """BOZO_ReBozo (opcode 103): no parameters."""
     return await _rt.call(conn, b'\x00\x00\x00g', _BOZO_ReBozo_ienc, (), _BOZO_ReBozo_odec)
+
+
+BOZO_ReBozo.rpc = _rt.Rpc(BOZO_ReBozo, b'\x00\x00\x00g', _BOZO_ReBozo_ienc, _BOZO_ReBozo_odec)
 
 
 def _BOZO_Restart_ienc(enc, instance):
@@ -853,6 +925,9 @@ def _BOZO_Restart_odec(dec):
 async def BOZO_Restart(conn, instance: str) -> None:
     """BOZO_Restart (opcode 104): IN string instance<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00h', _BOZO_Restart_ienc, (instance, ), _BOZO_Restart_odec)
+
+
+BOZO_Restart.rpc = _rt.Rpc(BOZO_Restart, b'\x00\x00\x00h', _BOZO_Restart_ienc, _BOZO_Restart_odec)
 
 
 def _BOZO_Install_ienc(enc, path, size, flags, date):
@@ -905,6 +980,9 @@ async def BOZO_UnInstall(conn, path: str) -> None:
     return await _rt.call(conn, b'\x00\x00\x00j', _BOZO_UnInstall_ienc, (path, ), _BOZO_UnInstall_odec)
 
 
+BOZO_UnInstall.rpc = _rt.Rpc(BOZO_UnInstall, b'\x00\x00\x00j', _BOZO_UnInstall_ienc, _BOZO_UnInstall_odec)
+
+
 def _BOZO_GetDates_ienc(enc, path):
     enc.string(path, 256)
 
@@ -942,6 +1020,9 @@ async def BOZO_GetDates(conn, path: str) -> BOZO_GetDates_Result:
     return await _rt.call(conn, b'\x00\x00\x00k', _BOZO_GetDates_ienc, (path, ), _BOZO_GetDates_odec)
 
 
+BOZO_GetDates.rpc = _rt.Rpc(BOZO_GetDates, b'\x00\x00\x00k', _BOZO_GetDates_ienc, _BOZO_GetDates_odec)
+
+
 def _BOZO_Exec_ienc(enc, cmd):
     enc.string(cmd, 256)
 
@@ -962,6 +1043,9 @@ def _BOZO_Exec_odec(dec):
 async def BOZO_Exec(conn, cmd: str) -> None:
     """BOZO_Exec (opcode 108): IN string cmd<BOZO_BSSIZE>."""
     return await _rt.call(conn, b'\x00\x00\x00l', _BOZO_Exec_ienc, (cmd, ), _BOZO_Exec_odec)
+
+
+BOZO_Exec.rpc = _rt.Rpc(BOZO_Exec, b'\x00\x00\x00l', _BOZO_Exec_ienc, _BOZO_Exec_odec)
 
 
 def _BOZO_Prune_ienc(enc, flags):
@@ -986,6 +1070,9 @@ async def BOZO_Prune(conn, flags: int) -> None:
     return await _rt.call(conn, b'\x00\x00\x00m', _BOZO_Prune_ienc, (flags, ), _BOZO_Prune_odec)
 
 
+BOZO_Prune.rpc = _rt.Rpc(BOZO_Prune, b'\x00\x00\x00m', _BOZO_Prune_ienc, _BOZO_Prune_odec)
+
+
 def _BOZO_SetRestartTime_ienc(enc, type, restartTime):
     enc.pack(_S10, type, restartTime.mask, restartTime.hour, restartTime.min, restartTime.sec, restartTime.day)
 
@@ -1006,6 +1093,9 @@ def _BOZO_SetRestartTime_odec(dec):
 async def BOZO_SetRestartTime(conn, type: int, restartTime: bozo_netKTime) -> None:
     """BOZO_SetRestartTime (opcode 110): IN afs_int32 type, IN bozo_netKTime *restartTime."""
     return await _rt.call(conn, b'\x00\x00\x00n', _BOZO_SetRestartTime_ienc, (type, restartTime, ), _BOZO_SetRestartTime_odec)
+
+
+BOZO_SetRestartTime.rpc = _rt.Rpc(BOZO_SetRestartTime, b'\x00\x00\x00n', _BOZO_SetRestartTime_ienc, _BOZO_SetRestartTime_odec)
 
 
 def _BOZO_GetRestartTime_ienc(enc, type):
@@ -1029,6 +1119,9 @@ def _BOZO_GetRestartTime_odec(dec):
 async def BOZO_GetRestartTime(conn, type: int) -> bozo_netKTime:
     """BOZO_GetRestartTime (opcode 111): IN afs_int32 type, OUT bozo_netKTime *restartTime."""
     return await _rt.call(conn, b'\x00\x00\x00o', _BOZO_GetRestartTime_ienc, (type, ), _BOZO_GetRestartTime_odec)
+
+
+BOZO_GetRestartTime.rpc = _rt.Rpc(BOZO_GetRestartTime, b'\x00\x00\x00o', _BOZO_GetRestartTime_ienc, _BOZO_GetRestartTime_odec)
 
 
 def _BOZO_GetLog_ienc(enc, name):
@@ -1078,6 +1171,9 @@ async def BOZO_WaitAll(conn) -> None:
     return await _rt.call(conn, b'\x00\x00\x00q', _BOZO_WaitAll_ienc, (), _BOZO_WaitAll_odec)
 
 
+BOZO_WaitAll.rpc = _rt.Rpc(BOZO_WaitAll, b'\x00\x00\x00q', _BOZO_WaitAll_ienc, _BOZO_WaitAll_odec)
+
+
 def _BOZO_GetInstanceStrings_ienc(enc, instance):
     enc.string(instance, 256)
 
@@ -1123,6 +1219,9 @@ async def BOZO_GetInstanceStrings(conn, instance: str) -> BOZO_GetInstanceString
     return await _rt.call(conn, b'\x00\x00\x00r', _BOZO_GetInstanceStrings_ienc, (instance, ), _BOZO_GetInstanceStrings_odec)
 
 
+BOZO_GetInstanceStrings.rpc = _rt.Rpc(BOZO_GetInstanceStrings, b'\x00\x00\x00r', _BOZO_GetInstanceStrings_ienc, _BOZO_GetInstanceStrings_odec)
+
+
 def _BOZO_GetRestrictedMode_ienc(enc):
     pass
 
@@ -1145,6 +1244,9 @@ async def BOZO_GetRestrictedMode(conn) -> int:
     return await _rt.call(conn, b'\x00\x00\x00s', _BOZO_GetRestrictedMode_ienc, (), _BOZO_GetRestrictedMode_odec)
 
 
+BOZO_GetRestrictedMode.rpc = _rt.Rpc(BOZO_GetRestrictedMode, b'\x00\x00\x00s', _BOZO_GetRestrictedMode_ienc, _BOZO_GetRestrictedMode_odec)
+
+
 def _BOZO_SetRestrictedMode_ienc(enc, restmode):
     enc.pack(_S5, restmode)
 
@@ -1165,6 +1267,9 @@ def _BOZO_SetRestrictedMode_odec(dec):
 async def BOZO_SetRestrictedMode(conn, restmode: int) -> None:
     """BOZO_SetRestrictedMode (opcode 116): IN afs_int32 restmode."""
     return await _rt.call(conn, b'\x00\x00\x00t', _BOZO_SetRestrictedMode_ienc, (restmode, ), _BOZO_SetRestrictedMode_odec)
+
+
+BOZO_SetRestrictedMode.rpc = _rt.Rpc(BOZO_SetRestrictedMode, b'\x00\x00\x00t', _BOZO_SetRestrictedMode_ienc, _BOZO_SetRestrictedMode_odec)
 
 
 BOZO_PACKAGE = _rt.PackageInfo(

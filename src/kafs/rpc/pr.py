@@ -323,6 +323,9 @@ async def PR_INewEntry(conn, name: str, id: int, oid: int) -> None:
     return await _rt.call(conn, b'\x00\x00\x01\xf4', _PR_INewEntry_ienc, (name, id, oid, ), _PR_INewEntry_odec)
 
 
+PR_INewEntry.rpc = _rt.Rpc(PR_INewEntry, b'\x00\x00\x01\xf4', _PR_INewEntry_ienc, _PR_INewEntry_odec)
+
+
 def _PR_WhereIsIt_ienc(enc, id):
     enc.pack(_S4, id)
 
@@ -344,6 +347,9 @@ def _PR_WhereIsIt_odec(dec):
 async def PR_WhereIsIt(conn, id: int) -> int:
     """PR_WhereIsIt (opcode 501): IN afs_int32 id, OUT afs_int32 *ps."""
     return await _rt.call(conn, b'\x00\x00\x01\xf5', _PR_WhereIsIt_ienc, (id, ), _PR_WhereIsIt_odec)
+
+
+PR_WhereIsIt.rpc = _rt.Rpc(PR_WhereIsIt, b'\x00\x00\x01\xf5', _PR_WhereIsIt_ienc, _PR_WhereIsIt_odec)
 
 
 def _PR_DumpEntry_ienc(enc, pos):
@@ -369,6 +375,9 @@ async def PR_DumpEntry(conn, pos: int) -> prdebugentry:
     return await _rt.call(conn, b'\x00\x00\x01\xf6', _PR_DumpEntry_ienc, (pos, ), _PR_DumpEntry_odec)
 
 
+PR_DumpEntry.rpc = _rt.Rpc(PR_DumpEntry, b'\x00\x00\x01\xf6', _PR_DumpEntry_ienc, _PR_DumpEntry_odec)
+
+
 def _PR_AddToGroup_ienc(enc, uid, gid):
     enc.pack(_S3, uid, gid)
 
@@ -389,6 +398,9 @@ def _PR_AddToGroup_odec(dec):
 async def PR_AddToGroup(conn, uid: int, gid: int) -> None:
     """PR_AddToGroup (opcode 503): IN afs_int32 uid, IN afs_int32 gid."""
     return await _rt.call(conn, b'\x00\x00\x01\xf7', _PR_AddToGroup_ienc, (uid, gid, ), _PR_AddToGroup_odec)
+
+
+PR_AddToGroup.rpc = _rt.Rpc(PR_AddToGroup, b'\x00\x00\x01\xf7', _PR_AddToGroup_ienc, _PR_AddToGroup_odec)
 
 
 def _PR_NameToID_ienc(enc, nlist):
@@ -416,6 +428,9 @@ async def PR_NameToID(conn, nlist: list[str]) -> list[int]:
     return await _rt.call(conn, b'\x00\x00\x01\xf8', _PR_NameToID_ienc, (nlist, ), _PR_NameToID_odec)
 
 
+PR_NameToID.rpc = _rt.Rpc(PR_NameToID, b'\x00\x00\x01\xf8', _PR_NameToID_ienc, _PR_NameToID_odec)
+
+
 def _PR_IDToName_ienc(enc, ilist):
     enc.prim_list('i', ilist, 500000)
 
@@ -441,6 +456,9 @@ async def PR_IDToName(conn, ilist: list[int]) -> list[str]:
     return await _rt.call(conn, b'\x00\x00\x01\xf9', _PR_IDToName_ienc, (ilist, ), _PR_IDToName_odec)
 
 
+PR_IDToName.rpc = _rt.Rpc(PR_IDToName, b'\x00\x00\x01\xf9', _PR_IDToName_ienc, _PR_IDToName_odec)
+
+
 def _PR_Delete_ienc(enc, id):
     enc.pack(_S4, id)
 
@@ -463,6 +481,9 @@ async def PR_Delete(conn, id: int) -> None:
     return await _rt.call(conn, b'\x00\x00\x01\xfa', _PR_Delete_ienc, (id, ), _PR_Delete_odec)
 
 
+PR_Delete.rpc = _rt.Rpc(PR_Delete, b'\x00\x00\x01\xfa', _PR_Delete_ienc, _PR_Delete_odec)
+
+
 def _PR_RemoveFromGroup_ienc(enc, id, gid):
     enc.pack(_S3, id, gid)
 
@@ -483,6 +504,9 @@ def _PR_RemoveFromGroup_odec(dec):
 async def PR_RemoveFromGroup(conn, id: int, gid: int) -> None:
     """PR_RemoveFromGroup (opcode 507): IN afs_int32 id, IN afs_int32 gid."""
     return await _rt.call(conn, b'\x00\x00\x01\xfb', _PR_RemoveFromGroup_ienc, (id, gid, ), _PR_RemoveFromGroup_odec)
+
+
+PR_RemoveFromGroup.rpc = _rt.Rpc(PR_RemoveFromGroup, b'\x00\x00\x01\xfb', _PR_RemoveFromGroup_ienc, _PR_RemoveFromGroup_odec)
 
 
 def _PR_GetCPS_ienc(enc, id):
@@ -522,6 +546,9 @@ async def PR_GetCPS(conn, id: int) -> PR_GetCPS_Result:
     return await _rt.call(conn, b'\x00\x00\x01\xfc', _PR_GetCPS_ienc, (id, ), _PR_GetCPS_odec)
 
 
+PR_GetCPS.rpc = _rt.Rpc(PR_GetCPS, b'\x00\x00\x01\xfc', _PR_GetCPS_ienc, _PR_GetCPS_odec)
+
+
 def _PR_NewEntry_ienc(enc, name, flag, oid):
     enc.string(name, 64)
     enc.pack(_S3, flag, oid)
@@ -545,6 +572,9 @@ def _PR_NewEntry_odec(dec):
 async def PR_NewEntry(conn, name: str, flag: int, oid: int) -> int:
     """PR_NewEntry (opcode 509): IN string name<PR_MAXNAMELEN>, IN afs_int32 flag, IN afs_int32 oid, OUT afs_int32 *id."""
     return await _rt.call(conn, b'\x00\x00\x01\xfd', _PR_NewEntry_ienc, (name, flag, oid, ), _PR_NewEntry_odec)
+
+
+PR_NewEntry.rpc = _rt.Rpc(PR_NewEntry, b'\x00\x00\x01\xfd', _PR_NewEntry_ienc, _PR_NewEntry_odec)
 
 
 def _PR_ListMax_ienc(enc):
@@ -581,6 +611,9 @@ async def PR_ListMax(conn) -> PR_ListMax_Result:
     return await _rt.call(conn, b'\x00\x00\x01\xfe', _PR_ListMax_ienc, (), _PR_ListMax_odec)
 
 
+PR_ListMax.rpc = _rt.Rpc(PR_ListMax, b'\x00\x00\x01\xfe', _PR_ListMax_ienc, _PR_ListMax_odec)
+
+
 def _PR_SetMax_ienc(enc, id, gflag):
     enc.pack(_S3, id, gflag)
 
@@ -601,6 +634,9 @@ def _PR_SetMax_odec(dec):
 async def PR_SetMax(conn, id: int, gflag: int) -> None:
     """PR_SetMax (opcode 511): IN afs_int32 id, IN afs_int32 gflag."""
     return await _rt.call(conn, b'\x00\x00\x01\xff', _PR_SetMax_ienc, (id, gflag, ), _PR_SetMax_odec)
+
+
+PR_SetMax.rpc = _rt.Rpc(PR_SetMax, b'\x00\x00\x01\xff', _PR_SetMax_ienc, _PR_SetMax_odec)
 
 
 def _PR_ListEntry_ienc(enc, id):
@@ -624,6 +660,9 @@ def _PR_ListEntry_odec(dec):
 async def PR_ListEntry(conn, id: int) -> prcheckentry:
     """PR_ListEntry (opcode 512): IN afs_int32 id, OUT prcheckentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x02\x00', _PR_ListEntry_ienc, (id, ), _PR_ListEntry_odec)
+
+
+PR_ListEntry.rpc = _rt.Rpc(PR_ListEntry, b'\x00\x00\x02\x00', _PR_ListEntry_ienc, _PR_ListEntry_odec)
 
 
 def _PR_ChangeEntry_ienc(enc, id, name, oid, newid):
@@ -650,6 +689,9 @@ def _PR_ChangeEntry_odec(dec):
 async def PR_ChangeEntry(conn, id: int, name: str, oid: int, newid: int) -> None:
     """PR_ChangeEntry (opcode 513): IN afs_int32 id, IN string name<PR_MAXNAMELEN>, IN afs_int32 oid, IN afs_int32 newid."""
     return await _rt.call(conn, b'\x00\x00\x02\x01', _PR_ChangeEntry_ienc, (id, name, oid, newid, ), _PR_ChangeEntry_odec)
+
+
+PR_ChangeEntry.rpc = _rt.Rpc(PR_ChangeEntry, b'\x00\x00\x02\x01', _PR_ChangeEntry_ienc, _PR_ChangeEntry_odec)
 
 
 def _PR_ListElements_ienc(enc, id):
@@ -689,6 +731,9 @@ async def PR_ListElements(conn, id: int) -> PR_ListElements_Result:
     return await _rt.call(conn, b'\x00\x00\x02\x02', _PR_ListElements_ienc, (id, ), _PR_ListElements_odec)
 
 
+PR_ListElements.rpc = _rt.Rpc(PR_ListElements, b'\x00\x00\x02\x02', _PR_ListElements_ienc, _PR_ListElements_odec)
+
+
 def _PR_IsAMemberOf_ienc(enc, uid, gid):
     enc.pack(_S3, uid, gid)
 
@@ -712,6 +757,9 @@ async def PR_IsAMemberOf(conn, uid: int, gid: int) -> int:
     return await _rt.call(conn, b'\x00\x00\x02\x03', _PR_IsAMemberOf_ienc, (uid, gid, ), _PR_IsAMemberOf_odec)
 
 
+PR_IsAMemberOf.rpc = _rt.Rpc(PR_IsAMemberOf, b'\x00\x00\x02\x03', _PR_IsAMemberOf_ienc, _PR_IsAMemberOf_odec)
+
+
 def _PR_SetFieldsEntry_ienc(enc, id, mask, flags, ngroups, nusers, spare1, spare2):
     enc.pack(_S5, id, mask, flags, ngroups, nusers, spare1, spare2)
 
@@ -732,6 +780,9 @@ def _PR_SetFieldsEntry_odec(dec):
 async def PR_SetFieldsEntry(conn, id: int, mask: int, flags: int, ngroups: int, nusers: int, spare1: int, spare2: int) -> None:
     """PR_SetFieldsEntry (opcode 516): IN afs_int32 id, IN afs_int32 mask, IN afs_int32 flags, IN afs_int32 ngroups, IN afs_int32 nusers, IN afs_int32 spare1, IN afs_int32 spare2."""
     return await _rt.call(conn, b'\x00\x00\x02\x04', _PR_SetFieldsEntry_ienc, (id, mask, flags, ngroups, nusers, spare1, spare2, ), _PR_SetFieldsEntry_odec)
+
+
+PR_SetFieldsEntry.rpc = _rt.Rpc(PR_SetFieldsEntry, b'\x00\x00\x02\x04', _PR_SetFieldsEntry_ienc, _PR_SetFieldsEntry_odec)
 
 
 def _PR_ListOwned_ienc(enc, id, lastp):
@@ -771,6 +822,9 @@ async def PR_ListOwned(conn, id: int, lastp: int) -> PR_ListOwned_Result:
     return await _rt.call(conn, b'\x00\x00\x02\x05', _PR_ListOwned_ienc, (id, lastp, ), _PR_ListOwned_odec)
 
 
+PR_ListOwned.rpc = _rt.Rpc(PR_ListOwned, b'\x00\x00\x02\x05', _PR_ListOwned_ienc, _PR_ListOwned_odec)
+
+
 def _PR_GetCPS2_ienc(enc, id, host):
     enc.pack(_S3, id, host)
 
@@ -806,6 +860,9 @@ def _PR_GetCPS2_odec(dec):
 async def PR_GetCPS2(conn, id: int, host: int) -> PR_GetCPS2_Result:
     """PR_GetCPS2 (opcode 518): IN afs_int32 id, IN afs_int32 host, OUT prlist *elist, OUT afs_int32 *over."""
     return await _rt.call(conn, b'\x00\x00\x02\x06', _PR_GetCPS2_ienc, (id, host, ), _PR_GetCPS2_odec)
+
+
+PR_GetCPS2.rpc = _rt.Rpc(PR_GetCPS2, b'\x00\x00\x02\x06', _PR_GetCPS2_ienc, _PR_GetCPS2_odec)
 
 
 def _PR_GetHostCPS_ienc(enc, host):
@@ -845,6 +902,9 @@ async def PR_GetHostCPS(conn, host: int) -> PR_GetHostCPS_Result:
     return await _rt.call(conn, b'\x00\x00\x02\x07', _PR_GetHostCPS_ienc, (host, ), _PR_GetHostCPS_odec)
 
 
+PR_GetHostCPS.rpc = _rt.Rpc(PR_GetHostCPS, b'\x00\x00\x02\x07', _PR_GetHostCPS_ienc, _PR_GetHostCPS_odec)
+
+
 def _PR_UpdateEntry_ienc(enc, id, name, uentry):
     enc.pack(_S4, id)
     enc.string(name, 64)
@@ -869,6 +929,9 @@ def _PR_UpdateEntry_odec(dec):
 async def PR_UpdateEntry(conn, id: int, name: str, uentry: PrUpdateEntry) -> None:
     """PR_UpdateEntry (opcode 520): IN afs_int32 id, IN string name<PR_MAXNAMELEN>, IN PrUpdateEntry *uentry."""
     return await _rt.call(conn, b'\x00\x00\x02\x08', _PR_UpdateEntry_ienc, (id, name, uentry, ), _PR_UpdateEntry_odec)
+
+
+PR_UpdateEntry.rpc = _rt.Rpc(PR_UpdateEntry, b'\x00\x00\x02\x08', _PR_UpdateEntry_ienc, _PR_UpdateEntry_odec)
 
 
 def _PR_ListEntries_ienc(enc, flags, startindex):
@@ -910,6 +973,9 @@ async def PR_ListEntries(conn, flags: int, startindex: int) -> PR_ListEntries_Re
     return await _rt.call(conn, b'\x00\x00\x02\t', _PR_ListEntries_ienc, (flags, startindex, ), _PR_ListEntries_odec)
 
 
+PR_ListEntries.rpc = _rt.Rpc(PR_ListEntries, b'\x00\x00\x02\t', _PR_ListEntries_ienc, _PR_ListEntries_odec)
+
+
 def _PR_ListSuperGroups_ienc(enc, id):
     enc.pack(_S4, id)
 
@@ -945,6 +1011,9 @@ def _PR_ListSuperGroups_odec(dec):
 async def PR_ListSuperGroups(conn, id: int) -> PR_ListSuperGroups_Result:
     """PR_ListSuperGroups (opcode 530): IN afs_int32 id, OUT prlist *elist, OUT afs_int32 *over."""
     return await _rt.call(conn, b'\x00\x00\x02\x12', _PR_ListSuperGroups_ienc, (id, ), _PR_ListSuperGroups_odec)
+
+
+PR_ListSuperGroups.rpc = _rt.Rpc(PR_ListSuperGroups, b'\x00\x00\x02\x12', _PR_ListSuperGroups_ienc, _PR_ListSuperGroups_odec)
 
 
 PR_PACKAGE = _rt.PackageInfo(

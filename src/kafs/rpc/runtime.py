@@ -31,7 +31,7 @@ from kafs.xdr import (
 )
 
 __all__ = [
-    "Result", "ParamInfo", "ProcInfo", "PackageInfo", "SplitCall", "ServerProc", "call",
+    "Result", "Rpc", "ParamInfo", "ProcInfo", "PackageInfo", "SplitCall", "ServerProc", "call",
     "split_call", "make_dispatcher", "afsUUID", "Decoder", "Encoder", "DecodeError",
     "EncodeError", "XdrStruct",
 ]
@@ -262,6 +262,53 @@ async def call(conn, opcode: bytes, ienc: Callable, args: tuple, odec: Callable 
     request = _encode_request(opcode, ienc, args)
     reply = await conn.call(request)
     return _decode_reply(reply, odec)
+
+
+class Rpc:
+    """What a generated non-split client stub is made of: ``stub.rpc``.
+
+    ``await stub.rpc.raw(conn, *in_args)`` makes the same call as
+    ``stub(conn, *in_args)`` but returns the reply's bytes undecoded;
+    ``stub.rpc.decode(data)`` turns them into what the stub would have
+    returned.  A caller can so look at a reply (a paging index at its end,
+    say) and start its next call before it pays for decoding this one.
+    ``raw`` has the stub's ``__name__``, ``__qualname__`` and ``__module__``,
+    so that a Ubik client treats the two as the same procedure.
+    """
+
+    __slots__ = ("stub", "opcode", "ienc", "odec", "_raw")
+
+    def __init__(self, stub: Callable, opcode: bytes, ienc: Callable, odec: Callable):
+        self.stub = stub
+        self.opcode = opcode
+        self.ienc = ienc
+        self.odec = odec
+        self._raw = None
+
+    @property
+    def raw(self) -> Callable:
+        r = self._raw
+        if r is None:
+            opcode, ienc = self.opcode, self.ienc
+
+            async def r(conn, *args) -> bytes:
+                return await conn.call(_encode_request(opcode, ienc, args))
+
+            stub = self.stub
+            r.__name__ = stub.__name__
+            r.__qualname__ = stub.__qualname__
+            r.__module__ = stub.__module__
+            r.__doc__ = "%s, returning the reply undecoded." % stub.__name__
+            self._raw = r
+        return r
+
+    def decode(self, data):
+        """The OUT parameters of a reply (what the stub returns); raises
+        DecodeError if ``data`` does not decode exactly."""
+        return _decode_reply(data, self.odec)
+
+    def __repr__(self) -> str:
+        return "<Rpc %s opcode %d>" % (self.stub.__name__, int.from_bytes(self.opcode, "big", signed=True))
 
 
 class SplitCall:

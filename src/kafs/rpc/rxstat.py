@@ -89,6 +89,9 @@ async def RXSTATS_RetrieveProcessRPCStats(conn, clientVersion: int) -> RXSTATS_R
     return await _rt.call(conn, b'\x00\x00\x00\x00', _RXSTATS_RetrieveProcessRPCStats_ienc, (clientVersion, ), _RXSTATS_RetrieveProcessRPCStats_odec)
 
 
+RXSTATS_RetrieveProcessRPCStats.rpc = _rt.Rpc(RXSTATS_RetrieveProcessRPCStats, b'\x00\x00\x00\x00', _RXSTATS_RetrieveProcessRPCStats_ienc, _RXSTATS_RetrieveProcessRPCStats_odec)
+
+
 def _RXSTATS_RetrievePeerRPCStats_ienc(enc, clientVersion):
     enc.pack(_S0, clientVersion)
 
@@ -132,6 +135,9 @@ async def RXSTATS_RetrievePeerRPCStats(conn, clientVersion: int) -> RXSTATS_Retr
     return await _rt.call(conn, b'\x00\x00\x00\x01', _RXSTATS_RetrievePeerRPCStats_ienc, (clientVersion, ), _RXSTATS_RetrievePeerRPCStats_odec)
 
 
+RXSTATS_RetrievePeerRPCStats.rpc = _rt.Rpc(RXSTATS_RetrievePeerRPCStats, b'\x00\x00\x00\x01', _RXSTATS_RetrievePeerRPCStats_ienc, _RXSTATS_RetrievePeerRPCStats_odec)
+
+
 def _RXSTATS_QueryProcessRPCStats_ienc(enc):
     pass
 
@@ -152,6 +158,9 @@ def _RXSTATS_QueryProcessRPCStats_odec(dec):
 async def RXSTATS_QueryProcessRPCStats(conn) -> int:
     """RXSTATS_QueryProcessRPCStats (opcode 2): OUT afs_int32 *on."""
     return await _rt.call(conn, b'\x00\x00\x00\x02', _RXSTATS_QueryProcessRPCStats_ienc, (), _RXSTATS_QueryProcessRPCStats_odec)
+
+
+RXSTATS_QueryProcessRPCStats.rpc = _rt.Rpc(RXSTATS_QueryProcessRPCStats, b'\x00\x00\x00\x02', _RXSTATS_QueryProcessRPCStats_ienc, _RXSTATS_QueryProcessRPCStats_odec)
 
 
 def _RXSTATS_QueryPeerRPCStats_ienc(enc):
@@ -176,6 +185,9 @@ async def RXSTATS_QueryPeerRPCStats(conn) -> int:
     return await _rt.call(conn, b'\x00\x00\x00\x03', _RXSTATS_QueryPeerRPCStats_ienc, (), _RXSTATS_QueryPeerRPCStats_odec)
 
 
+RXSTATS_QueryPeerRPCStats.rpc = _rt.Rpc(RXSTATS_QueryPeerRPCStats, b'\x00\x00\x00\x03', _RXSTATS_QueryPeerRPCStats_ienc, _RXSTATS_QueryPeerRPCStats_odec)
+
+
 def _RXSTATS_EnableProcessRPCStats_ienc(enc):
     pass
 
@@ -195,6 +207,9 @@ def _RXSTATS_EnableProcessRPCStats_odec(dec):
 async def RXSTATS_EnableProcessRPCStats(conn) -> None:
     """RXSTATS_EnableProcessRPCStats (opcode 4): no parameters."""
     return await _rt.call(conn, b'\x00\x00\x00\x04', _RXSTATS_EnableProcessRPCStats_ienc, (), _RXSTATS_EnableProcessRPCStats_odec)
+
+
+RXSTATS_EnableProcessRPCStats.rpc = _rt.Rpc(RXSTATS_EnableProcessRPCStats, b'\x00\x00\x00\x04', _RXSTATS_EnableProcessRPCStats_ienc, _RXSTATS_EnableProcessRPCStats_odec)
 
 
 def _RXSTATS_EnablePeerRPCStats_ienc(enc):
@@ -218,6 +233,9 @@ async def RXSTATS_EnablePeerRPCStats(conn) -> None:
     return await _rt.call(conn, b'\x00\x00\x00\x05', _RXSTATS_EnablePeerRPCStats_ienc, (), _RXSTATS_EnablePeerRPCStats_odec)
 
 
+RXSTATS_EnablePeerRPCStats.rpc = _rt.Rpc(RXSTATS_EnablePeerRPCStats, b'\x00\x00\x00\x05', _RXSTATS_EnablePeerRPCStats_ienc, _RXSTATS_EnablePeerRPCStats_odec)
+
+
 def _RXSTATS_DisableProcessRPCStats_ienc(enc):
     pass
 
@@ -239,6 +257,9 @@ async def RXSTATS_DisableProcessRPCStats(conn) -> None:
     return await _rt.call(conn, b'\x00\x00\x00\x06', _RXSTATS_DisableProcessRPCStats_ienc, (), _RXSTATS_DisableProcessRPCStats_odec)
 
 
+RXSTATS_DisableProcessRPCStats.rpc = _rt.Rpc(RXSTATS_DisableProcessRPCStats, b'\x00\x00\x00\x06', _RXSTATS_DisableProcessRPCStats_ienc, _RXSTATS_DisableProcessRPCStats_odec)
+
+
 def _RXSTATS_DisablePeerRPCStats_ienc(enc):
     pass
 
@@ -258,6 +279,9 @@ def _RXSTATS_DisablePeerRPCStats_odec(dec):
 async def RXSTATS_DisablePeerRPCStats(conn) -> None:
     """RXSTATS_DisablePeerRPCStats (opcode 7): no parameters."""
     return await _rt.call(conn, b'\x00\x00\x00\x07', _RXSTATS_DisablePeerRPCStats_ienc, (), _RXSTATS_DisablePeerRPCStats_odec)
+
+
+RXSTATS_DisablePeerRPCStats.rpc = _rt.Rpc(RXSTATS_DisablePeerRPCStats, b'\x00\x00\x00\x07', _RXSTATS_DisablePeerRPCStats_ienc, _RXSTATS_DisablePeerRPCStats_odec)
 
 
 def _RXSTATS_QueryRPCStatsVersion_ienc(enc):
@@ -282,6 +306,9 @@ async def RXSTATS_QueryRPCStatsVersion(conn) -> int:
     return await _rt.call(conn, b'\x00\x00\x00\x08', _RXSTATS_QueryRPCStatsVersion_ienc, (), _RXSTATS_QueryRPCStatsVersion_odec)
 
 
+RXSTATS_QueryRPCStatsVersion.rpc = _rt.Rpc(RXSTATS_QueryRPCStatsVersion, b'\x00\x00\x00\x08', _RXSTATS_QueryRPCStatsVersion_ienc, _RXSTATS_QueryRPCStatsVersion_odec)
+
+
 def _RXSTATS_ClearProcessRPCStats_ienc(enc, clearFlag):
     enc.pack(_S0, clearFlag)
 
@@ -304,6 +331,9 @@ async def RXSTATS_ClearProcessRPCStats(conn, clearFlag: int) -> None:
     return await _rt.call(conn, b'\x00\x00\x00\t', _RXSTATS_ClearProcessRPCStats_ienc, (clearFlag, ), _RXSTATS_ClearProcessRPCStats_odec)
 
 
+RXSTATS_ClearProcessRPCStats.rpc = _rt.Rpc(RXSTATS_ClearProcessRPCStats, b'\x00\x00\x00\t', _RXSTATS_ClearProcessRPCStats_ienc, _RXSTATS_ClearProcessRPCStats_odec)
+
+
 def _RXSTATS_ClearPeerRPCStats_ienc(enc, clearFlag):
     enc.pack(_S0, clearFlag)
 
@@ -324,6 +354,9 @@ def _RXSTATS_ClearPeerRPCStats_odec(dec):
 async def RXSTATS_ClearPeerRPCStats(conn, clearFlag: int) -> None:
     """RXSTATS_ClearPeerRPCStats (opcode 10): IN afs_uint32 clearFlag."""
     return await _rt.call(conn, b'\x00\x00\x00\n', _RXSTATS_ClearPeerRPCStats_ienc, (clearFlag, ), _RXSTATS_ClearPeerRPCStats_odec)
+
+
+RXSTATS_ClearPeerRPCStats.rpc = _rt.Rpc(RXSTATS_ClearPeerRPCStats, b'\x00\x00\x00\n', _RXSTATS_ClearPeerRPCStats_ienc, _RXSTATS_ClearPeerRPCStats_odec)
 
 
 RXSTATS_PACKAGE = _rt.PackageInfo(

@@ -472,6 +472,9 @@ async def VOTE_Beacon(conn, state: int, voteStart: int, Version: ubik_version, t
     return await _rt.call(conn, b"\x00\x00'\x10", _VOTE_Beacon_ienc, (state, voteStart, Version, tid, ), _VOTE_Beacon_odec)
 
 
+VOTE_Beacon.rpc = _rt.Rpc(VOTE_Beacon, b"\x00\x00'\x10", _VOTE_Beacon_ienc, _VOTE_Beacon_odec)
+
+
 def _VOTE_DebugOld_ienc(enc):
     pass
 
@@ -492,6 +495,9 @@ def _VOTE_DebugOld_odec(dec):
 async def VOTE_DebugOld(conn) -> ubik_debug_old:
     """VOTE_DebugOld (opcode 10001): OUT ubik_debug_old *db."""
     return await _rt.call(conn, b"\x00\x00'\x11", _VOTE_DebugOld_ienc, (), _VOTE_DebugOld_odec)
+
+
+VOTE_DebugOld.rpc = _rt.Rpc(VOTE_DebugOld, b"\x00\x00'\x11", _VOTE_DebugOld_ienc, _VOTE_DebugOld_odec)
 
 
 def _VOTE_SDebugOld_ienc(enc, which):
@@ -517,6 +523,9 @@ async def VOTE_SDebugOld(conn, which: int) -> ubik_sdebug_old:
     return await _rt.call(conn, b"\x00\x00'\x12", _VOTE_SDebugOld_ienc, (which, ), _VOTE_SDebugOld_odec)
 
 
+VOTE_SDebugOld.rpc = _rt.Rpc(VOTE_SDebugOld, b"\x00\x00'\x12", _VOTE_SDebugOld_ienc, _VOTE_SDebugOld_odec)
+
+
 def _VOTE_GetSyncSite_ienc(enc, site):
     enc.pack(_S9, site)
 
@@ -537,6 +546,9 @@ def _VOTE_GetSyncSite_odec(dec):
 async def VOTE_GetSyncSite(conn, site: int) -> None:
     """VOTE_GetSyncSite (opcode 10003): IN afs_int32 *site."""
     return await _rt.call(conn, b"\x00\x00'\x13", _VOTE_GetSyncSite_ienc, (site, ), _VOTE_GetSyncSite_odec)
+
+
+VOTE_GetSyncSite.rpc = _rt.Rpc(VOTE_GetSyncSite, b"\x00\x00'\x13", _VOTE_GetSyncSite_ienc, _VOTE_GetSyncSite_odec)
 
 
 def _VOTE_Debug_ienc(enc):
@@ -561,6 +573,9 @@ async def VOTE_Debug(conn) -> ubik_debug:
     return await _rt.call(conn, b"\x00\x00'\x14", _VOTE_Debug_ienc, (), _VOTE_Debug_odec)
 
 
+VOTE_Debug.rpc = _rt.Rpc(VOTE_Debug, b"\x00\x00'\x14", _VOTE_Debug_ienc, _VOTE_Debug_odec)
+
+
 def _VOTE_SDebug_ienc(enc, which):
     enc.pack(_S9, which)
 
@@ -582,6 +597,9 @@ def _VOTE_SDebug_odec(dec):
 async def VOTE_SDebug(conn, which: int) -> ubik_sdebug:
     """VOTE_SDebug (opcode 10005): IN afs_int32 which, OUT ubik_sdebug *db."""
     return await _rt.call(conn, b"\x00\x00'\x15", _VOTE_SDebug_ienc, (which, ), _VOTE_SDebug_odec)
+
+
+VOTE_SDebug.rpc = _rt.Rpc(VOTE_SDebug, b"\x00\x00'\x15", _VOTE_SDebug_ienc, _VOTE_SDebug_odec)
 
 
 def _VOTE_XDebug_ienc(enc):
@@ -618,6 +636,9 @@ async def VOTE_XDebug(conn) -> VOTE_XDebug_Result:
     return await _rt.call(conn, b"\x00\x00'\x16", _VOTE_XDebug_ienc, (), _VOTE_XDebug_odec)
 
 
+VOTE_XDebug.rpc = _rt.Rpc(VOTE_XDebug, b"\x00\x00'\x16", _VOTE_XDebug_ienc, _VOTE_XDebug_odec)
+
+
 def _VOTE_XSDebug_ienc(enc, which):
     enc.pack(_S9, which)
 
@@ -651,6 +672,9 @@ def _VOTE_XSDebug_odec(dec):
 async def VOTE_XSDebug(conn, which: int) -> VOTE_XSDebug_Result:
     """VOTE_XSDebug (opcode 10007): IN afs_int32 which, OUT ubik_sdebug *db, OUT afs_int32 *isClone."""
     return await _rt.call(conn, b"\x00\x00'\x17", _VOTE_XSDebug_ienc, (which, ), _VOTE_XSDebug_odec)
+
+
+VOTE_XSDebug.rpc = _rt.Rpc(VOTE_XSDebug, b"\x00\x00'\x17", _VOTE_XSDebug_ienc, _VOTE_XSDebug_odec)
 
 
 VOTE_PACKAGE = _rt.PackageInfo(
@@ -732,6 +756,9 @@ async def DISK_Begin(conn, tid: ubik_tid) -> None:
     return await _rt.call(conn, b'\x00\x00N ', _DISK_Begin_ienc, (tid, ), _DISK_Begin_odec)
 
 
+DISK_Begin.rpc = _rt.Rpc(DISK_Begin, b'\x00\x00N ', _DISK_Begin_ienc, _DISK_Begin_odec)
+
+
 def _DISK_Commit_ienc(enc, tid):
     enc.pack(_S0, tid.epoch, tid.counter)
 
@@ -754,6 +781,9 @@ async def DISK_Commit(conn, tid: ubik_tid) -> None:
     return await _rt.call(conn, b'\x00\x00N!', _DISK_Commit_ienc, (tid, ), _DISK_Commit_odec)
 
 
+DISK_Commit.rpc = _rt.Rpc(DISK_Commit, b'\x00\x00N!', _DISK_Commit_ienc, _DISK_Commit_odec)
+
+
 def _DISK_Lock_ienc(enc, tid, file, position, length, type):
     enc.pack(_S8, tid.epoch, tid.counter, file, position, length, type)
 
@@ -774,6 +804,9 @@ def _DISK_Lock_odec(dec):
 async def DISK_Lock(conn, tid: ubik_tid, file: int, position: int, length: int, type: int) -> None:
     """DISK_Lock (opcode 20002): IN ubik_tid *tid, IN afs_int32 file, IN afs_int32 position, IN afs_int32 length, IN afs_int32 type."""
     return await _rt.call(conn, b'\x00\x00N"', _DISK_Lock_ienc, (tid, file, position, length, type, ), _DISK_Lock_odec)
+
+
+DISK_Lock.rpc = _rt.Rpc(DISK_Lock, b'\x00\x00N"', _DISK_Lock_ienc, _DISK_Lock_odec)
 
 
 def _DISK_Write_ienc(enc, tid, file, position, data):
@@ -800,6 +833,9 @@ async def DISK_Write(conn, tid: ubik_tid, file: int, position: int, data: bytes)
     return await _rt.call(conn, b'\x00\x00N#', _DISK_Write_ienc, (tid, file, position, data, ), _DISK_Write_odec)
 
 
+DISK_Write.rpc = _rt.Rpc(DISK_Write, b'\x00\x00N#', _DISK_Write_ienc, _DISK_Write_odec)
+
+
 def _DISK_GetVersion_ienc(enc):
     pass
 
@@ -820,6 +856,9 @@ def _DISK_GetVersion_odec(dec):
 async def DISK_GetVersion(conn) -> ubik_version:
     """DISK_GetVersion (opcode 20004): OUT ubik_version *Version."""
     return await _rt.call(conn, b'\x00\x00N$', _DISK_GetVersion_ienc, (), _DISK_GetVersion_odec)
+
+
+DISK_GetVersion.rpc = _rt.Rpc(DISK_GetVersion, b'\x00\x00N$', _DISK_GetVersion_ienc, _DISK_GetVersion_odec)
 
 
 def _DISK_GetFile_ienc(enc, file):
@@ -897,6 +936,9 @@ async def DISK_Abort(conn, tid: ubik_tid) -> None:
     return await _rt.call(conn, b"\x00\x00N'", _DISK_Abort_ienc, (tid, ), _DISK_Abort_odec)
 
 
+DISK_Abort.rpc = _rt.Rpc(DISK_Abort, b"\x00\x00N'", _DISK_Abort_ienc, _DISK_Abort_odec)
+
+
 def _DISK_ReleaseLocks_ienc(enc, tid):
     enc.pack(_S0, tid.epoch, tid.counter)
 
@@ -917,6 +959,9 @@ def _DISK_ReleaseLocks_odec(dec):
 async def DISK_ReleaseLocks(conn, tid: ubik_tid) -> None:
     """DISK_ReleaseLocks (opcode 20008): IN ubik_tid *tid."""
     return await _rt.call(conn, b'\x00\x00N(', _DISK_ReleaseLocks_ienc, (tid, ), _DISK_ReleaseLocks_odec)
+
+
+DISK_ReleaseLocks.rpc = _rt.Rpc(DISK_ReleaseLocks, b'\x00\x00N(', _DISK_ReleaseLocks_ienc, _DISK_ReleaseLocks_odec)
 
 
 def _DISK_Truncate_ienc(enc, tid, file, length):
@@ -941,6 +986,9 @@ async def DISK_Truncate(conn, tid: ubik_tid, file: int, length: int) -> None:
     return await _rt.call(conn, b'\x00\x00N)', _DISK_Truncate_ienc, (tid, file, length, ), _DISK_Truncate_odec)
 
 
+DISK_Truncate.rpc = _rt.Rpc(DISK_Truncate, b'\x00\x00N)', _DISK_Truncate_ienc, _DISK_Truncate_odec)
+
+
 def _DISK_Probe_ienc(enc):
     pass
 
@@ -960,6 +1008,9 @@ def _DISK_Probe_odec(dec):
 async def DISK_Probe(conn) -> None:
     """DISK_Probe (opcode 20010, multi): no parameters."""
     return await _rt.call(conn, b'\x00\x00N*', _DISK_Probe_ienc, (), _DISK_Probe_odec)
+
+
+DISK_Probe.rpc = _rt.Rpc(DISK_Probe, b'\x00\x00N*', _DISK_Probe_ienc, _DISK_Probe_odec)
 
 
 def _DISK_WriteV_ienc(enc, tid, io_vector, io_buffer):
@@ -990,6 +1041,9 @@ async def DISK_WriteV(conn, tid: ubik_tid, io_vector: list[ubik_iovec], io_buffe
     return await _rt.call(conn, b'\x00\x00N+', _DISK_WriteV_ienc, (tid, io_vector, io_buffer, ), _DISK_WriteV_odec)
 
 
+DISK_WriteV.rpc = _rt.Rpc(DISK_WriteV, b'\x00\x00N+', _DISK_WriteV_ienc, _DISK_WriteV_odec)
+
+
 def _DISK_UpdateInterfaceAddr_ienc(enc, inAddr):
     enc.pack(_S7, *_fx(inAddr.hostAddr, 256))
 
@@ -1013,6 +1067,9 @@ async def DISK_UpdateInterfaceAddr(conn, inAddr: UbikInterfaceAddr) -> UbikInter
     return await _rt.call(conn, b'\x00\x00N,', _DISK_UpdateInterfaceAddr_ienc, (inAddr, ), _DISK_UpdateInterfaceAddr_odec)
 
 
+DISK_UpdateInterfaceAddr.rpc = _rt.Rpc(DISK_UpdateInterfaceAddr, b'\x00\x00N,', _DISK_UpdateInterfaceAddr_ienc, _DISK_UpdateInterfaceAddr_odec)
+
+
 def _DISK_SetVersion_ienc(enc, tid, OldVersion, NewVersion):
     enc.pack(_S8, tid.epoch, tid.counter, OldVersion.epoch, OldVersion.counter, NewVersion.epoch, NewVersion.counter)
 
@@ -1033,6 +1090,9 @@ def _DISK_SetVersion_odec(dec):
 async def DISK_SetVersion(conn, tid: ubik_tid, OldVersion: ubik_version, NewVersion: ubik_version) -> None:
     """DISK_SetVersion (opcode 20013): IN ubik_tid *tid, IN ubik_version *OldVersion, IN ubik_version *NewVersion."""
     return await _rt.call(conn, b'\x00\x00N-', _DISK_SetVersion_ienc, (tid, OldVersion, NewVersion, ), _DISK_SetVersion_odec)
+
+
+DISK_SetVersion.rpc = _rt.Rpc(DISK_SetVersion, b'\x00\x00N-', _DISK_SetVersion_ienc, _DISK_SetVersion_odec)
 
 
 DISK_PACKAGE = _rt.PackageInfo(

@@ -716,6 +716,9 @@ async def VL_ProbeServer(conn) -> None:
     return await _rt.call(conn, b'\x00\x00\x02\x02', _VL_ProbeServer_ienc, (), _VL_ProbeServer_odec)
 
 
+VL_ProbeServer.rpc = _rt.Rpc(VL_ProbeServer, b'\x00\x00\x02\x02', _VL_ProbeServer_ienc, _VL_ProbeServer_odec)
+
+
 def _VL_GetEntryByNameO_ienc(enc, volumename):
     enc.string(volumename, 65)
 
@@ -737,6 +740,9 @@ def _VL_GetEntryByNameO_odec(dec):
 async def VL_GetEntryByNameO(conn, volumename: str) -> vldbentry:
     """VL_GetEntryByNameO (opcode 504): IN string volumename<VL_MAXNAMELEN>, OUT vldbentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x01\xf8', _VL_GetEntryByNameO_ienc, (volumename, ), _VL_GetEntryByNameO_odec)
+
+
+VL_GetEntryByNameO.rpc = _rt.Rpc(VL_GetEntryByNameO, b'\x00\x00\x01\xf8', _VL_GetEntryByNameO_ienc, _VL_GetEntryByNameO_odec)
 
 
 def _VL_GetEntryByNameN_ienc(enc, volumename):
@@ -762,6 +768,9 @@ async def VL_GetEntryByNameN(conn, volumename: str) -> nvldbentry:
     return await _rt.call(conn, b'\x00\x00\x02\x07', _VL_GetEntryByNameN_ienc, (volumename, ), _VL_GetEntryByNameN_odec)
 
 
+VL_GetEntryByNameN.rpc = _rt.Rpc(VL_GetEntryByNameN, b'\x00\x00\x02\x07', _VL_GetEntryByNameN_ienc, _VL_GetEntryByNameN_odec)
+
+
 def _VL_GetEntryByNameU_ienc(enc, volumename):
     enc.string(volumename, 65)
 
@@ -783,6 +792,9 @@ def _VL_GetEntryByNameU_odec(dec):
 async def VL_GetEntryByNameU(conn, volumename: str) -> uvldbentry:
     """VL_GetEntryByNameU (opcode 527): IN string volumename<VL_MAXNAMELEN>, OUT uvldbentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x02\x0f', _VL_GetEntryByNameU_ienc, (volumename, ), _VL_GetEntryByNameU_odec)
+
+
+VL_GetEntryByNameU.rpc = _rt.Rpc(VL_GetEntryByNameU, b'\x00\x00\x02\x0f', _VL_GetEntryByNameU_ienc, _VL_GetEntryByNameU_odec)
 
 
 def _VL_GetAddrsU_ienc(enc, inaddr):
@@ -826,6 +838,9 @@ async def VL_GetAddrsU(conn, inaddr: ListAddrByAttributes) -> VL_GetAddrsU_Resul
     return await _rt.call(conn, b'\x00\x00\x02\x15', _VL_GetAddrsU_ienc, (inaddr, ), _VL_GetAddrsU_odec)
 
 
+VL_GetAddrsU.rpc = _rt.Rpc(VL_GetAddrsU, b'\x00\x00\x02\x15', _VL_GetAddrsU_ienc, _VL_GetAddrsU_odec)
+
+
 def _VL_CreateEntry_ienc(enc, newentry):
     enc.pack(_S2, _cints(newentry.name, 65), newentry.spares3, newentry.nServers, *_fx(newentry.serverNumber, 8), *_fx(newentry.serverPartition, 8), *_fx(newentry.serverFlags, 8), *_fx(newentry.volumeId, 3), newentry.cloneId, newentry.flags)
 
@@ -848,6 +863,9 @@ async def VL_CreateEntry(conn, newentry: vldbentry) -> None:
     return await _rt.call(conn, b'\x00\x00\x01\xf5', _VL_CreateEntry_ienc, (newentry, ), _VL_CreateEntry_odec)
 
 
+VL_CreateEntry.rpc = _rt.Rpc(VL_CreateEntry, b'\x00\x00\x01\xf5', _VL_CreateEntry_ienc, _VL_CreateEntry_odec)
+
+
 def _VL_DeleteEntry_ienc(enc, Volid, voltype):
     enc.pack(_S13, Volid, voltype)
 
@@ -868,6 +886,9 @@ def _VL_DeleteEntry_odec(dec):
 async def VL_DeleteEntry(conn, Volid: int, voltype: int) -> None:
     """VL_DeleteEntry (opcode 502): IN afs_uint32 Volid, IN afs_int32 voltype."""
     return await _rt.call(conn, b'\x00\x00\x01\xf6', _VL_DeleteEntry_ienc, (Volid, voltype, ), _VL_DeleteEntry_odec)
+
+
+VL_DeleteEntry.rpc = _rt.Rpc(VL_DeleteEntry, b'\x00\x00\x01\xf6', _VL_DeleteEntry_ienc, _VL_DeleteEntry_odec)
 
 
 def _VL_GetEntryByID_ienc(enc, Volid, voltype):
@@ -893,6 +914,9 @@ async def VL_GetEntryByID(conn, Volid: int, voltype: int) -> vldbentry:
     return await _rt.call(conn, b'\x00\x00\x01\xf7', _VL_GetEntryByID_ienc, (Volid, voltype, ), _VL_GetEntryByID_odec)
 
 
+VL_GetEntryByID.rpc = _rt.Rpc(VL_GetEntryByID, b'\x00\x00\x01\xf7', _VL_GetEntryByID_ienc, _VL_GetEntryByID_odec)
+
+
 def _VL_GetNewVolumeId_ienc(enc, bumpcount):
     enc.pack(_S14, bumpcount)
 
@@ -914,6 +938,9 @@ def _VL_GetNewVolumeId_odec(dec):
 async def VL_GetNewVolumeId(conn, bumpcount: int) -> int:
     """VL_GetNewVolumeId (opcode 505): IN afs_uint32 bumpcount, OUT afs_uint32 *newvolumid."""
     return await _rt.call(conn, b'\x00\x00\x01\xf9', _VL_GetNewVolumeId_ienc, (bumpcount, ), _VL_GetNewVolumeId_odec)
+
+
+VL_GetNewVolumeId.rpc = _rt.Rpc(VL_GetNewVolumeId, b'\x00\x00\x01\xf9', _VL_GetNewVolumeId_ienc, _VL_GetNewVolumeId_odec)
 
 
 def _VL_ReplaceEntry_ienc(enc, Volid, voltype, newentry, ReleaseType):
@@ -938,6 +965,9 @@ async def VL_ReplaceEntry(conn, Volid: int, voltype: int, newentry: vldbentry, R
     return await _rt.call(conn, b'\x00\x00\x01\xfa', _VL_ReplaceEntry_ienc, (Volid, voltype, newentry, ReleaseType, ), _VL_ReplaceEntry_odec)
 
 
+VL_ReplaceEntry.rpc = _rt.Rpc(VL_ReplaceEntry, b'\x00\x00\x01\xfa', _VL_ReplaceEntry_ienc, _VL_ReplaceEntry_odec)
+
+
 def _VL_UpdateEntry_ienc(enc, Volid, voltype, UpdateEntry, ReleaseType):
     enc.pack(_S16, Volid, voltype, UpdateEntry.Mask, _cints(UpdateEntry.name, 65), UpdateEntry.spares3, UpdateEntry.flags, UpdateEntry.ReadOnlyId, UpdateEntry.BackupId, UpdateEntry.cloneId, UpdateEntry.nModifiedRepsites, *_fx(UpdateEntry.RepsitesMask, 8), *_fx(UpdateEntry.RepsitesTargetServer, 8), *_fx(UpdateEntry.RepsitesTargetPart, 8), *_fx(UpdateEntry.RepsitesNewServer, 8), *_fx(UpdateEntry.RepsitesNewPart, 8), *_fx(UpdateEntry.RepsitesNewFlags, 8), ReleaseType)
 
@@ -958,6 +988,9 @@ def _VL_UpdateEntry_odec(dec):
 async def VL_UpdateEntry(conn, Volid: int, voltype: int, UpdateEntry: VldbUpdateEntry, ReleaseType: int) -> None:
     """VL_UpdateEntry (opcode 507): IN afs_uint32 Volid, IN afs_int32 voltype, IN VldbUpdateEntry *UpdateEntry, IN afs_int32 ReleaseType."""
     return await _rt.call(conn, b'\x00\x00\x01\xfb', _VL_UpdateEntry_ienc, (Volid, voltype, UpdateEntry, ReleaseType, ), _VL_UpdateEntry_odec)
+
+
+VL_UpdateEntry.rpc = _rt.Rpc(VL_UpdateEntry, b'\x00\x00\x01\xfb', _VL_UpdateEntry_ienc, _VL_UpdateEntry_odec)
 
 
 def _VL_SetLock_ienc(enc, Volid, voltype, voloper):
@@ -982,6 +1015,9 @@ async def VL_SetLock(conn, Volid: int, voltype: int, voloper: int) -> None:
     return await _rt.call(conn, b'\x00\x00\x01\xfc', _VL_SetLock_ienc, (Volid, voltype, voloper, ), _VL_SetLock_odec)
 
 
+VL_SetLock.rpc = _rt.Rpc(VL_SetLock, b'\x00\x00\x01\xfc', _VL_SetLock_ienc, _VL_SetLock_odec)
+
+
 def _VL_ReleaseLock_ienc(enc, Volid, voltype, ReleaseType):
     enc.pack(_S17, Volid, voltype, ReleaseType)
 
@@ -1002,6 +1038,9 @@ def _VL_ReleaseLock_odec(dec):
 async def VL_ReleaseLock(conn, Volid: int, voltype: int, ReleaseType: int) -> None:
     """VL_ReleaseLock (opcode 509): IN afs_uint32 Volid, IN afs_int32 voltype, IN afs_int32 ReleaseType."""
     return await _rt.call(conn, b'\x00\x00\x01\xfd', _VL_ReleaseLock_ienc, (Volid, voltype, ReleaseType, ), _VL_ReleaseLock_odec)
+
+
+VL_ReleaseLock.rpc = _rt.Rpc(VL_ReleaseLock, b'\x00\x00\x01\xfd', _VL_ReleaseLock_ienc, _VL_ReleaseLock_odec)
 
 
 def _VL_ListEntry_ienc(enc, previous_index):
@@ -1039,6 +1078,9 @@ def _VL_ListEntry_odec(dec):
 async def VL_ListEntry(conn, previous_index: int) -> VL_ListEntry_Result:
     """VL_ListEntry (opcode 510): IN afs_int32 previous_index, OUT afs_int32 *count, OUT afs_int32 *next_index, OUT vldbentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x01\xfe', _VL_ListEntry_ienc, (previous_index, ), _VL_ListEntry_odec)
+
+
+VL_ListEntry.rpc = _rt.Rpc(VL_ListEntry, b'\x00\x00\x01\xfe', _VL_ListEntry_ienc, _VL_ListEntry_odec)
 
 
 def _VL_ListAttributes_ienc(enc, attributes):
@@ -1080,6 +1122,9 @@ async def VL_ListAttributes(conn, attributes: VldbListByAttributes) -> VL_ListAt
     return await _rt.call(conn, b'\x00\x00\x01\xff', _VL_ListAttributes_ienc, (attributes, ), _VL_ListAttributes_odec)
 
 
+VL_ListAttributes.rpc = _rt.Rpc(VL_ListAttributes, b'\x00\x00\x01\xff', _VL_ListAttributes_ienc, _VL_ListAttributes_odec)
+
+
 def _VL_LinkedList_ienc(enc, attributes):
     enc.pack(_S1, attributes.Mask, attributes.server, attributes.partition, attributes.spares3, attributes.volumeid, attributes.flag)
 
@@ -1117,6 +1162,9 @@ async def VL_LinkedList(conn, attributes: VldbListByAttributes) -> VL_LinkedList
     return await _rt.call(conn, b'\x00\x00\x02\x00', _VL_LinkedList_ienc, (attributes, ), _VL_LinkedList_odec)
 
 
+VL_LinkedList.rpc = _rt.Rpc(VL_LinkedList, b'\x00\x00\x02\x00', _VL_LinkedList_ienc, _VL_LinkedList_odec)
+
+
 def _VL_GetStats_ienc(enc):
     pass
 
@@ -1149,6 +1197,9 @@ def _VL_GetStats_odec(dec):
 async def VL_GetStats(conn) -> VL_GetStats_Result:
     """VL_GetStats (opcode 513): OUT vldstats *stats, OUT vital_vlheader *vital_header."""
     return await _rt.call(conn, b'\x00\x00\x02\x01', _VL_GetStats_ienc, (), _VL_GetStats_odec)
+
+
+VL_GetStats.rpc = _rt.Rpc(VL_GetStats, b'\x00\x00\x02\x01', _VL_GetStats_ienc, _VL_GetStats_odec)
 
 
 def _VL_GetAddrs_ienc(enc, Handle, spare2):
@@ -1190,6 +1241,9 @@ async def VL_GetAddrs(conn, Handle: int, spare2: int) -> VL_GetAddrs_Result:
     return await _rt.call(conn, b'\x00\x00\x02\x03', _VL_GetAddrs_ienc, (Handle, spare2, ), _VL_GetAddrs_odec)
 
 
+VL_GetAddrs.rpc = _rt.Rpc(VL_GetAddrs, b'\x00\x00\x02\x03', _VL_GetAddrs_ienc, _VL_GetAddrs_odec)
+
+
 def _VL_ChangeAddr_ienc(enc, ip1, ip2):
     enc.pack(_S23, ip1, ip2)
 
@@ -1212,6 +1266,9 @@ async def VL_ChangeAddr(conn, ip1: int, ip2: int) -> None:
     return await _rt.call(conn, b'\x00\x00\x02\x04', _VL_ChangeAddr_ienc, (ip1, ip2, ), _VL_ChangeAddr_odec)
 
 
+VL_ChangeAddr.rpc = _rt.Rpc(VL_ChangeAddr, b'\x00\x00\x02\x04', _VL_ChangeAddr_ienc, _VL_ChangeAddr_odec)
+
+
 def _VL_CreateEntryN_ienc(enc, newentry):
     enc.pack(_S3, _cints(newentry.name, 65), newentry.nServers, *_fx(newentry.serverNumber, 13), *_fx(newentry.serverPartition, 13), *_fx(newentry.serverFlags, 13), *_fx(newentry.volumeId, 3), newentry.cloneId, newentry.flags, newentry.matchindex, newentry.spares2, newentry.spares3, newentry.spares4, newentry.spares5, newentry.spares6, newentry.spares7, newentry.spares8, newentry.spares9)
 
@@ -1232,6 +1289,9 @@ def _VL_CreateEntryN_odec(dec):
 async def VL_CreateEntryN(conn, newentry: nvldbentry) -> None:
     """VL_CreateEntryN (opcode 517): IN nvldbentry *newentry."""
     return await _rt.call(conn, b'\x00\x00\x02\x05', _VL_CreateEntryN_ienc, (newentry, ), _VL_CreateEntryN_odec)
+
+
+VL_CreateEntryN.rpc = _rt.Rpc(VL_CreateEntryN, b'\x00\x00\x02\x05', _VL_CreateEntryN_ienc, _VL_CreateEntryN_odec)
 
 
 def _VL_GetEntryByIDN_ienc(enc, Volid, voltype):
@@ -1257,6 +1317,9 @@ async def VL_GetEntryByIDN(conn, Volid: int, voltype: int) -> nvldbentry:
     return await _rt.call(conn, b'\x00\x00\x02\x06', _VL_GetEntryByIDN_ienc, (Volid, voltype, ), _VL_GetEntryByIDN_odec)
 
 
+VL_GetEntryByIDN.rpc = _rt.Rpc(VL_GetEntryByIDN, b'\x00\x00\x02\x06', _VL_GetEntryByIDN_ienc, _VL_GetEntryByIDN_odec)
+
+
 def _VL_ReplaceEntryN_ienc(enc, Volid, voltype, newentry, ReleaseType):
     enc.pack(_S24, Volid, voltype, _cints(newentry.name, 65), newentry.nServers, *_fx(newentry.serverNumber, 13), *_fx(newentry.serverPartition, 13), *_fx(newentry.serverFlags, 13), *_fx(newentry.volumeId, 3), newentry.cloneId, newentry.flags, newentry.matchindex, newentry.spares2, newentry.spares3, newentry.spares4, newentry.spares5, newentry.spares6, newentry.spares7, newentry.spares8, newentry.spares9, ReleaseType)
 
@@ -1277,6 +1340,9 @@ def _VL_ReplaceEntryN_odec(dec):
 async def VL_ReplaceEntryN(conn, Volid: int, voltype: int, newentry: nvldbentry, ReleaseType: int) -> None:
     """VL_ReplaceEntryN (opcode 520): IN afs_uint32 Volid, IN afs_int32 voltype, IN nvldbentry *newentry, IN afs_int32 ReleaseType."""
     return await _rt.call(conn, b'\x00\x00\x02\x08', _VL_ReplaceEntryN_ienc, (Volid, voltype, newentry, ReleaseType, ), _VL_ReplaceEntryN_odec)
+
+
+VL_ReplaceEntryN.rpc = _rt.Rpc(VL_ReplaceEntryN, b'\x00\x00\x02\x08', _VL_ReplaceEntryN_ienc, _VL_ReplaceEntryN_odec)
 
 
 def _VL_ListEntryN_ienc(enc, previous_index):
@@ -1314,6 +1380,9 @@ def _VL_ListEntryN_odec(dec):
 async def VL_ListEntryN(conn, previous_index: int) -> VL_ListEntryN_Result:
     """VL_ListEntryN (opcode 521): IN afs_int32 previous_index, OUT afs_int32 *count, OUT afs_int32 *next_index, OUT nvldbentry *entry."""
     return await _rt.call(conn, b'\x00\x00\x02\t', _VL_ListEntryN_ienc, (previous_index, ), _VL_ListEntryN_odec)
+
+
+VL_ListEntryN.rpc = _rt.Rpc(VL_ListEntryN, b'\x00\x00\x02\t', _VL_ListEntryN_ienc, _VL_ListEntryN_odec)
 
 
 def _VL_ListAttributesN_ienc(enc, attributes):
@@ -1355,6 +1424,9 @@ async def VL_ListAttributesN(conn, attributes: VldbListByAttributes) -> VL_ListA
     return await _rt.call(conn, b'\x00\x00\x02\n', _VL_ListAttributesN_ienc, (attributes, ), _VL_ListAttributesN_odec)
 
 
+VL_ListAttributesN.rpc = _rt.Rpc(VL_ListAttributesN, b'\x00\x00\x02\n', _VL_ListAttributesN_ienc, _VL_ListAttributesN_odec)
+
+
 def _VL_LinkedListN_ienc(enc, attributes):
     enc.pack(_S1, attributes.Mask, attributes.server, attributes.partition, attributes.spares3, attributes.volumeid, attributes.flag)
 
@@ -1392,6 +1464,9 @@ async def VL_LinkedListN(conn, attributes: VldbListByAttributes) -> VL_LinkedLis
     return await _rt.call(conn, b'\x00\x00\x02\x0b', _VL_LinkedListN_ienc, (attributes, ), _VL_LinkedListN_odec)
 
 
+VL_LinkedListN.rpc = _rt.Rpc(VL_LinkedListN, b'\x00\x00\x02\x0b', _VL_LinkedListN_ienc, _VL_LinkedListN_odec)
+
+
 def _VL_UpdateEntryByName_ienc(enc, volumename, UpdateEntry, ReleaseType):
     enc.string(volumename, 65)
     enc.pack(_S26, UpdateEntry.Mask, _cints(UpdateEntry.name, 65), UpdateEntry.spares3, UpdateEntry.flags, UpdateEntry.ReadOnlyId, UpdateEntry.BackupId, UpdateEntry.cloneId, UpdateEntry.nModifiedRepsites, *_fx(UpdateEntry.RepsitesMask, 8), *_fx(UpdateEntry.RepsitesTargetServer, 8), *_fx(UpdateEntry.RepsitesTargetPart, 8), *_fx(UpdateEntry.RepsitesNewServer, 8), *_fx(UpdateEntry.RepsitesNewPart, 8), *_fx(UpdateEntry.RepsitesNewFlags, 8), ReleaseType)
@@ -1416,6 +1491,9 @@ async def VL_UpdateEntryByName(conn, volumename: str, UpdateEntry: VldbUpdateEnt
     return await _rt.call(conn, b'\x00\x00\x02\x0c', _VL_UpdateEntryByName_ienc, (volumename, UpdateEntry, ReleaseType, ), _VL_UpdateEntryByName_odec)
 
 
+VL_UpdateEntryByName.rpc = _rt.Rpc(VL_UpdateEntryByName, b'\x00\x00\x02\x0c', _VL_UpdateEntryByName_ienc, _VL_UpdateEntryByName_odec)
+
+
 def _VL_RegisterAddrs_ienc(enc, uuidp, spare1, ipaddr):
     enc.pack(_S27, uuidp.time_low, uuidp.time_mid, uuidp.time_hi_and_version, uuidp.clock_seq_hi_and_reserved, uuidp.clock_seq_low, _bints(uuidp.node, 6, True), spare1)
     enc.prim_list('I', ipaddr, 500)
@@ -1438,6 +1516,9 @@ def _VL_RegisterAddrs_odec(dec):
 async def VL_RegisterAddrs(conn, uuidp: afsUUID, spare1: int, ipaddr: list[int]) -> None:
     """VL_RegisterAddrs (opcode 532): IN afsUUID *uuidp, IN afs_int32 spare1, IN bulkaddrs *ipaddr."""
     return await _rt.call(conn, b'\x00\x00\x02\x14', _VL_RegisterAddrs_ienc, (uuidp, spare1, ipaddr, ), _VL_RegisterAddrs_odec)
+
+
+VL_RegisterAddrs.rpc = _rt.Rpc(VL_RegisterAddrs, b'\x00\x00\x02\x14', _VL_RegisterAddrs_ienc, _VL_RegisterAddrs_odec)
 
 
 def _VL_ListAttributesN2_ienc(enc, attributes, volumename, startindex):
@@ -1485,6 +1566,9 @@ def _VL_ListAttributesN2_odec(dec):
 async def VL_ListAttributesN2(conn, attributes: VldbListByAttributes, volumename: str, startindex: int) -> VL_ListAttributesN2_Result:
     """VL_ListAttributesN2 (opcode 534): IN VldbListByAttributes *attributes, IN string volumename<VL_MAXNAMELEN>, IN afs_int32 startindex, OUT afs_int32 *nentries, OUT nbulkentries *blkentries, OUT afs_int32 *nextstartindex."""
     return await _rt.call(conn, b'\x00\x00\x02\x16', _VL_ListAttributesN2_ienc, (attributes, volumename, startindex, ), _VL_ListAttributesN2_odec)
+
+
+VL_ListAttributesN2.rpc = _rt.Rpc(VL_ListAttributesN2, b'\x00\x00\x02\x16', _VL_ListAttributesN2_ienc, _VL_ListAttributesN2_odec)
 
 
 VL_PACKAGE = _rt.PackageInfo(

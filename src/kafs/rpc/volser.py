@@ -665,6 +665,9 @@ async def AFSVolCreateVolume(conn, partition: int, name: str, type: int, parent:
     return await _rt.call(conn, b'\x00\x00\x00d', _AFSVolCreateVolume_ienc, (partition, name, type, parent, volid, ), _AFSVolCreateVolume_odec)
 
 
+AFSVolCreateVolume.rpc = _rt.Rpc(AFSVolCreateVolume, b'\x00\x00\x00d', _AFSVolCreateVolume_ienc, _AFSVolCreateVolume_odec)
+
+
 def _AFSVolDeleteVolume_ienc(enc, trans):
     enc.pack(_S14, trans)
 
@@ -685,6 +688,9 @@ def _AFSVolDeleteVolume_odec(dec):
 async def AFSVolDeleteVolume(conn, trans: int) -> None:
     """AFSVolDeleteVolume (opcode 101): IN afs_int32 trans."""
     return await _rt.call(conn, b'\x00\x00\x00e', _AFSVolDeleteVolume_ienc, (trans, ), _AFSVolDeleteVolume_odec)
+
+
+AFSVolDeleteVolume.rpc = _rt.Rpc(AFSVolDeleteVolume, b'\x00\x00\x00e', _AFSVolDeleteVolume_ienc, _AFSVolDeleteVolume_odec)
 
 
 def _AFSVolRestore_ienc(enc, toTrans, flags, cookie):
@@ -735,6 +741,9 @@ async def AFSVolForward(conn, fromTrans: int, fromDate: int, destination: destSe
     return await _rt.call(conn, b'\x00\x00\x00g', _AFSVolForward_ienc, (fromTrans, fromDate, destination, destTrans, cookie, ), _AFSVolForward_odec)
 
 
+AFSVolForward.rpc = _rt.Rpc(AFSVolForward, b'\x00\x00\x00g', _AFSVolForward_ienc, _AFSVolForward_odec)
+
+
 def _AFSVolEndTrans_ienc(enc, trans):
     enc.pack(_S14, trans)
 
@@ -756,6 +765,9 @@ def _AFSVolEndTrans_odec(dec):
 async def AFSVolEndTrans(conn, trans: int) -> int:
     """AFSVolEndTrans (opcode 104): IN afs_int32 trans, OUT afs_int32 *rcode."""
     return await _rt.call(conn, b'\x00\x00\x00h', _AFSVolEndTrans_ienc, (trans, ), _AFSVolEndTrans_odec)
+
+
+AFSVolEndTrans.rpc = _rt.Rpc(AFSVolEndTrans, b'\x00\x00\x00h', _AFSVolEndTrans_ienc, _AFSVolEndTrans_odec)
 
 
 def _AFSVolClone_ienc(enc, trans, purgeVol, newType, newName, newVol):
@@ -785,6 +797,9 @@ async def AFSVolClone(conn, trans: int, purgeVol: int, newType: int, newName: st
     return await _rt.call(conn, b'\x00\x00\x00i', _AFSVolClone_ienc, (trans, purgeVol, newType, newName, newVol, ), _AFSVolClone_odec)
 
 
+AFSVolClone.rpc = _rt.Rpc(AFSVolClone, b'\x00\x00\x00i', _AFSVolClone_ienc, _AFSVolClone_odec)
+
+
 def _AFSVolSetFlags_ienc(enc, trans, flags):
     enc.pack(_S21, trans, flags)
 
@@ -805,6 +820,9 @@ def _AFSVolSetFlags_odec(dec):
 async def AFSVolSetFlags(conn, trans: int, flags: int) -> None:
     """AFSVolSetFlags (opcode 106): IN afs_int32 trans, IN afs_int32 flags."""
     return await _rt.call(conn, b'\x00\x00\x00j', _AFSVolSetFlags_ienc, (trans, flags, ), _AFSVolSetFlags_odec)
+
+
+AFSVolSetFlags.rpc = _rt.Rpc(AFSVolSetFlags, b'\x00\x00\x00j', _AFSVolSetFlags_ienc, _AFSVolSetFlags_odec)
 
 
 def _AFSVolGetFlags_ienc(enc, trans):
@@ -830,6 +848,9 @@ async def AFSVolGetFlags(conn, trans: int) -> int:
     return await _rt.call(conn, b'\x00\x00\x00k', _AFSVolGetFlags_ienc, (trans, ), _AFSVolGetFlags_odec)
 
 
+AFSVolGetFlags.rpc = _rt.Rpc(AFSVolGetFlags, b'\x00\x00\x00k', _AFSVolGetFlags_ienc, _AFSVolGetFlags_odec)
+
+
 def _AFSVolTransCreate_ienc(enc, volume, partition, flags):
     enc.pack(_S22, volume, partition, flags)
 
@@ -851,6 +872,9 @@ def _AFSVolTransCreate_odec(dec):
 async def AFSVolTransCreate(conn, volume: int, partition: int, flags: int) -> int:
     """AFSVolTransCreate (opcode 108): IN afs_uint32 volume, IN afs_int32 partition, IN afs_int32 flags, OUT afs_int32 *trans."""
     return await _rt.call(conn, b'\x00\x00\x00l', _AFSVolTransCreate_ienc, (volume, partition, flags, ), _AFSVolTransCreate_odec)
+
+
+AFSVolTransCreate.rpc = _rt.Rpc(AFSVolTransCreate, b'\x00\x00\x00l', _AFSVolTransCreate_ienc, _AFSVolTransCreate_odec)
 
 
 def _AFSVolDump_ienc(enc, fromTrans, fromDate):
@@ -914,6 +938,9 @@ async def AFSVolGetNthVolume(conn, index: int) -> AFSVolGetNthVolume_Result:
     return await _rt.call(conn, b'\x00\x00\x00n', _AFSVolGetNthVolume_ienc, (index, ), _AFSVolGetNthVolume_odec)
 
 
+AFSVolGetNthVolume.rpc = _rt.Rpc(AFSVolGetNthVolume, b'\x00\x00\x00n', _AFSVolGetNthVolume_ienc, _AFSVolGetNthVolume_odec)
+
+
 def _AFSVolSetForwarding_ienc(enc, tid, newsite):
     enc.pack(_S21, tid, newsite)
 
@@ -934,6 +961,9 @@ def _AFSVolSetForwarding_odec(dec):
 async def AFSVolSetForwarding(conn, tid: int, newsite: int) -> None:
     """AFSVolSetForwarding (opcode 111): IN afs_int32 tid, IN afs_int32 newsite."""
     return await _rt.call(conn, b'\x00\x00\x00o', _AFSVolSetForwarding_ienc, (tid, newsite, ), _AFSVolSetForwarding_odec)
+
+
+AFSVolSetForwarding.rpc = _rt.Rpc(AFSVolSetForwarding, b'\x00\x00\x00o', _AFSVolSetForwarding_ienc, _AFSVolSetForwarding_odec)
 
 
 def _AFSVolGetName_ienc(enc, tid):
@@ -959,6 +989,9 @@ async def AFSVolGetName(conn, tid: int) -> str:
     return await _rt.call(conn, b'\x00\x00\x00p', _AFSVolGetName_ienc, (tid, ), _AFSVolGetName_odec)
 
 
+AFSVolGetName.rpc = _rt.Rpc(AFSVolGetName, b'\x00\x00\x00p', _AFSVolGetName_ienc, _AFSVolGetName_odec)
+
+
 def _AFSVolGetStatus_ienc(enc, tid):
     enc.pack(_S14, tid)
 
@@ -980,6 +1013,9 @@ def _AFSVolGetStatus_odec(dec):
 async def AFSVolGetStatus(conn, tid: int) -> volser_status:
     """AFSVolGetStatus (opcode 113): IN afs_int32 tid, OUT volser_status *status."""
     return await _rt.call(conn, b'\x00\x00\x00q', _AFSVolGetStatus_ienc, (tid, ), _AFSVolGetStatus_odec)
+
+
+AFSVolGetStatus.rpc = _rt.Rpc(AFSVolGetStatus, b'\x00\x00\x00q', _AFSVolGetStatus_ienc, _AFSVolGetStatus_odec)
 
 
 def _AFSVolSignalRestore_ienc(enc, name, type, pid, cloneid):
@@ -1006,6 +1042,9 @@ async def AFSVolSignalRestore(conn, name: str, type: int, pid: int, cloneid: int
     return await _rt.call(conn, b'\x00\x00\x00r', _AFSVolSignalRestore_ienc, (name, type, pid, cloneid, ), _AFSVolSignalRestore_odec)
 
 
+AFSVolSignalRestore.rpc = _rt.Rpc(AFSVolSignalRestore, b'\x00\x00\x00r', _AFSVolSignalRestore_ienc, _AFSVolSignalRestore_odec)
+
+
 def _AFSVolListPartitions_ienc(enc):
     pass
 
@@ -1026,6 +1065,9 @@ def _AFSVolListPartitions_odec(dec):
 async def AFSVolListPartitions(conn) -> pIDs:
     """AFSVolListPartitions (opcode 115): OUT pIDs *partIDs."""
     return await _rt.call(conn, b'\x00\x00\x00s', _AFSVolListPartitions_ienc, (), _AFSVolListPartitions_odec)
+
+
+AFSVolListPartitions.rpc = _rt.Rpc(AFSVolListPartitions, b'\x00\x00\x00s', _AFSVolListPartitions_ienc, _AFSVolListPartitions_odec)
 
 
 def _AFSVolListVolumes_ienc(enc, partID, flags):
@@ -1051,6 +1093,9 @@ def _AFSVolListVolumes_odec(dec):
 async def AFSVolListVolumes(conn, partID: int, flags: int) -> list[volintInfo]:
     """AFSVolListVolumes (opcode 116): IN afs_int32 partID, IN afs_int32 flags, OUT volEntries *resultEntries."""
     return await _rt.call(conn, b'\x00\x00\x00t', _AFSVolListVolumes_ienc, (partID, flags, ), _AFSVolListVolumes_odec)
+
+
+AFSVolListVolumes.rpc = _rt.Rpc(AFSVolListVolumes, b'\x00\x00\x00t', _AFSVolListVolumes_ienc, _AFSVolListVolumes_odec)
 
 
 def _AFSVolSetIdsTypes_ienc(enc, tId, name, type, pId, cloneId, backupId):
@@ -1079,6 +1124,9 @@ async def AFSVolSetIdsTypes(conn, tId: int, name: str, type: int, pId: int, clon
     return await _rt.call(conn, b'\x00\x00\x00u', _AFSVolSetIdsTypes_ienc, (tId, name, type, pId, cloneId, backupId, ), _AFSVolSetIdsTypes_odec)
 
 
+AFSVolSetIdsTypes.rpc = _rt.Rpc(AFSVolSetIdsTypes, b'\x00\x00\x00u', _AFSVolSetIdsTypes_ienc, _AFSVolSetIdsTypes_odec)
+
+
 def _AFSVolMonitor_ienc(enc):
     pass
 
@@ -1101,6 +1149,9 @@ def _AFSVolMonitor_odec(dec):
 async def AFSVolMonitor(conn) -> list[transDebugInfo]:
     """AFSVolMonitor (opcode 118): OUT transDebugEntries *result."""
     return await _rt.call(conn, b'\x00\x00\x00v', _AFSVolMonitor_ienc, (), _AFSVolMonitor_odec)
+
+
+AFSVolMonitor.rpc = _rt.Rpc(AFSVolMonitor, b'\x00\x00\x00v', _AFSVolMonitor_ienc, _AFSVolMonitor_odec)
 
 
 def _AFSVolPartitionInfo_ienc(enc, name):
@@ -1126,6 +1177,9 @@ async def AFSVolPartitionInfo(conn, name: str) -> diskPartition:
     return await _rt.call(conn, b'\x00\x00\x00w', _AFSVolPartitionInfo_ienc, (name, ), _AFSVolPartitionInfo_odec)
 
 
+AFSVolPartitionInfo.rpc = _rt.Rpc(AFSVolPartitionInfo, b'\x00\x00\x00w', _AFSVolPartitionInfo_ienc, _AFSVolPartitionInfo_odec)
+
+
 def _AFSVolReClone_ienc(enc, tid, cloneID):
     enc.pack(_S24, tid, cloneID)
 
@@ -1146,6 +1200,9 @@ def _AFSVolReClone_odec(dec):
 async def AFSVolReClone(conn, tid: int, cloneID: int) -> None:
     """AFSVolReClone (opcode 120): IN afs_int32 tid, IN afs_uint32 cloneID."""
     return await _rt.call(conn, b'\x00\x00\x00x', _AFSVolReClone_ienc, (tid, cloneID, ), _AFSVolReClone_odec)
+
+
+AFSVolReClone.rpc = _rt.Rpc(AFSVolReClone, b'\x00\x00\x00x', _AFSVolReClone_ienc, _AFSVolReClone_odec)
 
 
 def _AFSVolListOneVolume_ienc(enc, partID, volid):
@@ -1173,6 +1230,9 @@ async def AFSVolListOneVolume(conn, partID: int, volid: int) -> list[volintInfo]
     return await _rt.call(conn, b'\x00\x00\x00y', _AFSVolListOneVolume_ienc, (partID, volid, ), _AFSVolListOneVolume_odec)
 
 
+AFSVolListOneVolume.rpc = _rt.Rpc(AFSVolListOneVolume, b'\x00\x00\x00y', _AFSVolListOneVolume_ienc, _AFSVolListOneVolume_odec)
+
+
 def _AFSVolNukeVolume_ienc(enc, partID, volID):
     enc.pack(_S24, partID, volID)
 
@@ -1195,6 +1255,9 @@ async def AFSVolNukeVolume(conn, partID: int, volID: int) -> None:
     return await _rt.call(conn, b'\x00\x00\x00z', _AFSVolNukeVolume_ienc, (partID, volID, ), _AFSVolNukeVolume_odec)
 
 
+AFSVolNukeVolume.rpc = _rt.Rpc(AFSVolNukeVolume, b'\x00\x00\x00z', _AFSVolNukeVolume_ienc, _AFSVolNukeVolume_odec)
+
+
 def _AFSVolSetDate_ienc(enc, tid, newDate):
     enc.pack(_S21, tid, newDate)
 
@@ -1215,6 +1278,9 @@ def _AFSVolSetDate_odec(dec):
 async def AFSVolSetDate(conn, tid: int, newDate: int) -> None:
     """AFSVolSetDate (opcode 123): IN afs_int32 tid, IN afs_int32 newDate."""
     return await _rt.call(conn, b'\x00\x00\x00{', _AFSVolSetDate_ienc, (tid, newDate, ), _AFSVolSetDate_odec)
+
+
+AFSVolSetDate.rpc = _rt.Rpc(AFSVolSetDate, b'\x00\x00\x00{', _AFSVolSetDate_ienc, _AFSVolSetDate_odec)
 
 
 def _AFSVolXListVolumes_ienc(enc, partID, flags):
@@ -1242,6 +1308,9 @@ async def AFSVolXListVolumes(conn, partID: int, flags: int) -> list[volintXInfo]
     return await _rt.call(conn, b'\x00\x00\x00|', _AFSVolXListVolumes_ienc, (partID, flags, ), _AFSVolXListVolumes_odec)
 
 
+AFSVolXListVolumes.rpc = _rt.Rpc(AFSVolXListVolumes, b'\x00\x00\x00|', _AFSVolXListVolumes_ienc, _AFSVolXListVolumes_odec)
+
+
 def _AFSVolXListOneVolume_ienc(enc, partID, volid):
     enc.pack(_S24, partID, volid)
 
@@ -1267,6 +1336,9 @@ async def AFSVolXListOneVolume(conn, partID: int, volid: int) -> list[volintXInf
     return await _rt.call(conn, b'\x00\x00\x00}', _AFSVolXListOneVolume_ienc, (partID, volid, ), _AFSVolXListOneVolume_odec)
 
 
+AFSVolXListOneVolume.rpc = _rt.Rpc(AFSVolXListOneVolume, b'\x00\x00\x00}', _AFSVolXListOneVolume_ienc, _AFSVolXListOneVolume_odec)
+
+
 def _AFSVolSetInfo_ienc(enc, tid, status):
     enc.pack(_S25, tid, _cints(status.name, 32), status.volid, status.type, status.backupID, status.parentID, status.cloneID, status.status, status.copyDate, status.inUse, status.needsSalvaged, status.destroyMe, status.creationDate, status.accessDate, status.updateDate, status.backupDate, status.dayUse, status.filecount, status.maxquota, status.size, status.flags, status.spare0, status.spare1, status.spare2, status.spare3)
 
@@ -1289,6 +1361,9 @@ async def AFSVolSetInfo(conn, tid: int, status: volintInfo) -> None:
     return await _rt.call(conn, b'\x00\x00\x00~', _AFSVolSetInfo_ienc, (tid, status, ), _AFSVolSetInfo_odec)
 
 
+AFSVolSetInfo.rpc = _rt.Rpc(AFSVolSetInfo, b'\x00\x00\x00~', _AFSVolSetInfo_ienc, _AFSVolSetInfo_odec)
+
+
 def _AFSVolXListPartitions_ienc(enc):
     pass
 
@@ -1309,6 +1384,9 @@ def _AFSVolXListPartitions_odec(dec):
 async def AFSVolXListPartitions(conn) -> list[int]:
     """AFSVolXListPartitions (opcode 127): OUT partEntries *partIDs."""
     return await _rt.call(conn, b'\x00\x00\x00\x7f', _AFSVolXListPartitions_ienc, (), _AFSVolXListPartitions_odec)
+
+
+AFSVolXListPartitions.rpc = _rt.Rpc(AFSVolXListPartitions, b'\x00\x00\x00\x7f', _AFSVolXListPartitions_ienc, _AFSVolXListPartitions_odec)
 
 
 def _AFSVolForwardMultiple_ienc(enc, fromTrans, fromDate, destinations, spare, cookie):
@@ -1340,6 +1418,9 @@ async def AFSVolForwardMultiple(conn, fromTrans: int, fromDate: int, destination
     return await _rt.call(conn, b'\x00\x00\x00\x80', _AFSVolForwardMultiple_ienc, (fromTrans, fromDate, destinations, spare, cookie, ), _AFSVolForwardMultiple_odec)
 
 
+AFSVolForwardMultiple.rpc = _rt.Rpc(AFSVolForwardMultiple, b'\x00\x00\x00\x80', _AFSVolForwardMultiple_ienc, _AFSVolForwardMultiple_odec)
+
+
 def _AFSVolConvertROtoRWvolume_ienc(enc, partid, volid):
     enc.pack(_S24, partid, volid)
 
@@ -1360,6 +1441,9 @@ def _AFSVolConvertROtoRWvolume_odec(dec):
 async def AFSVolConvertROtoRWvolume(conn, partid: int, volid: int) -> None:
     """AFSVolConvertROtoRWvolume (opcode 65536): IN afs_int32 partid, IN afs_uint32 volid."""
     return await _rt.call(conn, b'\x00\x01\x00\x00', _AFSVolConvertROtoRWvolume_ienc, (partid, volid, ), _AFSVolConvertROtoRWvolume_odec)
+
+
+AFSVolConvertROtoRWvolume.rpc = _rt.Rpc(AFSVolConvertROtoRWvolume, b'\x00\x01\x00\x00', _AFSVolConvertROtoRWvolume_ienc, _AFSVolConvertROtoRWvolume_odec)
 
 
 def _AFSVolGetSize_ienc(enc, fromTrans, fromDate):
@@ -1383,6 +1467,9 @@ def _AFSVolGetSize_odec(dec):
 async def AFSVolGetSize(conn, fromTrans: int, fromDate: int) -> volintSize:
     """AFSVolGetSize (opcode 65537): IN afs_int32 fromTrans, IN afs_int32 fromDate, OUT volintSize *size."""
     return await _rt.call(conn, b'\x00\x01\x00\x01', _AFSVolGetSize_ienc, (fromTrans, fromDate, ), _AFSVolGetSize_odec)
+
+
+AFSVolGetSize.rpc = _rt.Rpc(AFSVolGetSize, b'\x00\x01\x00\x01', _AFSVolGetSize_ienc, _AFSVolGetSize_odec)
 
 
 def _AFSVolDumpV2_ienc(enc, fromTrans, fromDate, flags):
@@ -1432,6 +1519,9 @@ def _AFSVolPartitionInfo64_odec(dec):
 async def AFSVolPartitionInfo64(conn, name: str) -> diskPartition64:
     """AFSVolPartitionInfo64 (opcode 65539): IN string name<VOLSER_PATHMAX>, OUT diskPartition64 *partition."""
     return await _rt.call(conn, b'\x00\x01\x00\x03', _AFSVolPartitionInfo64_ienc, (name, ), _AFSVolPartitionInfo64_odec)
+
+
+AFSVolPartitionInfo64.rpc = _rt.Rpc(AFSVolPartitionInfo64, b'\x00\x01\x00\x03', _AFSVolPartitionInfo64_ienc, _AFSVolPartitionInfo64_odec)
 
 
 def _AFSVolSplitVolume_ienc(enc, vid, newid, where, verbose):

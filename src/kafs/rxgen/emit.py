@@ -763,6 +763,7 @@ class Emitter:
             L.append(f"async def {full}(conn{sig}) -> {rann}:")
             L.append(f'    """{full} (opcode {p.opcode}{", multi" if p.multi else ""}): {doc_in}."""')
             L.append(f"    return await _rt.call(conn, {op!r}, _{full}_ienc, {args_t}, _{full}_odec)")
+            L += ["", "", f"{full}.rpc = _rt.Rpc({full}, {op!r}, _{full}_ienc, _{full}_odec)"]
         server.append(f"{p.opcode}: _rt.ServerProc({p.name!r}, _{full}_idec, _{full}_oenc, "
                       f"{len(outs)}, {p.split}),")
         return L
