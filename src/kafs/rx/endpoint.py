@@ -296,6 +296,12 @@ class ClientConnection:
         try:
             await call.write(request)
             await call.end_write()
+            ep = self.endpoint
+            if ep._kicked:
+                # send the request in this turn rather than the loop's next:
+                # a caller that starts a call and goes on computing (pipelined
+                # paging) has the server working meanwhile
+                ep._process()
             data = await call.read_all()
             await call.finish()
             return data
