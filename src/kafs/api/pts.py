@@ -138,6 +138,66 @@ def _entry(e) -> PtsEntry:
                     e.nusers, e.count)
 
 
+_LISTED_MAX = 500000        # OPENAFS_MAXPRLIST: the most entries a reply may carry
+
+
+def _listed_rows(data) -> int:
+    """The number of entries of a PR_ListEntries reply (a counted array of
+    prlistentries, then nextstartindex).  As strict as the generated
+    decoder: a reply of any other length raises DecodeError."""
+    from ..errors import DecodeError
+    from ..rpc import pr
+    ln = len(data)
+    if ln < 8:
+        raise DecodeError("short reply")
+    n = int.from_bytes(data[0:4], "big")
+    if n > _LISTED_MAX:
+        raise DecodeError("PR_ListEntries reply: %d entries, more than %d" % (n, _LISTED_MAX))
+    if ln != 8 + n * pr.prlistentries._ST.size:
+        raise DecodeError("PR_ListEntries reply: %d entries do not fit in %d bytes" % (n, ln))
+    return n
+
+
+def _next_index(data) -> int:
+    return int.from_bytes(data[-4:], "big", signed=True)
+
+
+def _checked_list_entries(raw):
+    """``raw`` (PR_ListEntries, undecoded) checking the reply's framing
+    inside the Ubik call, so that an undecodable reply counts against that
+    server as it does with the decoding stub."""
+    async def stub(conn, *args):
+        data = await raw(conn, *args)
+        _listed_rows(data)
+        return data
+
+    stub.__name__, stub.__qualname__, stub.__module__ = (
+        raw.__name__, raw.__qualname__, raw.__module__)
+    return stub
+
+
+def _listed_from_reply(data) -> list[ListedEntry]:
+    """The entries of a PR_ListEntries reply, straight from the wire (no
+    prlistentries objects in between).  A name that fills its 64 bytes
+    raises PRNAMETOOLONG, as libprot's check does."""
+    from ..rpc import pr
+    n = _listed_rows(data)
+    st = pr.prlistentries._ST       # flags id owner creator ngroups nusers count reserved[5] name[64]
+    out: list[ListedEntry] = []
+    add = out.append
+    mk = ListedEntry
+    for t in st.iter_unpack(memoryview(data)[4:4 + n * st.size]):
+        name = t[12][3::4]
+        i = name.find(0)
+        if i >= 0:
+            name = name[:i]
+        elif len(name) >= PR_MAXNAMELEN:
+            raise AFSError(PRNAMETOOLONG)
+        add(mk(name.decode("utf-8", "surrogateescape"), t[1], t[2], t[3], t[0], t[4], t[5],
+               t[6]))
+    return out
+
+
 class Pts:
     """Calls on the ptserver of a :class:`kafs.api.Session`'s cell."""
 
@@ -213,22 +273,26 @@ class Pts:
 
     async def entries_pages(self, users: bool = True, groups: bool = False
                             ) -> AsyncIterator[list[ListedEntry]]:
-        """PR_ListEntries, one page (one RPC) at a time."""
+        """PR_ListEntries, one page (one RPC) at a time.  The call for the
+        next page is made while the caller handles this one
+        (:func:`kafs.api.session.pipelined_pages`); use it with
+        ``contextlib.aclosing`` if you may stop early."""
         from ..rpc import pr
+        from .session import pipelined_pages
         flag = (PRUSERS if users else 0) | (PRGROUPS if groups else 0)
-        start = 0
-        while start != -1:
-            r = await self._call(pr.PR_ListEntries, flag, start)
-            page = []
-            for e in r.bulkentries:
-                check_length(e.name)
-                page.append(ListedEntry(e.name, e.id, e.owner, e.creator,
-                                        e.flags, e.ngroups, e.nusers, e.count))
-            yield page
-            nxt = r.nextstartindex
-            if nxt != -1 and nxt <= start:
-                raise AFSError(PRINTERNAL, "ListEntries did not advance")
-            start = nxt
+        stub = _checked_list_entries(pr.PR_ListEntries.rpc.raw)
+        call = self._pt.call
+
+        def stuck():
+            return AFSError(PRINTERNAL, "ListEntries did not advance")
+
+        pages = pipelined_pages(lambda start: call(stub, flag, start), _next_index,
+                                stuck=stuck)
+        try:
+            async for data in pages:
+                yield _listed_from_reply(data)
+        finally:
+            await pages.aclose()
 
     async def list_entries(self, users: bool = True, groups: bool = False
                            ) -> list[ListedEntry]:

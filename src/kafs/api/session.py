@@ -141,6 +141,53 @@ class Session:
         return self.connection(self.cell.fileserver(host), 1)
 
 
+async def pipelined_pages(fetch, next_index, *, start: int = 0, stuck=None,
+                          max_pages: int | None = None):
+    """Page through a listing RPC, one call ahead of the caller.
+
+    ``fetch(index)`` makes the call for the page starting at ``index`` and
+    returns its reply (typically the undecoded bytes, see
+    :class:`kafs.rpc.runtime.Rpc`); ``next_index(reply)`` reads the index of
+    the next page from it, -1 after the last page.  The replies are yielded
+    in order, and the call for the next page is started before the current
+    reply is yielded, so the server prepares it while the caller decodes and
+    prints this one.  Only one call is ever in flight, as with plain paging.
+
+    A next index that does not advance would make the listing loop for ever:
+    the current reply is still yielded, then ``stuck()`` (an exception) is
+    raised; likewise after ``max_pages`` pages.  An error of a call is raised where that page would have been
+    yielded, after every earlier page.  Closing the generator early (use
+    ``contextlib.aclosing``) cancels the call in flight, which aborts it.
+    """
+    from asyncio import ensure_future, sleep, wait
+    index = start
+    pages = 0
+    task = ensure_future(fetch(index))
+    try:
+        while True:
+            reply = await task
+            task = None
+            pages += 1
+            nxt = next_index(reply)
+            advances = nxt == -1 or (nxt > index and (max_pages is None or pages < max_pages))
+            if nxt != -1 and advances:
+                task = ensure_future(fetch(nxt))
+                await sleep(0)          # one turn: the task starts and sends its request
+            yield reply
+            if not advances:
+                raise stuck() if stuck is not None else RuntimeError(
+                    "listing: next index %d does not advance past %d" % (nxt, index))
+            if nxt == -1:
+                return
+            index = nxt
+    finally:
+        if task is not None:
+            task.cancel()
+            await wait((task,))
+            if not task.cancelled():
+                task.exception()        # retrieved: an abandoned page's error is moot
+
+
 class _DeadTime:
     """An endpoint view whose connections carry a given Rx dead time."""
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Site", "VLDBEntry", "ServerAddrs", "VLOP_NAMES",
-    "get_entry", "get_entry_by_id", "volume_id", "list_entries", "list_volumes",
+    "get_entry", "get_entry_by_id", "volume_id", "list_entries", "entries_pages",
+    "list_volumes",
     "get_addrs", "get_addrs_u", "list_servers",
     "server_address", "server_address_noresolve", "host_name", "inet_ntoa",
     "partition_name", "partition_id", "uuid_to_string", "uuid_from_string",
@@ -394,16 +395,8 @@ async def volume_id(s, spec: str) -> int:
 # listings
 # --------------------------------------------------------------------------
 
-async def list_entries(s, *, server: int | None = None, partition: int | None = None,
-                       locked: bool = False, pattern: str = "",
-                       on_page=None) -> list[VLDBEntry]:
-    """Every VLDB entry matching the attributes (VL_ListAttributesN2 with
-    paging, falling back to VL_ListAttributesN on old servers), in server
-    order.  ``server``: host-order address; ``partition``: number;
-    ``locked``: only entries with a lock bit.  ``on_page(entries)`` is
-    called per page if given."""
+def _list_attrs(server, partition, locked):
     vl = _vl()
-    from kafs.errors import AFSError
     attrs = vl.VldbListByAttributes()
     if server is not None:
         attrs.server = _int32(server)
@@ -414,33 +407,119 @@ async def list_entries(s, *, server: int | None = None, partition: int | None = 
     if locked:
         attrs.Mask |= VLLIST_FLAG
         attrs.flag = VLOP_ALLOPERS
+    return attrs
+
+
+def _reply_rows(data, with_next: bool) -> int:
+    """How many entries of a VL_ListAttributesN2 (``with_next``) or
+    VL_ListAttributesN reply to take: nentries, a counted array of
+    nvldbentry, [nextstartindex].  As strict as the generated decoder: a
+    reply of any other length raises DecodeError."""
+    from kafs.errors import DecodeError
+    tail = 4 if with_next else 0
+    ln = len(data)
+    if ln < 8 + tail:
+        raise DecodeError("short reply")
+    count = int.from_bytes(data[4:8], "big")
+    if ln != 8 + count * _vl().nvldbentry._ST.size + tail:
+        raise DecodeError("VL_ListAttributes reply: %d entries do not fit in %d bytes"
+                          % (count, ln))
+    return max(0, min(int.from_bytes(data[0:4], "big", signed=True), count))
+
+
+def _entries_from_reply(data, with_next: bool) -> list[VLDBEntry]:
+    """The entries of a VL_ListAttributesN2/N reply, decoded straight from
+    the wire into VLDBEntry (no nvldbentry objects in between)."""
+    n = _reply_rows(data, with_next)
+    st = _vl().nvldbentry._ST      # name[65] as ints, nServers, 3 x 13 ints, 3 ids, ...
     out: list[VLDBEntry] = []
-    conv = VLDBEntry.from_nvldbentry
-    index = 0
-    pages = 0
-    while index != -1:
+    add = out.append
+    mk, site = VLDBEntry, Site
+    for t in st.iter_unpack(memoryview(data)[8:8 + n * st.size]):
+        name = t[0][3::4]
+        i = name.find(0)
+        if i >= 0:
+            name = name[:i]
+        ns = t[1]
+        k = ns if 0 <= ns <= NMAXNSERVERS else (0 if ns < 0 else NMAXNSERVERS)
+        if k == 1:
+            sites = [site(t[2] & 0xFFFFFFFF, t[15], t[28])]
+        else:
+            sites = [site(t[2 + j] & 0xFFFFFFFF, t[15 + j], t[28 + j]) for j in range(k)]
+        add(mk(name.decode("utf-8", "surrogateescape"), t[41], t[42], t[43], t[44], t[45],
+               sites, ns))
+    return out
+
+
+def _checked(raw, with_next: bool):
+    """``raw`` (an undecoded stub) that checks the reply's framing inside
+    the Ubik call, so that a server sending an undecodable reply is
+    treated as down and the next one tried, as with the decoding stub."""
+    async def stub(conn, *args):
+        data = await raw(conn, *args)
+        _reply_rows(data, with_next)
+        return data
+
+    stub.__name__, stub.__qualname__, stub.__module__ = (
+        raw.__name__, raw.__qualname__, raw.__module__)
+    return stub
+
+
+async def entries_pages(s, *, server: int | None = None, partition: int | None = None,
+                        locked: bool = False, pattern: str = ""):
+    """Like :func:`list_entries`, one page (one VL_ListAttributesN2 call) at
+    a time, as an async iterator of lists of VLDBEntry in server order.
+    The call for the next page is made while the caller handles this one
+    (:func:`kafs.api.session.pipelined_pages`); use it with
+    ``contextlib.aclosing`` if you may stop early."""
+    vl = _vl()
+    from kafs.errors import AFSError, DecodeError
+    from .session import pipelined_pages
+    attrs = _list_attrs(server, partition, locked)
+    list_n2 = _checked(vl.VL_ListAttributesN2.rpc.raw, True)
+    list_n1 = _checked(vl.VL_ListAttributesN.rpc.raw, False)
+    call = s.vl.call
+
+    async def fetch(index):
         try:
-            r = await s.vl.call(vl.VL_ListAttributesN2, attrs, pattern, index)
-            n = max(0, min(r.nentries, len(r.blkentries)))
-            entries = r.blkentries[:n]
-            nxt = r.nextstartindex
+            return await call(list_n2, attrs, pattern, index), True
         except AFSError as e:
             if e.code != RXGEN_OPCODE:
                 raise
-            r = await s.vl.call(vl.VL_ListAttributesN, attrs)
-            n = max(0, min(r.nentries, len(r.blkentries)))
-            entries = r.blkentries[:n]
-            nxt = -1
-        page = [conv(e) for e in entries]
-        if on_page is not None:
-            on_page(page)
-        out.extend(page)
-        pages += 1
-        if nxt != -1 and (nxt <= index or pages > 1_000_000):
-            # a server that does not advance would loop for ever
-            from kafs.errors import DecodeError
-            raise DecodeError("VL_ListAttributesN2: next index does not advance")
-        index = nxt
+        return await call(list_n1, attrs), False       # an old server: all at once
+
+    def next_index(reply):
+        return int.from_bytes(reply[0][-4:], "big", signed=True) if reply[1] else -1
+
+    def stuck():
+        return DecodeError("VL_ListAttributesN2: next index does not advance")
+
+    pages = pipelined_pages(fetch, next_index, stuck=stuck, max_pages=1_000_000)
+    try:
+        async for data, with_next in pages:
+            yield _entries_from_reply(data, with_next)
+    finally:
+        await pages.aclose()
+
+
+async def list_entries(s, *, server: int | None = None, partition: int | None = None,
+                       locked: bool = False, pattern: str = "",
+                       on_page=None) -> list[VLDBEntry]:
+    """Every VLDB entry matching the attributes (VL_ListAttributesN2 with
+    paging, falling back to VL_ListAttributesN on old servers), in server
+    order.  ``server``: host-order address; ``partition``: number;
+    ``locked``: only entries with a lock bit.  ``on_page(entries)`` is
+    called per page if given."""
+    out: list[VLDBEntry] = []
+    pages = entries_pages(s, server=server, partition=partition, locked=locked,
+                          pattern=pattern)
+    try:
+        async for page in pages:
+            if on_page is not None:
+                on_page(page)
+            out.extend(page)
+    finally:
+        await pages.aclose()
     return out
 
 

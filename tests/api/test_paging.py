@@ -1,0 +1,314 @@
+"""Pipelined paging (kafs.api.session.pipelined_pages) and the listings
+built on it (vldb.entries_pages, Pts.entries_pages), against in-memory
+servers: no cell, no clock."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from contextlib import aclosing
+
+import pytest
+
+from kafs.api import pts as ptsapi
+from kafs.api import vldb
+from kafs.api.session import pipelined_pages
+from kafs.errors import AFSError, DecodeError
+from kafs.rpc import pr, vl
+from kafs.rpc.runtime import Rpc
+from kafs.ubik import UbikClient
+from kafs.xdr import Decoder, Encoder
+
+
+# -- pipelined_pages ------------------------------------------------------------
+
+class Pager:
+    """fetch(index) -> (index, next); records what was started when."""
+
+    def __init__(self, nexts: dict[int, int], fail_at: int | None = None):
+        self.nexts = nexts
+        self.fail_at = fail_at
+        self.log: list[str] = []
+        self.cancelled: list[int] = []
+
+    async def fetch(self, index):
+        self.log.append("start %d" % index)
+        try:
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            self.cancelled.append(index)
+            raise
+        if index == self.fail_at:
+            raise AFSError(363524)
+        return index, self.nexts[index]
+
+
+def collect(pager, **kw):
+    async def main():
+        got = []
+        async for idx, nxt in pipelined_pages(pager.fetch, lambda r: r[1], **kw):
+            pager.log.append("got %d" % idx)
+            got.append(idx)
+        return got
+    return asyncio.run(main())
+
+
+def test_pages_in_order_and_next_call_started_before_the_page_is_handed_out():
+    p = Pager({0: 5, 5: 9, 9: 20, 20: -1})
+    assert collect(p) == [0, 5, 9, 20]
+    assert p.log == ["start 0", "start 5", "got 0", "start 9", "got 5",
+                     "start 20", "got 9", "got 20"]
+
+
+def test_a_single_page():
+    p = Pager({0: -1})
+    assert collect(p) == [0]
+    assert p.log == ["start 0", "got 0"]
+
+
+@pytest.mark.parametrize("bad", [5, 3])
+def test_an_index_that_does_not_advance_is_an_error_after_that_page(bad):
+    p = Pager({0: 5, 5: bad})
+    with pytest.raises(DecodeError, match="stuck"):
+        collect(p, stuck=lambda: DecodeError("stuck"))
+    assert p.log == ["start 0", "start 5", "got 0", "got 5"]    # no call for index <= 5
+
+
+def test_max_pages_bounds_the_listing():
+    p = Pager({i: i + 1 for i in range(100)})
+    with pytest.raises(RuntimeError, match="does not advance"):
+        collect(p, max_pages=3)
+    assert [x for x in p.log if x.startswith("got")] == ["got 0", "got 1", "got 2"]
+
+
+def test_an_error_midway_comes_after_the_earlier_pages():
+    p = Pager({0: 5, 5: 9, 9: -1}, fail_at=9)
+    got = []
+
+    async def main():
+        async for idx, _ in pipelined_pages(p.fetch, lambda r: r[1]):
+            got.append(idx)
+    with pytest.raises(AFSError) as ei:
+        asyncio.run(main())
+    assert ei.value.code == 363524
+    assert got == [0, 5]
+
+
+def test_closing_early_cancels_the_call_in_flight():
+    p = Pager({0: 5, 5: 9, 9: -1})
+
+    async def main():
+        async with aclosing(pipelined_pages(p.fetch, lambda r: r[1])) as pages:
+            async for idx, _ in pages:
+                return idx
+    assert asyncio.run(main()) == 0
+    assert p.cancelled == [5]
+
+
+# -- in-memory VL and PT servers behind a real UbikClient ----------------------
+
+class Conn:
+    def __init__(self, server):
+        self.server = server
+
+    async def call(self, request: bytes) -> bytes:
+        await asyncio.sleep(0)
+        return self.server(request)
+
+
+class Endpoint:
+    def __init__(self, servers):
+        self.servers = servers
+
+    def connection(self, addr, service_id=None, security=None, **kw):
+        return Conn(self.servers[addr])
+
+
+class FakeSession:
+    def __init__(self, servers, service_id=52):
+        ep = Endpoint(servers)
+        self.vl = self.pt = UbikClient(list(servers), service_id, None, ep, rotate=False)
+
+
+def random_entry(rng: random.Random, i: int) -> vl.nvldbentry:
+    e = vl.nvldbentry()
+    n = rng.choice([0, 1, 1, 1, 2, 13, 14, -1])
+    name = rng.choice(["vol.%d" % i, "x" * 65, "caf\xe9.%d" % i, "a\udcff%d" % i, ""])
+    e.name = name
+    e.nServers = n
+    for j in range(13):
+        e.serverNumber[j] = rng.randrange(-2**31, 2**31)
+        e.serverPartition[j] = rng.randrange(0, 30)
+        e.serverFlags[j] = rng.choice([0x04, 0x02, 0x22, 0x01])
+    e.volumeId = [rng.randrange(2**32) for _ in range(3)]
+    e.cloneId = rng.randrange(2**32)
+    e.flags = rng.choice([0x1000, 0x3000, 0x7000, 0x7010, -1])
+    return e
+
+
+class VLServer:
+    def __init__(self, entries, page=7, n2=True, garbage=False, stuck=False):
+        self.entries = entries
+        self.page = page
+        self.n2 = n2
+        self.garbage = garbage
+        self.stuck = stuck
+        self.starts: list[int] = []
+
+    def __call__(self, request: bytes) -> bytes:
+        dec = Decoder(request)
+        op = dec.int32()
+        enc = Encoder()
+        if op == 534:                              # VL_ListAttributesN2
+            if not self.n2:
+                raise AFSError(-455)
+            attrs, pattern, start = vl._VL_ListAttributesN2_idec(dec)
+            self.starts.append(start)
+            chunk = self.entries[start:start + self.page]
+            nxt = start + self.page if start + self.page < len(self.entries) else -1
+            if self.stuck and start > 0:
+                nxt = start
+            vl._VL_ListAttributesN2_oenc(enc, len(chunk), chunk, nxt)
+        elif op == 522:                            # VL_ListAttributesN
+            vl._VL_ListAttributesN_idec(dec)
+            vl._VL_ListAttributesN_oenc(enc, len(self.entries), self.entries)
+        else:
+            raise AFSError(-455)
+        data = bytes(enc.buf)
+        return data + b"\0" if self.garbage else data
+
+
+def list_vldb(server, **kw):
+    async def main():
+        s = FakeSession({("a", 7003): server} if not isinstance(server, dict) else server)
+        return await vldb.list_entries(s, **kw)
+    return asyncio.run(main())
+
+
+def test_vldb_listing_decodes_like_the_generated_decoder():
+    rng = random.Random(7)
+    entries = [random_entry(rng, i) for i in range(40)]
+    srv = VLServer(entries)
+    got = list_vldb(srv)
+    assert got == [vldb.VLDBEntry.from_nvldbentry(e) for e in entries]
+    assert srv.starts == [0, 7, 14, 21, 28, 35]
+
+
+def test_vldb_listing_empty_and_fallback_to_listattributesn():
+    assert list_vldb(VLServer([])) == []
+    rng = random.Random(8)
+    entries = [random_entry(rng, i) for i in range(10)]
+    assert list_vldb(VLServer(entries, n2=False)) == [
+        vldb.VLDBEntry.from_nvldbentry(e) for e in entries]
+
+
+def test_vldb_listing_that_does_not_advance_is_an_error():
+    entries = [random_entry(random.Random(1), i) for i in range(20)]
+    with pytest.raises(DecodeError, match="does not advance"):
+        list_vldb(VLServer(entries, stuck=True))
+
+
+def test_vldb_undecodable_reply_fails_over_to_the_next_server():
+    entries = [random_entry(random.Random(2), i) for i in range(20)]
+    bad, good = VLServer(entries, garbage=True), VLServer(entries)
+    got = list_vldb({("a", 7003): bad, ("b", 7003): good})
+    assert got == [vldb.VLDBEntry.from_nvldbentry(e) for e in entries]
+    with pytest.raises(DecodeError):
+        list_vldb(VLServer(entries, garbage=True))
+
+
+def test_vldb_pages_as_they_come():
+    entries = [random_entry(random.Random(3), i) for i in range(15)]
+
+    async def main():
+        s = FakeSession({("a", 7003): VLServer(entries)})
+        return [len(p) async for p in vldb.entries_pages(s)]
+    assert asyncio.run(main()) == [7, 7, 1]
+
+
+class PTServer:
+    def __init__(self, entries, page=4, abort_at=None):
+        self.entries = entries
+        self.page = page
+        self.abort_at = abort_at
+
+    def __call__(self, request: bytes) -> bytes:
+        dec = Decoder(request)
+        assert dec.int32() == 521
+        flags, start = pr._PR_ListEntries_idec(dec)
+        if start == self.abort_at:
+            raise AFSError(267269)                  # PRPERM
+        chunk = self.entries[start:start + self.page]
+        nxt = start + self.page if start + self.page < len(self.entries) else -1
+        enc = Encoder()
+        pr._PR_ListEntries_oenc(enc, chunk, nxt)
+        return bytes(enc.buf)
+
+
+def pt_entry(i, name=None):
+    return pr.prlistentries(flags=i % 3, id=i, owner=-204, creator=i * 7, ngroups=20,
+                            nusers=i, count=-i, reserved=[1, 2, 3, 4, 5],
+                            name="user%d" % i if name is None else name)
+
+
+def test_pts_listing_pages_like_the_generated_decoder():
+    entries = [pt_entry(i) for i in range(10)] + [pt_entry(99, "caf\xe9"), pt_entry(98, "")]
+
+    async def main():
+        s = FakeSession({("a", 7002): PTServer(entries)}, 73)
+        return [p async for p in ptsapi.Pts(s).entries_pages()]
+    pages = asyncio.run(main())
+    assert [len(p) for p in pages] == [4, 4, 4]
+    want = [ptsapi.ListedEntry(e.name, e.id, e.owner, e.creator, e.flags, e.ngroups,
+                               e.nusers, e.count) for e in entries]
+    assert [e for p in pages for e in p] == want
+
+
+def test_pts_listing_abort_midway_propagates_after_earlier_pages():
+    entries = [pt_entry(i) for i in range(10)]
+    got = []
+
+    async def main():
+        s = FakeSession({("a", 7002): PTServer(entries, abort_at=8)}, 73)
+        async for p in ptsapi.Pts(s).entries_pages():
+            got.append(len(p))
+    with pytest.raises(AFSError) as ei:
+        asyncio.run(main())
+    assert ei.value.code == 267269
+    assert got == [4, 4]
+
+
+def test_pts_name_filling_its_64_bytes_is_prnametoolong():
+    entries = [pt_entry(1), pt_entry(2, "n" * 64)]
+
+    async def main():
+        s = FakeSession({("a", 7002): PTServer(entries)}, 73)
+        return await ptsapi.Pts(s).list_entries()
+    with pytest.raises(AFSError) as ei:
+        asyncio.run(main())
+    assert ei.value.code == ptsapi.PRNAMETOOLONG
+
+
+# -- the generated stubs' .rpc ---------------------------------------------------
+
+def test_rpc_raw_returns_the_reply_and_decode_matches_the_stub():
+    entries = [random_entry(random.Random(4), i) for i in range(3)]
+    srv = VLServer(entries, page=10)
+    rpc = vl.VL_ListAttributesN2.rpc
+    assert isinstance(rpc, Rpc) and rpc.stub is vl.VL_ListAttributesN2
+    raw = rpc.raw
+    assert raw is rpc.raw
+    assert (raw.__name__, raw.__qualname__, raw.__module__) == (
+        "VL_ListAttributesN2", "VL_ListAttributesN2", "kafs.rpc.vl")
+
+    async def main():
+        c = Conn(srv)
+        attrs = vl.VldbListByAttributes()
+        data = await raw(c, attrs, "", 0)
+        return data, await vl.VL_ListAttributesN2(c, attrs, "", 0)
+    data, decoded = asyncio.run(main())
+    assert isinstance(data, bytes)
+    assert rpc.decode(data) == decoded
+    with pytest.raises(DecodeError):
+        rpc.decode(data + b"\0\0\0\0")
