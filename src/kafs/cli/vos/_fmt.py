@@ -83,6 +83,57 @@ def enumerate_entry(e, noresolve: bool) -> str:
     return "\n%s \n" % e.name + sub_enumerate(e, noresolve)
 
 
+def _site_line(s, mixed: bool, noresolve: bool) -> str:
+    host = inet_ntoa(s.server) if noresolve else host_name(s.server)
+    line = "       server %s partition %s " % (host, pname(s.partition))
+    line += "RW Site " if s.flags & VLSF_RWVOL else "RO Site "
+    if mixed:
+        if s.flags & VLSF_NEWREPSITE:
+            line += " -- New release"
+        elif not s.flags & VLSF_RWVOL:
+            line += " -- Old release"
+    elif s.flags & VLSF_DONTUSE:
+        line += " -- Not released"
+    return line + "\n"
+
+
+def enumerate_entries(entries, noresolve: bool) -> list[str]:
+    """``EnumerateEntry`` + ``PrintLocked`` of each entry (what
+    ``enumerate_entry(e) + print_locked(e.flags)`` gives), for a listing:
+    the site lines, which repeat from entry to entry, are made once."""
+    lines: dict = {}
+    out = []
+    add = out.append
+    for e in entries:
+        f = e.flags
+        t = "\n" + e.name + " \n"
+        if f & VLF_RWEXISTS:
+            t += "    RWrite: %-10u" % e.rw_id
+        if f & VLF_ROEXISTS:
+            t += "    ROnly: %-10u" % e.ro_id
+        if f & VLF_BACKEXISTS:
+            t += "    Backup: %-10u" % e.bk_id
+        if e.clone_id != 0 and f & VLF_ROEXISTS:
+            t += "    RClone: %-10u" % e.clone_id
+        t += "\n    number of sites -> %u\n" % (e.n_servers & 0xFFFFFFFF)
+        sites = e.sites
+        mixed = False
+        for s in sites:
+            if s.flags & VLSF_NEWREPSITE:
+                mixed = True
+                break
+        for s in sites:
+            key = (s.server, s.partition, s.flags, mixed)
+            line = lines.get(key)
+            if line is None:
+                line = lines[key] = _site_line(s, mixed, noresolve)
+            t += line
+        if f & VLOP_ALLOPERS:
+            t += print_locked(f)
+        add(t)
+    return out
+
+
 def print_locked(flags: int) -> str:
     """``PrintLocked``."""
     f = flags & VLOP_ALLOPERS

@@ -19,6 +19,8 @@ class Listing:
     entries: list = field(default_factory=list)
     header: str | None = None
     error: VosExit | None = None
+    count: int = 0                  # entries listed
+    text: str | None = None         # their text, made while listing (not with -json)
 
 
 async def _run(args) -> Listing:
@@ -55,17 +57,41 @@ async def _run(args) -> Listing:
             " partition " if args.partition is not None else "",
             _fmt.pname(part if part is not None else 0) if args.partition is not None else "",
             "which are locked:" if args.locked else "")
+    # Text is made page by page while the next page is on its way; -json
+    # keeps the entries.
+    text = not args.json
+    noresolve = bool(args.noresolve)
+    sort = not args.nosort
+    entries: list = []
+    texts: list = []
+    keys: list = []
     async with await session(args) as s:
+        pages = vldb.entries_pages(s, server=srv, partition=part, locked=bool(args.locked))
         try:
-            r.entries = await vldb.list_entries(s, server=srv, partition=part,
-                                                locked=bool(args.locked))
+            async for page in pages:
+                if text:
+                    texts += _fmt.enumerate_entries(page, noresolve)
+                    if sort:
+                        keys += [e.name.encode("utf-8", "surrogateescape") for e in page]
+                    r.count += len(page)
+                else:
+                    entries += page
         except (AFSError, DecodeError) as e:
-            r.entries = []
             r.error = VosExit("Could not access the VLDB for attributes\n"
                               + print_error(error_code(e)), 1)
             return r
-    if not args.nosort:
-        r.entries.sort(key=lambda e: e.name.encode("utf-8", "surrogateescape"))
+        finally:
+            await pages.aclose()
+    if text:
+        if sort:
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            texts = [texts[i] for i in order]
+        r.text = "".join(texts)
+    else:
+        if sort:
+            entries.sort(key=lambda e: e.name.encode("utf-8", "surrogateescape"))
+        r.entries = entries
+        r.count = len(entries)
     return r
 
 
@@ -83,11 +109,11 @@ def render(r: Listing, args) -> None:
         out(r.header)
     if r.error:
         return
-    ee = _fmt.enumerate_entry
-    pl = _fmt.print_locked
-    out("".join([ee(e, noresolve) + pl(e.flags) for e in r.entries]))
+    if r.text is None:
+        r.text = "".join(_fmt.enumerate_entries(r.entries, noresolve))
+    out(r.text)
     if not r.quiet:
-        out("\nTotal entries: %u\n" % len(r.entries))
+        out("\nTotal entries: %u\n" % r.count)
 
 
 def to_json(r: Listing):
