@@ -117,14 +117,7 @@ def _permute(x: int, tabs, in_bits: int) -> int:
     return acc
 
 
-_IP_T = _byte_tables(_IP, 64)
-_FP_T = _byte_tables(_FP, 64)
-_PC1_T = _byte_tables(_PC1, 64)
-_PC2_T = _byte_tables(_PC2, 56)
-_P_T = _byte_tables(_P, 32)
-
-
-def _sp_tables() -> tuple[tuple[int, ...], ...]:
+def _sp_tables(p_t) -> tuple[tuple[int, ...], ...]:
     tabs = []
     for j, box in enumerate(_S):
         entries = []
@@ -132,12 +125,19 @@ def _sp_tables() -> tuple[tuple[int, ...], ...]:
             row = ((v >> 4) & 2) | (v & 1)
             col = (v >> 1) & 0xF
             s = box[row * 16 + col]
-            entries.append(_permute(s << (28 - 4 * j), _P_T, 32))
+            entries.append(_permute(s << (28 - 4 * j), p_t, 32))
         tabs.append(tuple(entries))
     return tuple(tabs)
 
 
-_SP = _sp_tables()
+@lru_cache(maxsize=1)
+def _tables():
+    """(IP, FP, PC1, PC2, SP) lookup tables, built on first use: building
+    them takes tens of milliseconds, which a tool that never uses DES (an
+    AES -localauth ticket, say) should not pay at start-up."""
+    return (_byte_tables(_IP, 64), _byte_tables(_FP, 64), _byte_tables(_PC1, 64),
+            _byte_tables(_PC2, 56), _sp_tables(_byte_tables(_P, 32)))
+
 # E-expansion chunk j (6 bits) starts at 0-based input bit 4j-1 (mod 32):
 # rotating R left by that amount brings it to the top.
 _EROT = tuple((4 * j - 1) % 32 for j in range(8))
@@ -150,32 +150,34 @@ _Q = Struct(">Q")
 @lru_cache(maxsize=64)
 def _subkeys(key: bytes) -> tuple[tuple[int, ...], ...]:
     """16 round keys, each as eight 6-bit chunks."""
-    cd = _permute(_Q.unpack(key)[0], _PC1_T, 64)
+    _, _, pc1_t, pc2_t, _ = _tables()
+    cd = _permute(_Q.unpack(key)[0], pc1_t, 64)
     c, d = cd >> 28, cd & 0xFFFFFFF
     rounds = []
     for s in _SHIFTS:
         c = ((c << s) | (c >> (28 - s))) & 0xFFFFFFF
         d = ((d << s) | (d >> (28 - s))) & 0xFFFFFFF
-        k = _permute((c << 28) | d, _PC2_T, 56)
+        k = _permute((c << 28) | d, pc2_t, 56)
         rounds.append(tuple((k >> (42 - 6 * j)) & 0x3F for j in range(8)))
     return tuple(rounds)
 
 
-def _f(r: int, sk: tuple[int, ...]) -> int:
+def _f(r: int, sk: tuple[int, ...], sp) -> int:
     out = 0
     for j in range(8):
         n = _EROT[j]
         rot = ((r << n) | (r >> (32 - n))) & _M32 if n else r
-        out |= _SP[j][(rot >> 26) ^ sk[j]]
+        out |= sp[j][(rot >> 26) ^ sk[j]]
     return out
 
 
 def _crypt(block: int, sks) -> int:
-    x = _permute(block, _IP_T, 64)
+    ip_t, fp_t, _, _, sp = _tables()
+    x = _permute(block, ip_t, 64)
     left, right = x >> 32, x & _M32
     for sk in sks:
-        left, right = right, left ^ _f(right, sk)
-    return _permute((right << 32) | left, _FP_T, 64)
+        left, right = right, left ^ _f(right, sk, sp)
+    return _permute((right << 32) | left, fp_t, 64)
 
 
 def _key(key) -> bytes:
