@@ -242,10 +242,13 @@ def _encode_request(opcode: bytes, ienc: Callable, args: tuple) -> bytes:
 
 
 def _decode_reply(data, odec: Callable):
+    # Bytes after the last OUT value are ignored, as OpenAFS's client stubs
+    # ignore them (they read what they need and end the call): a reply
+    # OpenAFS's tools accept is accepted here too.  A short or malformed
+    # reply is a DecodeError.  (Requests to our servers stay strict.)
     dec = Decoder(data)
     try:
         out = odec(dec)
-        dec.done()
     except DecodeError:
         raise
     except Exception as e:  # pragma: no cover - generated decoders raise DecodeError only
