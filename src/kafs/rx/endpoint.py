@@ -12,13 +12,16 @@ import ipaddress
 import logging
 import socket
 import struct
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kafs import errors
 from kafs.errors import AFSError, CallTimeout, DecodeError, LocalAbort, RemoteAbort
 from . import packet as P
 from .core import Config, Core
 from .security import rxnull
+
+if TYPE_CHECKING:
+    from .info import CallInfo, ConnInfo, PeerInfo
 
 log = logging.getLogger("kafs.rx")
 
@@ -59,75 +62,10 @@ def _peer_ended(err) -> bool:
 _INFO_TYPES = ("CallInfo", "ConnInfo", "PeerInfo")
 
 
-def _info_types() -> None:
-    """Define the table rows of :meth:`Endpoint.calls`, ``connections`` and
-    ``peers``: made on first use (also through the module ``__getattr__``),
-    since three dataclasses would cost every tool ~2 ms at start-up."""
-    global CallInfo, ConnInfo, PeerInfo
-    if "CallInfo" in globals():
-        return
-
-    @dataclass
-    class CallInfo:
-        __qualname__ = 'CallInfo'
-        side: str            # "client" / "server"
-        peer: tuple
-        service_id: int
-        epoch: int
-        cid: int
-        channel: int
-        call_number: int
-        state: str
-        security_index: int
-        tx_seq: int
-        tx_acked: int
-        rx_seq: int
-        rx_last: int
-        error: int
-        age: float
-
-
-    @dataclass
-    class ConnInfo:
-        __qualname__ = 'ConnInfo'
-        side: str
-        peer: tuple
-        service_id: int
-        epoch: int
-        cid: int
-        security_index: int
-        authenticated: bool
-        call_numbers: tuple
-        active_calls: int
-        serial: int
-        packets_sent: int
-        packets_received: int
-        error: int
-        idle: float
-
-
-    @dataclass
-    class PeerInfo:
-        __qualname__ = 'PeerInfo'
-        peer: tuple
-        srtt_ms: float
-        rttvar_ms: float
-        rto_ms: float
-        cwind: int
-        max_mtu: int
-        if_mtu: int
-        max_packets: int
-        connections: int
-        packets_sent: int
-        resends: int
-        bytes_sent: int
-        bytes_received: int
-
-
 def __getattr__(name):
-    if name in _INFO_TYPES:
-        _info_types()
-        return globals()[name]
+    if name in _INFO_TYPES:                  # kafs.rx.info, loaded on first use
+        from . import info
+        return getattr(info, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -418,7 +356,7 @@ class Endpoint:
         self._handlers.pop(service_id, None)
 
     def calls(self) -> list[CallInfo]:
-        _info_types()
+        from .info import CallInfo
         now = self._now()
         out = []
         for c in self.core.all_calls():
@@ -432,7 +370,7 @@ class Endpoint:
         return out
 
     def connections(self) -> list[ConnInfo]:
-        _info_types()
+        from .info import ConnInfo
         now = self._now()
         return [ConnInfo("client" if k.is_client else "server", k.peer.addr, k.service,
                          k.epoch, k.cid, k.security.index, bool(k.authenticated),
@@ -442,7 +380,7 @@ class Endpoint:
                 for k in self.core.all_connections()]
 
     def peers(self) -> list[PeerInfo]:
-        _info_types()
+        from .info import PeerInfo
         return [PeerInfo(p.addr, (p.srtt or 0) * 1000, p.rttvar * 1000, p.rto * 1000,
                          p.cwind, p.max_mtu, p.if_mtu, p.max_packets, p.nconns,
                          p.n_sent, p.resends, p.bytes_sent, p.bytes_received)
