@@ -163,3 +163,20 @@ def test_startup_imports_little(suite, args):
                 "kafs.cli.render", "kafs.cli.completion"} & mods
     assert {m for m in mods if m.startswith("kafs.cli.suites.")} == \
         {"kafs.cli.suites." + suite}
+
+
+def test_cell_lookup_imports_no_dns_or_client_conf(tmp_path):
+    """With a CellServDB listing the cell and no client.conf, finding the
+    servers loads neither the DNS nor the client.conf/profile modules."""
+    (tmp_path / "ThisCell").write_text("example.org\n")
+    (tmp_path / "CellServDB").write_text(">example.org #x\n192.0.2.1 #db1.example.org\n")
+    code = ("import sys\nfrom kafs.cell import Cell\n"
+            "print(Cell().vlservers())\n"
+            "print(' '.join(m for m in sorted(sys.modules) if m.startswith('kafs.cell')))\n")
+    env = dict(ENV, KAFS_CONF_DIR=str(tmp_path), KAFS_CLIENT_CONF=str(tmp_path / "none.conf"))
+    env.pop("AFSCELL", None)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    found, mods = p.stdout.splitlines()
+    assert found == "[('192.0.2.1', 7003)]"
+    assert mods.split() == ["kafs.cell", "kafs.cell.cell", "kafs.cell.cellservdb"]

@@ -12,14 +12,30 @@ variables (``KAFS_CONF_DIR``, ``KAFS_SERVER_CONF_DIR``, ``KAFS_CLIENT_CONF``,
 ``KAFS_DNS``, and OpenAFS's ``AFSCONF``/``AFSCELL``).
 """
 
-from .cell import (DEFAULT_CLIENT_CONF, DEFAULT_CLIENT_DIR, DEFAULT_SERVER_DIR,
-                   SERVICE_PORTS, Cell, Server, clear_cache, local_cell_name,
-                   resolve_confdir, resolve_host)
-from .cellservdb import (CellServDB, CellServDBEntry, CellServDBHost,
-                         parse_cellservdb, read_cellservdb, read_thiscell)
-from .clientconf import ClientConf, ConfCell, ConfServer, parse_client_conf
-from .dns import DNSLookup, DNSLookupResult, DNSServer, rfc2782_order
-from .profile import ProfileNode, parse_profile, read_profile
+# Names are loaded on first use (PEP 562): ``from kafs.cell import Cell``
+# does not import the client.conf, profile and DNS modules.
+_WHERE = {
+    "cell": ("DEFAULT_CLIENT_CONF", "DEFAULT_CLIENT_DIR", "DEFAULT_SERVER_DIR",
+             "SERVICE_PORTS", "Cell", "Server", "clear_cache", "local_cell_name",
+             "resolve_confdir", "resolve_host"),
+    "cellservdb": ("CellServDB", "CellServDBEntry", "CellServDBHost", "parse_cellservdb",
+                   "read_cellservdb", "read_thiscell"),
+    "clientconf": ("ClientConf", "ConfCell", "ConfServer", "parse_client_conf"),
+    "dns": ("DNSLookup", "DNSLookupResult", "DNSServer", "rfc2782_order"),
+    "profile": ("ProfileNode", "parse_profile", "read_profile"),
+}
+_MODULE_OF = {name: mod for mod, names in _WHERE.items() for name in names}
+
+
+def __getattr__(name):
+    mod = _MODULE_OF.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Cell", "Server", "SERVICE_PORTS", "clear_cache", "local_cell_name",

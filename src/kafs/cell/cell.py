@@ -59,14 +59,18 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+import sys
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from kafs.errors import ConfigError
 
 from .cellservdb import CellServDB, read_cellservdb, read_thiscell
-from .clientconf import ClientConf, ConfCell, parse_client_conf
-from .dns import DNSLookup, clear_dns_cache
-from .profile import read_profile
+
+# client.conf (and its profile parser) and DNS are loaded when they are
+# needed: a tool on a machine with a CellServDB and no client.conf should
+# not pay for importing them at start-up.
+if TYPE_CHECKING:
+    from .clientconf import ClientConf, ConfCell
 
 log = logging.getLogger("kafs.cell")
 
@@ -134,7 +138,9 @@ def clear_cache() -> None:
         _file_cache.clear()
         _server_cache.clear()
         _host_cache.clear()
-    clear_dns_cache()
+    dns = sys.modules.get(__package__ + ".dns")
+    if dns is not None:
+        dns.clear_dns_cache()
 
 
 def _stamp(paths: Iterable[Path]) -> tuple:
@@ -173,6 +179,10 @@ def _load_thiscell(confdir: Path) -> str | None:
 
 def _load_client_conf(path: str) -> ClientConf | None:
     def load():
+        if not os.path.exists(path):
+            return None
+        from .clientconf import parse_client_conf
+        from .profile import read_profile
         root = read_profile(path)
         return parse_client_conf(root) if root is not None else None
     # includes are not stamped: a change in an included file alone is seen
@@ -318,7 +328,8 @@ class Cell:
             dns = self._env.get("KAFS_DNS", "").strip().lower() not in (
                 "0", "off", "no", "false", "n", "f")
         self.dns_enabled = dns
-        self._dns = DNSLookup(resolver) if dns else None
+        self._resolver = resolver
+        self._dns = None                  # a DNSLookup, made on first use
         self._resolver_key = id(resolver) if resolver is not None else None
 
     # -- configuration sources --------------------------------------------
@@ -427,7 +438,7 @@ class Cell:
             notes.append(f"no CellServDB in {self.confdir}")
 
         c = self._conf_cell()
-        if c is not None and c.use_dns and self._dns is not None:
+        if c is not None and c.use_dns and self.dns_enabled:
             got = self._from_dns(service, port, notes)
             if got:
                 return got[0], got[1], notes
@@ -439,16 +450,18 @@ class Cell:
         elif self._client_conf_path:
             notes.append(f"not in {self._client_conf_path}")
 
-        if self._dns is not None and not (c is not None and c.use_dns):
+        if self.dns_enabled and not (c is not None and c.use_dns):
             got = self._from_dns(service, port, notes)
             if got:
                 return got[0], got[1], notes
-        elif self._dns is None:
+        elif not self.dns_enabled:
             notes.append("DNS lookups disabled")
         return [], None, notes
 
     def _from_dns(self, service: str, port: int, notes: list[str]):
-        assert self._dns is not None
+        if self._dns is None:
+            from .dns import DNSLookup
+            self._dns = DNSLookup(self._resolver)
         res = self._dns.lookup(self.requested_name, service, port)
         if not res.servers:
             if res.problems:
