@@ -15,26 +15,12 @@ Modules: ``session`` (endpoint, cell, security, connections); ``vldb``,
 
 # Names are loaded on first use (PEP 562): a tool imports only the modules
 # of the servers it talks to.
-_EXPORTS = {
+from kafs._lazy import lazy_exports
+
+__all__, __getattr__ = lazy_exports(__name__, globals(), {
     "session": ("AuthSpec", "Session"),
     "vldb": ("VLDBEntry", "Site", "ServerAddrs", "list_volumes"),
     "volume": ("VolumeInfo", "VolumeXInfo", "PartitionInfo", "Transaction"),
     "pts": ("Pts", "PtsEntry"),
     "bos": ("Bos",),
-}
-_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
-_WHERE.update({mod: None for mod in _EXPORTS})
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-    mod = _WHERE[name]
-    if mod is None:                       # a submodule itself: kafs.api.vldb
-        value = importlib.import_module(f".{name}", __name__)
-    else:
-        value = getattr(importlib.import_module(f".{mod}", __name__), name)
-    globals()[name] = value
-    return value
+}, submodules=True)

@@ -60,7 +60,9 @@ ticket's end time (packets after it -> RXKADEXPIRED).
 # The names below are re-exported lazily (PEP 562): importing one submodule,
 # e.g. ``kafs.auth.crypto.rxkad`` for the level constants, must not build the
 # DES tables of ``ticket``/``des`` (~50 ms) for tools that never need them.
-_EXPORTS = {
+from kafs._lazy import lazy_exports
+
+__all__, __getattr__ = lazy_exports(__name__, globals(), {
     "fcrypt": ("BACKEND",),
     "rxkad": ("LEVEL_AUTH", "LEVEL_CLEAR", "LEVEL_CRYPT", "HEADER_SIZE", "Challenge",
               "ConnectionCrypto", "Response", "ResponseContents", "compute_pre_seq",
@@ -70,16 +72,4 @@ _EXPORTS = {
     "ticket": ("Ticket", "TicketError", "check_times", "decode_ticket", "encode_ticket",
                "life_to_time", "time_to_life"),
     "kdf": ("derive_des_key", "rxkad_kdf", "rxkad_k5_token"),
-}
-_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name):
-    mod = _WHERE.get(name)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-    value = getattr(importlib.import_module(f".{mod}", __name__), name)
-    globals()[name] = value
-    return value
+})

@@ -63,18 +63,7 @@ def sub_enumerate(e, noresolve: bool) -> str:
     n = e.n_servers
     parts.append("    number of sites -> %u\n" % _u32(n))
     mixed = any(s.flags & VLSF_NEWREPSITE for s in e.sites)
-    for s in e.sites:
-        host = inet_ntoa(s.server) if noresolve else host_name(s.server)
-        line = "       server %s partition %s " % (host, pname(s.partition))
-        line += "RW Site " if s.flags & VLSF_RWVOL else "RO Site "
-        if mixed:
-            if s.flags & VLSF_NEWREPSITE:
-                line += " -- New release"
-            elif not s.flags & VLSF_RWVOL:
-                line += " -- Old release"
-        elif s.flags & VLSF_DONTUSE:
-            line += " -- Not released"
-        parts.append(line + "\n")
+    parts.extend(_site_line(s, mixed, noresolve) for s in e.sites)
     return "".join(parts)
 
 
