@@ -176,7 +176,7 @@ class VLServer:
         else:
             raise AFSError(-455)
         data = bytes(enc.buf)
-        return data + b"\0" if self.garbage else data
+        return data[:-1] if self.garbage else data          # garbage: cut short
 
 
 def list_vldb(server, **kw):
@@ -216,6 +216,15 @@ def test_vldb_undecodable_reply_fails_over_to_the_next_server():
     assert got == [vldb.VLDBEntry.from_nvldbentry(e) for e in entries]
     with pytest.raises(DecodeError):
         list_vldb(VLServer(entries, garbage=True))
+
+
+def test_bytes_after_a_page_are_ignored_as_by_the_c_stubs():
+    entries = [random_entry(random.Random(5), i) for i in range(15)]
+
+    class Padded(VLServer):
+        def __call__(self, request):
+            return super().__call__(request) + b"\0\0\0\x07junk"
+    assert list_vldb(Padded(entries)) == [vldb.VLDBEntry.from_nvldbentry(e) for e in entries]
 
 
 def test_vldb_pages_as_they_come():
@@ -263,6 +272,21 @@ def test_pts_listing_pages_like_the_generated_decoder():
     want = [ptsapi.ListedEntry(e.name, e.id, e.owner, e.creator, e.flags, e.ngroups,
                                e.nusers, e.count) for e in entries]
     assert [e for p in pages for e in p] == want
+
+
+def test_pts_bytes_after_a_page_are_ignored():
+    entries = [pt_entry(i) for i in range(9)]
+
+    class Padded(PTServer):
+        def __call__(self, request):
+            return super().__call__(request) + b"\xff\xff\xff\xffjunk"
+
+    async def main():
+        s = FakeSession({("a", 7002): Padded(entries)}, 73)
+        return [p async for p in ptsapi.Pts(s).entries_pages()]
+    pages = asyncio.run(main())
+    assert [len(p) for p in pages] == [4, 4, 1]
+    assert [e.id for p in pages for e in p] == list(range(9))
 
 
 def test_pts_listing_abort_midway_propagates_after_earlier_pages():

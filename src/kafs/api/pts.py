@@ -143,8 +143,9 @@ _LISTED_MAX = 500000        # OPENAFS_MAXPRLIST: the most entries a reply may ca
 
 def _listed_rows(data) -> int:
     """The number of entries of a PR_ListEntries reply (a counted array of
-    prlistentries, then nextstartindex).  As strict as the generated
-    decoder: a reply of any other length raises DecodeError."""
+    prlistentries, then nextstartindex).  As the generated decoder: a
+    reply too short for that raises DecodeError, bytes after it are
+    ignored."""
     from ..errors import DecodeError
     from ..rpc import pr
     ln = len(data)
@@ -153,27 +154,15 @@ def _listed_rows(data) -> int:
     n = int.from_bytes(data[0:4], "big")
     if n > _LISTED_MAX:
         raise DecodeError("PR_ListEntries reply: %d entries, more than %d" % (n, _LISTED_MAX))
-    if ln != 8 + n * pr.prlistentries._ST.size:
+    if ln < 8 + n * pr.prlistentries._ST.size:
         raise DecodeError("PR_ListEntries reply: %d entries do not fit in %d bytes" % (n, ln))
     return n
 
 
 def _next_index(data) -> int:
-    return int.from_bytes(data[-4:], "big", signed=True)
-
-
-def _checked_list_entries(raw):
-    """``raw`` (PR_ListEntries, undecoded) checking the reply's framing
-    inside the Ubik call, so that an undecodable reply counts against that
-    server as it does with the decoding stub."""
-    async def stub(conn, *args):
-        data = await raw(conn, *args)
-        _listed_rows(data)
-        return data
-
-    stub.__name__, stub.__qualname__, stub.__module__ = (
-        raw.__name__, raw.__qualname__, raw.__module__)
-    return stub
+    from ..rpc import pr
+    at = 4 + int.from_bytes(data[0:4], "big") * pr.prlistentries._ST.size   # after the entries
+    return int.from_bytes(data[at:at + 4], "big", signed=True)
 
 
 def _listed_from_reply(data) -> list[ListedEntry]:
@@ -278,9 +267,9 @@ class Pts:
         (:func:`kafs.api.session.pipelined_pages`); use it with
         ``contextlib.aclosing`` if you may stop early."""
         from ..rpc import pr
-        from .session import pipelined_pages
+        from .session import checked_raw, pipelined_pages
         flag = (PRUSERS if users else 0) | (PRGROUPS if groups else 0)
-        stub = _checked_list_entries(pr.PR_ListEntries.rpc.raw)
+        stub = checked_raw(pr.PR_ListEntries.rpc.raw, _listed_rows)
         call = self._pt.call
 
         def stuck():

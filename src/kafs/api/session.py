@@ -141,6 +141,21 @@ class Session:
         return self.connection(self.cell.fileserver(host), 1)
 
 
+def checked_raw(raw, check):
+    """``raw`` (an undecoded stub, :class:`kafs.rpc.runtime.Rpc`) that runs
+    ``check(reply)`` inside the call, so that inside a Ubik call a server
+    whose reply does not decode counts as failed and the next one is
+    tried, as with the decoding stub."""
+    async def stub(conn, *args):
+        data = await raw(conn, *args)
+        check(data)
+        return data
+
+    stub.__name__, stub.__qualname__, stub.__module__ = (
+        raw.__name__, raw.__qualname__, raw.__module__)
+    return stub
+
+
 async def pipelined_pages(fetch, next_index, *, start: int = 0, stuck=None,
                           max_pages: int | None = None):
     """Page through a listing RPC, one call ahead of the caller.

@@ -413,15 +413,15 @@ def _list_attrs(server, partition, locked):
 def _reply_rows(data, with_next: bool) -> int:
     """How many entries of a VL_ListAttributesN2 (``with_next``) or
     VL_ListAttributesN reply to take: nentries, a counted array of
-    nvldbentry, [nextstartindex].  As strict as the generated decoder: a
-    reply of any other length raises DecodeError."""
+    nvldbentry, [nextstartindex].  As the generated decoder: a reply too
+    short for that raises DecodeError, bytes after it are ignored."""
     from kafs.errors import DecodeError
     tail = 4 if with_next else 0
     ln = len(data)
     if ln < 8 + tail:
         raise DecodeError("short reply")
     count = int.from_bytes(data[4:8], "big")
-    if ln != 8 + count * _vl().nvldbentry._ST.size + tail:
+    if ln < 8 + count * _vl().nvldbentry._ST.size + tail:
         raise DecodeError("VL_ListAttributes reply: %d entries do not fit in %d bytes"
                           % (count, ln))
     return max(0, min(int.from_bytes(data[0:4], "big", signed=True), count))
@@ -451,20 +451,6 @@ def _entries_from_reply(data, with_next: bool) -> list[VLDBEntry]:
     return out
 
 
-def _checked(raw, with_next: bool):
-    """``raw`` (an undecoded stub) that checks the reply's framing inside
-    the Ubik call, so that a server sending an undecodable reply is
-    treated as down and the next one tried, as with the decoding stub."""
-    async def stub(conn, *args):
-        data = await raw(conn, *args)
-        _reply_rows(data, with_next)
-        return data
-
-    stub.__name__, stub.__qualname__, stub.__module__ = (
-        raw.__name__, raw.__qualname__, raw.__module__)
-    return stub
-
-
 async def entries_pages(s, *, server: int | None = None, partition: int | None = None,
                         locked: bool = False, pattern: str = ""):
     """Like :func:`list_entries`, one page (one VL_ListAttributesN2 call) at
@@ -474,10 +460,10 @@ async def entries_pages(s, *, server: int | None = None, partition: int | None =
     ``contextlib.aclosing`` if you may stop early."""
     vl = _vl()
     from kafs.errors import AFSError, DecodeError
-    from .session import pipelined_pages
+    from .session import checked_raw, pipelined_pages
     attrs = _list_attrs(server, partition, locked)
-    list_n2 = _checked(vl.VL_ListAttributesN2.rpc.raw, True)
-    list_n1 = _checked(vl.VL_ListAttributesN.rpc.raw, False)
+    list_n2 = checked_raw(vl.VL_ListAttributesN2.rpc.raw, lambda d: _reply_rows(d, True))
+    list_n1 = checked_raw(vl.VL_ListAttributesN.rpc.raw, lambda d: _reply_rows(d, False))
     call = s.vl.call
 
     async def fetch(index):
@@ -488,8 +474,14 @@ async def entries_pages(s, *, server: int | None = None, partition: int | None =
                 raise
         return await call(list_n1, attrs), False       # an old server: all at once
 
+    size = vl.nvldbentry._ST.size
+
     def next_index(reply):
-        return int.from_bytes(reply[0][-4:], "big", signed=True) if reply[1] else -1
+        data, paged = reply
+        if not paged:
+            return -1
+        at = 8 + int.from_bytes(data[4:8], "big") * size      # after the entries
+        return int.from_bytes(data[at:at + 4], "big", signed=True)
 
     def stuck():
         return DecodeError("VL_ListAttributesN2: next index does not advance")
