@@ -16,7 +16,7 @@ def fetch_status_code(host: str, port: int, volume_id: int, cell: str, timeout: 
     directory, the abort code it answers otherwise, None when it does not
     answer within ``timeout`` seconds."""
     from ..client.callback import CallbackService
-    from ..errors import AFSError
+    from ..errors import AFSError, KafsError
     from ..rpc import afsint
     from ..rx.endpoint import Endpoint
 
@@ -32,5 +32,5 @@ def fetch_status_code(host: str, port: int, volume_id: int, cell: str, timeout: 
 
     try:
         return asyncio.run(asyncio.wait_for(main(), timeout))
-    except (asyncio.TimeoutError, OSError):
+    except (asyncio.TimeoutError, OSError, KafsError):      # no (usable) answer
         return None
