@@ -12,6 +12,7 @@ server calls back every client before it answers its first call.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,13 +147,12 @@ def checked_raw(raw, check):
     ``check(reply)`` inside the call, so that inside a Ubik call a server
     whose reply does not decode counts as failed and the next one is
     tried, as with the decoding stub."""
+    @functools.wraps(raw)
     async def stub(conn, *args):
         data = await raw(conn, *args)
         check(data)
         return data
 
-    stub.__name__, stub.__qualname__, stub.__module__ = (
-        raw.__name__, raw.__qualname__, raw.__module__)
     return stub
 
 
@@ -170,9 +170,10 @@ async def pipelined_pages(fetch, next_index, *, start: int = 0, stuck=None,
 
     A next index that does not advance would make the listing loop for ever:
     the current reply is still yielded, then ``stuck()`` (an exception) is
-    raised; likewise after ``max_pages`` pages.  An error of a call is raised where that page would have been
-    yielded, after every earlier page.  Closing the generator early (use
-    ``contextlib.aclosing``) cancels the call in flight, which aborts it.
+    raised; likewise after ``max_pages`` pages.  An error of a call is
+    raised where that page would have been yielded, after every earlier
+    page.  Closing the generator early (use ``contextlib.aclosing``)
+    cancels the call in flight, which aborts it.
     """
     from asyncio import ensure_future, sleep, wait
     index = start

@@ -16,6 +16,7 @@ write/end_write``); this module never imports :mod:`kafs.rx`.
 
 from __future__ import annotations
 
+import functools
 from struct import Struct
 
 TYPE_CHECKING = False
@@ -297,17 +298,15 @@ class Rpc:
             async def r(conn, *args) -> bytes:
                 return await conn.call(_encode_request(opcode, ienc, args))
 
-            stub = self.stub
-            r.__name__ = stub.__name__
-            r.__qualname__ = stub.__qualname__
-            r.__module__ = stub.__module__
-            r.__doc__ = "%s, returning the reply undecoded." % stub.__name__
+            functools.update_wrapper(r, self.stub)
+            r.__doc__ = "%s, returning the reply undecoded." % self.stub.__name__
             self._raw = r
         return r
 
     def decode(self, data):
         """The OUT parameters of a reply (what the stub returns); raises
-        DecodeError if ``data`` does not decode exactly."""
+        DecodeError if ``data`` is too short for them (bytes after them are
+        ignored, as by the stub)."""
         return _decode_reply(data, self.odec)
 
     def __repr__(self) -> str:

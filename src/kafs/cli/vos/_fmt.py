@@ -47,24 +47,29 @@ def pname(part: int) -> str:
 # VLDB entries
 # --------------------------------------------------------------------------
 
+def _entry_head(e) -> str:
+    """The id line and site count of ``SubEnumerateEntry``."""
+    f = e.flags
+    t = ""
+    if f & VLF_RWEXISTS:
+        t += "    RWrite: %-10u" % e.rw_id
+    if f & VLF_ROEXISTS:
+        t += "    ROnly: %-10u" % e.ro_id
+    if f & VLF_BACKEXISTS:
+        t += "    Backup: %-10u" % e.bk_id
+    if e.clone_id != 0 and f & VLF_ROEXISTS:
+        t += "    RClone: %-10u" % e.clone_id
+    return t + "\n    number of sites -> %u\n" % _u32(e.n_servers)
+
+
+def _mixed(e) -> bool:
+    return any(s.flags & VLSF_NEWREPSITE for s in e.sites)
+
+
 def sub_enumerate(e, noresolve: bool) -> str:
     """``SubEnumerateEntry``."""
-    f = e.flags
-    parts = []
-    if f & VLF_RWEXISTS:
-        parts.append("    RWrite: %-10u" % e.rw_id)
-    if f & VLF_ROEXISTS:
-        parts.append("    ROnly: %-10u" % e.ro_id)
-    if f & VLF_BACKEXISTS:
-        parts.append("    Backup: %-10u" % e.bk_id)
-    if e.clone_id != 0 and f & VLF_ROEXISTS:
-        parts.append("    RClone: %-10u" % e.clone_id)
-    parts.append("\n")
-    n = e.n_servers
-    parts.append("    number of sites -> %u\n" % _u32(n))
-    mixed = any(s.flags & VLSF_NEWREPSITE for s in e.sites)
-    parts.extend(_site_line(s, mixed, noresolve) for s in e.sites)
-    return "".join(parts)
+    mixed = _mixed(e)
+    return _entry_head(e) + "".join(_site_line(s, mixed, noresolve) for s in e.sites)
 
 
 def enumerate_entry(e, noresolve: bool) -> str:
@@ -92,34 +97,18 @@ def enumerate_entries(entries, noresolve: bool) -> list[str]:
     the site lines, which repeat from entry to entry, are made once."""
     lines: dict = {}
     out = []
-    add = out.append
     for e in entries:
-        f = e.flags
-        t = "\n" + e.name + " \n"
-        if f & VLF_RWEXISTS:
-            t += "    RWrite: %-10u" % e.rw_id
-        if f & VLF_ROEXISTS:
-            t += "    ROnly: %-10u" % e.ro_id
-        if f & VLF_BACKEXISTS:
-            t += "    Backup: %-10u" % e.bk_id
-        if e.clone_id != 0 and f & VLF_ROEXISTS:
-            t += "    RClone: %-10u" % e.clone_id
-        t += "\n    number of sites -> %u\n" % (e.n_servers & 0xFFFFFFFF)
-        sites = e.sites
-        mixed = False
-        for s in sites:
-            if s.flags & VLSF_NEWREPSITE:
-                mixed = True
-                break
-        for s in sites:
+        t = "\n" + e.name + " \n" + _entry_head(e)
+        mixed = _mixed(e)
+        for s in e.sites:
             key = (s.server, s.partition, s.flags, mixed)
             line = lines.get(key)
             if line is None:
                 line = lines[key] = _site_line(s, mixed, noresolve)
             t += line
-        if f & VLOP_ALLOPERS:
-            t += print_locked(f)
-        add(t)
+        if e.flags & VLOP_ALLOPERS:
+            t += print_locked(e.flags)
+        out.append(t)
     return out
 
 

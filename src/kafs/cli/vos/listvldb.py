@@ -109,9 +109,7 @@ def render(r: Listing, args) -> None:
         out(r.header)
     if r.error:
         return
-    if r.text is None:
-        r.text = "".join(_fmt.enumerate_entries(r.entries, noresolve))
-    out(r.text)
+    out(r.text)                     # made while listing (render is not used with -json)
     if not r.quiet:
         out("\nTotal entries: %u\n" % r.count)
 
