@@ -436,4 +436,5 @@ def test_server_picks_up_a_new_key_without_restart(tmp_path):
         f.truncate(10)
     now[0] += 2
     assert keys.krb5_key(4, 18) == new_key and keys.last_error
+    assert keys.best_kvno(KEY_RXKAD_KRB5) == 4 and len(keys) == 2   # every method sees the same keys
     assert "KeyFileExt" in keys.last_error and new_key.hex() not in keys.last_error

@@ -363,11 +363,12 @@ class WatchedServerKeys(ServerKeys):
     change -- as an OpenAFS server notices a new KeyFile or KeyFileExt
     (``asetkey add``) without a restart.
 
-    A lookup looks at the files' size, mtime and inode at most once per
-    ``interval`` seconds (``clock`` gives seconds; a test passes its own).
-    A file that no longer parses keeps the keys read before, so a half
-    written KeyFile never leaves a server without keys; the error is kept
-    in ``last_error``.
+    Every use of the keys (any :class:`ServerKeys` method) looks at the
+    files' size, mtime and inode at most once per ``interval`` seconds
+    (``clock`` gives seconds; a test passes its own).  A file that no
+    longer parses keeps the keys read before, so a half written KeyFile
+    never leaves a server without keys; the error is kept in
+    ``last_error``.
     """
 
     FILES = ("KeyFile", "KeyFileExt", "rxkad.keytab")
@@ -375,7 +376,7 @@ class WatchedServerKeys(ServerKeys):
     def __init__(self, confdir: str = "/etc/openafs/server", *, keytab: bool = False,
                  keytab_principal: str | None = None, interval: float = 1.0, clock=None):
         import time
-        super().__init__(confdir=confdir)
+        self._list: list[ServerKey] = []
         self._load_args = {"keytab": keytab, "keytab_principal": keytab_principal}
         self.interval = interval
         self._clock = clock or time.monotonic
@@ -383,7 +384,18 @@ class WatchedServerKeys(ServerKeys):
         self._signature = None
         self.last_error: str | None = None
         self.reloads = 0
+        super().__init__(confdir=confdir)
         self.refresh()
+
+    @property
+    def _keys(self) -> list[ServerKey]:
+        if self._clock() >= self._next_check:
+            self.refresh()
+        return self._list
+
+    @_keys.setter
+    def _keys(self, keys: list[ServerKey]) -> None:
+        self._list = keys
 
     def _stat_signature(self):
         sig = []
@@ -408,12 +420,7 @@ class WatchedServerKeys(ServerKeys):
             self.last_error = str(e)
             return False
         self._signature = sig
-        self._keys = fresh._keys
+        self._list = fresh._keys
         self.last_error = None
         self.reloads += 1
         return True
-
-    def get(self, ktype: int, kvno: int, subtype: int = 0) -> ServerKey | None:
-        if self._clock() >= self._next_check:
-            self.refresh()
-        return super().get(ktype, kvno, subtype)

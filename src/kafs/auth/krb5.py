@@ -380,9 +380,9 @@ class KeytabImpersonation(Kerberos):
     service principal (highest kvno, any enctype); the session key is a new
     random key of that enctype; the ticket's flags are INITIAL, its start
     and auth times now, its end now + ``lifetime`` seconds or, without one,
-    now + 30 days (see MAX_TICKET_LIFETIME).  The client principal is ``client`` (``-principal``), else
-    the default ccache's.  Failures carry ``where`` ("while scanning keytab
-    entries"), as aklog prints them.
+    now + 30 days (see MAX_TICKET_LIFETIME).  The client principal is
+    ``client`` (``-principal``), else the default ccache's.  Failures carry
+    ``where`` ("while scanning keytab entries"), as aklog prints them.
     """
 
     def __init__(self, keytab: str, client: str | None = None, lifetime: int | None = None):
@@ -420,4 +420,3 @@ class KeytabImpersonation(Kerberos):
         return ServiceTicket(client=client, server=service, enctype=etype,
                              session_key=session_key, ticket=ticket, authtime=start,
                              starttime=start, endtime=end)
-

@@ -28,9 +28,8 @@ principal, as OpenAFS's "akimpersonate" does
 (:class:`kafs.auth.krb5.KeytabImpersonation`); no KDC is asked.
 
 Not in kafs: ``-524`` and ``-path`` (needs a cache manager); each exits
-with one line.  ``-setpag``
-is accepted and ignored (no PAGs), ``-insecure_des`` is accepted (MIT's
-``allow_weak_crypto`` decides).
+with one line.  ``-setpag`` is accepted and ignored (no PAGs),
+``-insecure_des`` is accepted (MIT's ``allow_weak_crypto`` decides).
 """
 
 from __future__ import annotations
