@@ -55,11 +55,11 @@ import ipaddress
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-import sys
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from kafs.errors import ConfigError
