@@ -295,3 +295,18 @@ def test_whole_packet_seal_unseal_same_on_both_backends():
         word = ((5 ^ 3) & 0xFFFF) << 16 | 2000
         wire = be.pcbc_encrypt(key, key, word.to_bytes(4, "big") + bytes(4) + bytes(16))
         assert outcome(cc, 3, 0, 5, wire, 0) == rk.RXKADDATALEN
+
+
+def test_default_connection_crypto_uses_the_whole_packet_functions_of_the_active_backend():
+    """Without a backend argument a connection takes the active fcrypt
+    backend: with the C accelerator, its one-call rxkad_seal/rxkad_unseal
+    (fcrypt re-exports them); with the Python backend, none."""
+    from kafs.auth.crypto import rxkad as rk
+    cc = rk.ConnectionCrypto(KEY, EPOCH, CID, rk.LEVEL_CRYPT)
+    if fcrypt.BACKEND == "c":
+        c = fcrypt.load_c_backend()
+        assert cc._seal is c.rxkad_seal and cc._unseal is c.rxkad_unseal
+    else:
+        assert cc._seal is None and cc._unseal is None
+    wire, ck = cc.seal(7, 1, 3, b"payload")
+    assert cc.unseal(7, 1, 3, wire, ck) == b"payload"

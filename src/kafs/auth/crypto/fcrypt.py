@@ -20,6 +20,11 @@ The C accelerator is the extension module ``kafs.auth._fcrypt``, compiled by
 It is used when importable, unless the environment variable ``KAFS_NO_C`` is
 set to a non-empty value other than ``0``: then the pure-Python backend is
 used.  :data:`BACKEND` names the backend in use (``"c"`` or ``"python"``).
+
+The C accelerator also seals and unseals whole rxkad DATA packets
+(``rxkad_seal``/``rxkad_unseal``: checksum, length word and cipher in one
+call); this module re-exports them as :data:`rxkad_seal` and
+:data:`rxkad_unseal`, None with the Python backend.
 """
 
 from __future__ import annotations
@@ -71,3 +76,7 @@ ecb_decrypt = _active.ecb_decrypt
 pcbc_encrypt = _active.pcbc_encrypt
 pcbc_decrypt = _active.pcbc_decrypt
 header_checksum = _active.header_checksum
+#: whole-packet rxkad sealing, only in the C accelerator (None: the Python
+#: code in kafs.auth.crypto.rxkad does it from the primitives above)
+rxkad_seal = getattr(_active, "rxkad_seal", None)
+rxkad_unseal = getattr(_active, "rxkad_unseal", None)
