@@ -337,3 +337,188 @@ def test_rpc_raw_returns_the_reply_and_decode_matches_the_stub():
     assert rpc.decode(data + b"\0\0\0\0") == decoded      # as the C stubs: not looked at
     with pytest.raises(DecodeError):
         rpc.decode(data[:-4])
+
+
+# -- strided (parallel) paging of PR_ListEntries ------------------------------------
+
+class SlotPTServer:
+    """PR_ListEntries as ptprocs.c's listEntries walks the database: the
+    index is a slot; users ('u'), groups ('g'), continuation or free slots
+    ('c'); a page holds at most ``cap`` entries and its next index is the
+    slot of the first matching entry that did not fit (-1 at the end)."""
+
+    def __init__(self, slots: str, cap: int = 500, fail_at=None, stuck_at=None,
+                 caps=None):
+        self.slots = slots
+        self.cap = cap
+        self.caps = caps or {}            # start -> cap for that page
+        self.fail_at = fail_at
+        self.stuck_at = stuck_at
+        self.starts: list[int] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def entry(self, i):
+        kind = self.slots[i]
+        return pr.prlistentries(flags=2 if kind == "g" else 0, id=-i if kind == "g" else i,
+                                owner=-204, creator=1, ngroups=20, nusers=0, count=0,
+                                reserved=[0] * 5, name="%s%d" % (kind, i))
+
+    def page(self, flag, start):
+        cap = self.caps.get(start, self.cap)
+        out, nxt = [], -1
+        for i in range(max(start, 0), len(self.slots)):
+            k = self.slots[i]
+            if (flag & 1 and k == "u") or (flag & 2 and k == "g"):
+                if len(out) >= cap:
+                    nxt = i
+                    break
+                out.append(self.entry(i))
+        return out, nxt
+
+    def expected(self, flag):
+        return [e.id for e, _ in [(self.entry(i), 0) for i in range(len(self.slots))]
+                if (flag & 1 and self.slots[abs(e.id)] == "u")
+                or (flag & 2 and self.slots[abs(e.id)] == "g")]
+
+
+class SlotConn:
+    def __init__(self, server):
+        self.server = server
+
+    async def call(self, request: bytes) -> bytes:
+        srv = self.server
+        dec = Decoder(request)
+        assert dec.int32() == 521
+        flag, start = pr._PR_ListEntries_idec(dec)
+        srv.starts.append(start)
+        srv.in_flight += 1
+        srv.most_in_flight = max(srv.most_in_flight, srv.in_flight)
+        try:
+            for _ in range(3):
+                await asyncio.sleep(0)
+        finally:
+            srv.in_flight -= 1
+        if start == srv.fail_at:
+            raise AFSError(267269)                  # PRPERM
+        out, nxt = srv.page(flag, start)
+        if start == srv.stuck_at:
+            nxt = start
+        enc = Encoder()
+        pr._PR_ListEntries_oenc(enc, out, nxt)
+        return bytes(enc.buf)
+
+
+class SlotSession:
+    def __init__(self, server):
+        class Ep:
+            def connection(self, addr, service_id=None, security=None, **kw):
+                return SlotConn(server)
+        self.pt = UbikClient([("a", 7002)], 73, None, Ep(), rotate=False)
+
+
+def slot_listing(srv, flag=1, ahead=3, close_after=None):
+    async def main():
+        p = ptsapi.Pts(SlotSession(srv))
+        pages = []
+        async with aclosing(p.entries_pages(bool(flag & 1), bool(flag & 2), ahead=ahead)) as it:
+            async for page in it:
+                pages.append([e.id for e in page])
+                if close_after is not None and len(pages) >= close_after:
+                    break
+        return pages
+    return asyncio.run(main())
+
+
+def random_slots(rng, n, users=0.9, groups=0.02):
+    return "".join("u" if r < users else "g" if r < users + groups else "c"
+                   for r in (rng.random() for _ in range(n)))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_strided_listing_equals_the_sequential_one(seed):
+    rng = random.Random(seed)
+    n = rng.choice([0, 1, 3, 40, 120, 300])
+    slots = random_slots(rng, n, users=rng.choice([0.0, 0.5, 0.9, 1.0]),
+                         groups=rng.choice([0.0, 0.05, 0.5]))
+    cap = rng.choice([1, 2, 5, 7, 500])
+    for flag in (1, 2, 3):
+        want = SlotPTServer(slots).expected(flag)
+        for ahead in (1, 2, 3, 5):
+            srv = SlotPTServer(slots, cap=cap)
+            pages = slot_listing(srv, flag, ahead)
+            got = [i for p in pages for i in p]
+            assert got == want, (seed, flag, ahead)
+            assert all(pages)                       # no empty pages handed out
+            assert srv.most_in_flight <= max(ahead, 1) + 1
+
+
+def test_strided_listing_asks_for_pages_in_parallel_without_waste():
+    slots = "u" * 2000 + "c" * 7 + "g" * 3
+    srv = SlotPTServer(slots, cap=500)
+    pages = slot_listing(srv, 1, ahead=3)
+    assert [len(p) for p in pages] == [500, 500, 500, 500]
+    assert srv.most_in_flight == 3
+    # the starts are slot multiples of the page size: exact tiling here, so
+    # no page is asked for twice and nothing beyond the end but one probe
+    assert sorted(set(srv.starts)) == sorted(srv.starts)
+    assert sorted(srv.starts)[:4] == [0, 500, 1000, 1500]
+
+
+def test_strided_listing_drops_the_overlap_of_pages_spanning_more_slots():
+    # continuation slots make every page span more than 500 slots: the
+    # speculative pages overlap and their leading entries are dropped
+    slots = ("u" * 5 + "c") * 500
+    srv = SlotPTServer(slots, cap=500)
+    pages = slot_listing(srv, 1, ahead=4)
+    got = [i for p in pages for i in p]
+    assert got == srv.expected(1) and len(got) == 2500
+    assert len(set(got)) == len(got)
+
+
+def test_strided_listing_fills_gaps_when_the_server_pages_are_smaller():
+    slots = "u" * 100
+    srv = SlotPTServer(slots, cap=7)              # much less than PR_MAXENTRIES
+    assert [i for p in slot_listing(srv, 1, ahead=3) for i in p] == list(range(100))
+    # a later page smaller than the first one: a gap, asked for before going on
+    srv = SlotPTServer(slots, cap=10, caps={10: 4})
+    assert [i for p in slot_listing(srv, 1, ahead=3) for i in p] == list(range(100))
+    assert 14 in srv.starts
+
+
+def test_strided_listing_error_of_a_needed_page_comes_after_the_earlier_pages():
+    slots = "u" * 40
+    srv = SlotPTServer(slots, cap=10, fail_at=20)
+    got = []
+
+    async def main():
+        async for page in ptsapi.Pts(SlotSession(srv)).entries_pages(ahead=3):
+            got.append(len(page))
+    with pytest.raises(AFSError) as ei:
+        asyncio.run(main())
+    assert ei.value.code == 267269 and got == [10, 10]
+
+
+def test_strided_listing_error_beyond_the_end_is_dropped():
+    slots = "u" * 25
+    srv = SlotPTServer(slots, cap=10, fail_at=30)   # a speculative page past the end
+    assert [i for p in slot_listing(srv, 1, ahead=5) for i in p] == list(range(25))
+
+
+def test_strided_listing_that_does_not_advance_is_an_error_after_that_page():
+    srv = SlotPTServer("u" * 40, cap=10, stuck_at=10)
+    got = []
+
+    async def main():
+        async for page in ptsapi.Pts(SlotSession(srv)).entries_pages(ahead=2):
+            got.append(len(page))
+    with pytest.raises(AFSError) as ei:
+        asyncio.run(main())
+    assert ei.value.code == ptsapi.PRINTERNAL and got == [10, 10]
+
+
+def test_strided_listing_closed_early_cancels_every_call_in_flight():
+    srv = SlotPTServer("u" * 5000, cap=500)
+    pages = slot_listing(srv, 1, ahead=4, close_after=1)
+    assert pages == [list(range(500))]
+    assert srv.in_flight == 0

@@ -33,6 +33,7 @@ SYSADMIN = "system:administrators"
 PRUSERS = 0x1
 PRGROUPS = 0x2
 PR_MAXNAMELEN = 64
+PR_MAXENTRIES = 500         # entries in a full PR_ListEntries page (ptprocs.c)
 PRGRP = 0x2
 PR_SF_ALLBITS = 0xff
 PR_SF_NGROUPS = 0x80000000
@@ -187,6 +188,10 @@ def _listed_from_reply(data) -> list[ListedEntry]:
     return out
 
 
+def _entry_id(e: ListedEntry) -> int:
+    return e.id
+
+
 class Pts:
     """Calls on the ptserver of a :class:`kafs.api.Session`'s cell."""
 
@@ -260,14 +265,16 @@ class Pts:
             ids.append(next(it) if isinstance(x, str) else x)
         return bool(await self._call(pr.PR_IsAMemberOf, ids[0], ids[1]))
 
-    async def entries_pages(self, users: bool = True, groups: bool = False
-                            ) -> AsyncIterator[list[ListedEntry]]:
-        """PR_ListEntries, one page (one RPC) at a time.  The call for the
-        next page is made while the caller handles this one
-        (:func:`kafs.api.session.pipelined_pages`); use it with
+    async def entries_pages(self, users: bool = True, groups: bool = False, *,
+                            ahead: int = 4) -> AsyncIterator[list[ListedEntry]]:
+        """PR_ListEntries, page by page.  The index is a database slot and a
+        full page spans at least PR_MAXENTRIES slots, so up to ``ahead``
+        pages are asked for at once (:func:`kafs.api.session.strided_pages`:
+        the server works on them in parallel, entries come in database order,
+        each once); ``ahead=1`` asks one page after the other.  Use it with
         ``contextlib.aclosing`` if you may stop early."""
         from ..rpc import pr
-        from .session import checked_raw, pipelined_pages
+        from .session import checked_raw, strided_pages
         flag = (PRUSERS if users else 0) | (PRGROUPS if groups else 0)
         stub = checked_raw(pr.PR_ListEntries.rpc.raw, _listed_rows)
         call = self._pt.call
@@ -275,11 +282,12 @@ class Pts:
         def stuck():
             return AFSError(PRINTERNAL, "ListEntries did not advance")
 
-        pages = pipelined_pages(lambda start: call(stub, flag, start), _next_index,
-                                stuck=stuck)
+        pages = strided_pages(lambda start: call(stub, flag, start), _next_index,
+                              _listed_from_reply, _entry_id, page_size=PR_MAXENTRIES,
+                              ahead=ahead, stuck=stuck)
         try:
-            async for data in pages:
-                yield _listed_from_reply(data)
+            async for page in pages:
+                yield page
         finally:
             await pages.aclose()
 

@@ -204,6 +204,123 @@ async def pipelined_pages(fetch, next_index, *, start: int = 0, stuck=None,
                 task.exception()        # retrieved: an abandoned page's error is moot
 
 
+_END = float("inf")
+
+
+async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
+                        ahead: int = 3, stuck=None, max_pages: int | None = None):
+    """Page through a listing whose index counts fixed-size database slots,
+    several calls at once.
+
+    For listings like PR_ListEntries: the page starting at slot ``s`` holds
+    the matching entries of slots ``s..next-1``, and a page that is not the
+    last holds as many entries as the server's page size, each in a slot of
+    its own, so it spans at least that many slots.  With that size ``n``
+    (``page_size``, or else learnt from the first page), the pages from
+    slots 0, n, 2n... are asked for up to ``ahead`` at a time: they cover
+    the database without gaps, and the server (and Rx) work on them in
+    parallel.  Where a page's slots overlap the slots already covered, its
+    leading entries are ones already yielded (the same entries in the same
+    slot order) and are dropped, found by ``key``; a page wholly inside the
+    covered slots is dropped.  Should a server's pages span fewer slots
+    than that, the gap is asked for before going on, so nothing is missed
+    either way.
+
+    ``fetch(index)`` returns a reply, ``next_index(reply)`` its next index
+    (-1 after the last page), ``decode(reply)`` its list of entries.  The
+    entries are yielded in database order, one list per page that adds
+    any.  Errors, ``stuck()`` and ``max_pages`` as for
+    :func:`pipelined_pages` (a page whose next index does not advance is
+    yielded, then ``stuck()`` raised).  The error of a page that turns out
+    not to be needed (beyond the end) is dropped with it.  Closing the
+    generator early cancels every call in flight.
+
+    Each call is its own server transaction, as with one-at-a-time paging:
+    entries created or deleted during the listing may or may not appear,
+    exactly as they may with the sequential listing.
+    """
+    from asyncio import ensure_future, sleep, wait
+    from collections import deque
+
+    stride = page_size
+    covered = 0                          # slots 0..covered-1 are listed
+    recent: deque = deque()              # (end slot, keys) of pages that may overlap
+    queue: deque = deque()               # (start slot, task), in slot order
+    issue_at = 0
+    pages = 0
+    shrunk = False
+    dropped: list = []                   # calls cancelled when the stride shrank
+
+    def top_up():
+        nonlocal issue_at
+        if issue_at < covered:
+            issue_at = covered
+        while len(queue) < (ahead if stride > 0 else 1):
+            queue.append((issue_at, ensure_future(fetch(issue_at))))
+            issue_at += stride if stride > 0 else 1 << 62    # one at a time
+
+    try:
+        top_up()
+        while queue:
+            await sleep(0)               # new calls start and send their requests
+            start, task = queue[0]
+            if start > covered:          # a page spanned fewer slots: fill the gap
+                queue.appendleft((covered, ensure_future(fetch(covered))))
+                continue
+            queue.popleft()
+            reply = await task
+            pages += 1
+            nxt = next_index(reply)
+            end = _END if nxt == -1 else nxt
+            bad = nxt != -1 and (nxt <= start or (max_pages is not None and pages >= max_pages))
+            entries = None
+            if end > covered or bad:
+                entries = decode(reply)
+                if nxt != -1 and (len(entries) < stride or (pages == 1 and stride <= 0)):
+                    stride = len(entries)        # the server's pages are this small:
+                    shrunk = True                # re-plan the calls beyond this page
+                while recent and recent[0][0] <= start:
+                    recent.popleft()
+                if start < covered:      # drop what the earlier pages listed
+                    i = 0
+                    n = len(entries)
+                    while i < n and any(key(entries[i]) in ks for _, ks in recent):
+                        i += 1
+                    entries = entries[i:]
+                if end > covered:
+                    covered = end
+                    if nxt != -1:
+                        recent.append((end, {key(e) for e in entries}))
+                if shrunk:
+                    shrunk = False
+                    keep = [(s, t) for s, t in queue if s <= covered]
+                    for s, t in queue:
+                        if s > covered:
+                            t.cancel()
+                            dropped.append(t)
+                    queue = deque(keep)
+                    issue_at = keep[-1][0] + max(stride, 1) if keep else covered
+            if nxt != -1 and not bad:
+                top_up()
+            if entries:
+                yield entries
+            if bad:
+                raise stuck() if stuck is not None else RuntimeError(
+                    "listing: next index %d does not advance past %d" % (nxt, start))
+            if nxt == -1:
+                return
+    finally:
+        live = [t for _, t in queue]
+        for t in live:
+            t.cancel()
+        live += dropped
+        if live:
+            await wait(live)
+            for t in live:
+                if not t.cancelled():
+                    t.exception()        # retrieved: an abandoned page's error is moot
+
+
 class _DeadTime:
     """An endpoint view whose connections carry a given Rx dead time."""
 
