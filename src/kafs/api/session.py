@@ -250,13 +250,27 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
     pages = 0
     shrunk = False
     dropped: list = []                   # calls cancelled when the stride shrank
+    in_flight: set = set()               # calls not yet answered (nor given up)
+    stopping = False
+    most = max(ahead, 1)
+
+    def landed(task):
+        in_flight.discard(task)
+        if not stopping:
+            top_up()                     # a call ended: start the next one now
 
     def top_up():
+        # up to ``ahead`` calls in flight; pages that arrived ahead of the
+        # one the caller waits for are held, at most 2 * ahead of them
         nonlocal issue_at
         if issue_at < covered:
             issue_at = covered
-        while len(queue) < (ahead if stride > 0 else 1):
-            queue.append((issue_at, ensure_future(fetch(issue_at))))
+        par = most if stride > 0 else 1
+        while len(in_flight) < par and len(queue) < 2 * par:
+            task = ensure_future(fetch(issue_at))
+            in_flight.add(task)
+            task.add_done_callback(landed)
+            queue.append((issue_at, task))
             issue_at += stride if stride > 0 else 1 << 62    # one at a time
 
     try:
@@ -265,7 +279,10 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
             await sleep(0)               # new calls start and send their requests
             start, task = queue[0]
             if start > covered:          # a page spanned fewer slots: fill the gap
-                queue.appendleft((covered, ensure_future(fetch(covered))))
+                task = ensure_future(fetch(covered))
+                in_flight.add(task)
+                task.add_done_callback(landed)
+                queue.appendleft((covered, task))
                 continue
             queue.popleft()
             reply = await task
@@ -297,6 +314,7 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
                     for s, t in queue:
                         if s > covered:
                             t.cancel()
+                            in_flight.discard(t)
                             dropped.append(t)
                     queue = deque(keep)
                     issue_at = keep[-1][0] + max(stride, 1) if keep else covered
@@ -310,6 +328,7 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
             if nxt == -1:
                 return
     finally:
+        stopping = True
         live = [t for _, t in queue]
         for t in live:
             t.cancel()
