@@ -21,7 +21,6 @@ lengths, bounds-checked; anything else raises :class:`Krb5Error`.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import hmac
 import os
@@ -173,7 +172,8 @@ class _Der:
         try:
             if len(s) != 15 or s[-1] != "Z":
                 raise ValueError
-            return calendar.timegm(time.strptime(s[:14], "%Y%m%d%H%M%S"))
+            from calendar import timegm
+            return timegm(time.strptime(s[:14], "%Y%m%d%H%M%S"))
         except ValueError:
             raise Krb5Error(f"bad KerberosTime {s!r}") from None
 

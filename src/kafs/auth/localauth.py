@@ -21,7 +21,7 @@ crypt; which one each tool uses is :func:`kafs.auth.select.localauth_level`.
 
 from __future__ import annotations
 
-import secrets
+import os
 from dataclasses import dataclass, field
 
 from .crypto import kdf
@@ -63,7 +63,7 @@ class LocalauthToken:
 def random_des_key() -> bytes:
     """A random DES key with odd parity that is not weak (DES_new_random_key)."""
     while True:
-        k = set_odd_parity(secrets.token_bytes(8))
+        k = set_odd_parity(os.urandom(8))
         if not is_weak_key(k):
             return k
 

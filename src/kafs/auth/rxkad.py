@@ -36,7 +36,7 @@ Secrets (keys, tickets, session keys) never appear in ``repr``/``str``.
 from __future__ import annotations
 
 import hashlib
-import secrets
+import os
 import time
 from dataclasses import dataclass
 from types import ModuleType
@@ -329,7 +329,7 @@ class RxkadServer(SecurityClass):
         if getattr(conn, "using_pkt_cksum", True):
             st.v2 = True
         if st.challenge_id is None:
-            st.challenge_id = secrets.randbits(32)
+            st.challenge_id = int.from_bytes(os.urandom(4), "big")
         st.challenges += 1
         self.stats_counts["challenges"] += 1
         return _rk.make_challenge(st.challenge_id, self.min_level, st.v2)

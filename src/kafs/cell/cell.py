@@ -51,7 +51,6 @@ in the file (what the file says, no DNS wait); see docs/cell-and-ubik.md.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import socket
@@ -59,9 +58,9 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from kafs._ip import ip_literal
 from kafs.errors import ConfigError
 
 from .cellservdb import CellServDB, read_cellservdb, read_thiscell
@@ -143,18 +142,18 @@ def clear_cache() -> None:
         dns.clear_dns_cache()
 
 
-def _stamp(paths: Iterable[Path]) -> tuple:
+def _stamp(paths: Iterable[str]) -> tuple:
     out = []
     for p in paths:
         try:
-            st = p.stat()
-            out.append((str(p), st.st_mtime_ns, st.st_size, st.st_ino))
+            st = os.stat(p)
+            out.append((p, st.st_mtime_ns, st.st_size, st.st_ino))
         except OSError:
-            out.append((str(p), None))
+            out.append((p, None))
     return tuple(out)
 
 
-def _cached(kind: str, key: str, stamp_paths: list[Path], load: Callable[[], object]):
+def _cached(kind: str, key: str, stamp_paths: list[str], load: Callable[[], object]):
     stamp = _stamp(stamp_paths)
     with _lock:
         hit = _file_cache.get((kind, key))
@@ -166,14 +165,14 @@ def _cached(kind: str, key: str, stamp_paths: list[Path], load: Callable[[], obj
     return value
 
 
-def _load_cellservdb(confdir: Path) -> CellServDB | None:
-    paths = [confdir / n for n in ("CellServDB", "CellServDB.local",
-                                   "CellServDB.dist", "CellAlias")]
-    return _cached("cellservdb", str(confdir), paths, lambda: read_cellservdb(confdir))
+def _load_cellservdb(confdir: str) -> CellServDB | None:
+    paths = [os.path.join(confdir, n) for n in ("CellServDB", "CellServDB.local",
+                                                "CellServDB.dist", "CellAlias")]
+    return _cached("cellservdb", confdir, paths, lambda: read_cellservdb(confdir))
 
 
-def _load_thiscell(confdir: Path) -> str | None:
-    return _cached("thiscell", str(confdir), [confdir / "ThisCell"],
+def _load_thiscell(confdir: str) -> str | None:
+    return _cached("thiscell", confdir, [os.path.join(confdir, "ThisCell")],
                    lambda: read_thiscell(confdir))
 
 
@@ -187,47 +186,56 @@ def _load_client_conf(path: str) -> ClientConf | None:
         return parse_client_conf(root) if root is not None else None
     # includes are not stamped: a change in an included file alone is seen
     # after clear_cache() or a new process.
-    return _cached("clientconf", path, [Path(path)], load)
+    return _cached("clientconf", path, [path], load)
 
 
-def _has_openafs_config(d: Path) -> bool:
-    return (d / "ThisCell").exists() and any(
-        (d / n).exists() for n in ("CellServDB", "CellServDB.local", "CellServDB.dist"))
+def _has_openafs_config(d: str) -> bool:
+    return os.path.exists(os.path.join(d, "ThisCell")) and any(
+        os.path.exists(os.path.join(d, n))
+        for n in ("CellServDB", "CellServDB.local", "CellServDB.dist"))
 
 
-def _afsconf_fallback(env) -> Path | None:
+def _afsconf_fallback(env) -> str | None:
     """``$AFSCONF``, else the first line of ``~/.AFSCONF`` or ``/.AFSCONF``."""
     if env.get("AFSCONF"):
-        return Path(env["AFSCONF"])
+        return env["AFSCONF"]
     candidates = []
     if env.get("HOME"):
-        candidates.append(Path(env["HOME"]) / ".AFSCONF")
-    candidates.append(Path("/.AFSCONF"))
+        candidates.append(os.path.join(env["HOME"], ".AFSCONF"))
+    candidates.append("/.AFSCONF")
     for c in candidates:
         try:
-            first = c.read_text(errors="surrogateescape").split("\n", 1)[0].strip()
+            with open(c, encoding="utf-8", errors="surrogateescape") as f:
+                first = f.read().split("\n", 1)[0].strip()
         except OSError:
             continue
         if first:
-            return Path(first)
+            return first
     return None
 
 
-def resolve_confdir(confdir=None, *, localauth: bool = False, env=None) -> Path:
-    """The OpenAFS configuration directory these rules select."""
+def _confdir(confdir=None, *, localauth: bool = False, env=None) -> str:
     env = os.environ if env is None else env
     if confdir is not None:
-        return Path(confdir)
+        return os.fspath(confdir)
     if localauth:
-        return Path(env.get("KAFS_SERVER_CONF_DIR") or DEFAULT_SERVER_DIR)
+        return env.get("KAFS_SERVER_CONF_DIR") or DEFAULT_SERVER_DIR
     if env.get("KAFS_CONF_DIR"):
-        return Path(env["KAFS_CONF_DIR"])
-    d = Path(DEFAULT_CLIENT_DIR)
+        return env["KAFS_CONF_DIR"]
+    d = DEFAULT_CLIENT_DIR
     if not _has_openafs_config(d):
         alt = _afsconf_fallback(env)
         if alt is not None and _has_openafs_config(alt):
             return alt
     return d
+
+
+def resolve_confdir(confdir=None, *, localauth: bool = False, env=None):
+    """The OpenAFS configuration directory these rules select, as a
+    :class:`pathlib.Path` (a :class:`Cell` keeps it as ``str`` in
+    ``.confdir``: pathlib costs a short command milliseconds to import)."""
+    from pathlib import Path
+    return Path(_confdir(confdir, localauth=localauth, env=env))
 
 
 def _client_conf_path(client_conf, env) -> str | None:
@@ -245,16 +253,16 @@ def local_cell_name(confdir=None, *, localauth: bool = False, client_conf=None,
     env = os.environ if env is None else env
     if env.get("AFSCELL"):
         return env["AFSCELL"].strip().lower(), "AFSCELL"
-    d = resolve_confdir(confdir, localauth=localauth, env=env)
+    d = _confdir(confdir, localauth=localauth, env=env)
     name = _load_thiscell(d)
     if name:
-        return name.lower(), str(d / "ThisCell")
+        return name.lower(), os.path.join(d, "ThisCell")
     cc_path = _client_conf_path(client_conf, env)
     if cc_path:
         cc = _load_client_conf(cc_path)
         if cc is not None and cc.thiscell:
             return cc.thiscell.lower(), cc_path
-    where = str(d / "ThisCell")
+    where = os.path.join(d, "ThisCell")
     if cc_path:
         where += f" or 'thiscell' in {cc_path}"
     raise ConfigError(f"cannot determine the local cell: no {where}; "
@@ -266,10 +274,9 @@ def resolve_host(host: str) -> str:
     h = host.strip()
     if h.startswith("[") and h.endswith("]"):
         h = h[1:-1]
-    try:
-        return str(ipaddress.ip_address(h))
-    except ValueError:
-        pass
+    lit = ip_literal(h)
+    if lit is not None:
+        return lit
     with _lock:
         hit = _host_cache.get(h.lower())
     if hit:
@@ -307,7 +314,7 @@ class Cell:
                  resolver=None, env=None):
         self._env = dict(os.environ if env is None else env)
         self.localauth = localauth
-        self.confdir = resolve_confdir(confdir, localauth=localauth, env=self._env)
+        self.confdir = _confdir(confdir, localauth=localauth, env=self._env)
         self._client_conf_path = _client_conf_path(client_conf, self._env)
         if name is None:
             name, origin = local_cell_name(self.confdir, localauth=localauth,
@@ -528,8 +535,4 @@ class Cell:
 
 
 def _is_ip(s: str) -> bool:
-    try:
-        ipaddress.ip_address(s.strip("[]"))
-        return True
-    except ValueError:
-        return False
+    return ip_literal(s.strip("[]")) is not None

@@ -39,7 +39,6 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from kafs.errors import ConfigError
 
@@ -258,10 +257,11 @@ def parse_cellservdb(text: str, filename: str = "CellServDB",
     return db
 
 
-def _read_text(path: Path) -> str | None:
+def _read_text(path: str) -> str | None:
     """File contents, or None if it does not exist.  Other errors -> ConfigError."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except FileNotFoundError:
         return None
     except NotADirectoryError:
@@ -277,16 +277,18 @@ def read_cellservdb(confdir: str | os.PathLike) -> CellServDB | None:
 
     Returns None if none of the CellServDB files exists.
     """
-    d = Path(confdir)
-    text = _read_text(d / "CellServDB")
+    d = os.fspath(confdir)
+    path = os.path.join(d, "CellServDB")
+    text = _read_text(path)
     db: CellServDB | None = None
     if text is not None:
-        db = parse_cellservdb(text, str(d / "CellServDB"))
+        db = parse_cellservdb(text, path)
     else:
         for part in ("CellServDB.local", "CellServDB.dist"):
-            t = _read_text(d / part)
+            path = os.path.join(d, part)
+            t = _read_text(path)
             if t is not None:
-                db = parse_cellservdb(t, str(d / part), db)
+                db = parse_cellservdb(t, path, db)
     if db is not None:
         db.aliases = read_cellalias(d)
     return db
@@ -307,7 +309,7 @@ def parse_cellalias(text: str) -> dict[str, str]:
 
 
 def read_cellalias(confdir: str | os.PathLike) -> dict[str, str]:
-    text = _read_text(Path(confdir) / "CellAlias")
+    text = _read_text(os.path.join(confdir, "CellAlias"))
     return parse_cellalias(text) if text is not None else {}
 
 
@@ -317,7 +319,7 @@ def read_thiscell(confdir: str | os.PathLike) -> str | None:
     Like ``GetCellUnix``: leading white space is skipped and the name ends at
     the next white space; an empty first line means "no cell".
     """
-    path = Path(confdir) / "ThisCell"
+    path = os.path.join(confdir, "ThisCell")
     text = _read_text(path)
     if text is None:
         return None

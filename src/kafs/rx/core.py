@@ -18,8 +18,7 @@ The I/O layer:
 from __future__ import annotations
 
 import heapq
-import ipaddress
-import random as _random
+import os
 import struct
 from collections import Counter, deque
 
@@ -86,10 +85,8 @@ class Config:
 
 
 def _is_loopback(host) -> bool:
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
+    from kafs._ip import is_loopback
+    return is_loopback(host.split("%")[0])
 
 
 class Peer:
@@ -943,12 +940,21 @@ class _Reaper:
         self.core._reap(now)
 
 
+class _UrandomBits:
+    """``getrandbits`` from the kernel's random source, as
+    ``random.SystemRandom`` gives it (without importing ``random``)."""
+
+    @staticmethod
+    def getrandbits(k: int) -> int:
+        return int.from_bytes(os.urandom((k + 7) // 8), "big") >> (-k % 8)
+
+
 class Core:
     """Endpoint state: peers, connections, calls, timers, statistics."""
 
     def __init__(self, cfg: Config | None = None, *, rng=None, epoch=None):
         self.cfg = cfg or Config()
-        self.rng = rng or _random.SystemRandom()
+        self.rng = rng or _UrandomBits()
         if epoch is None:
             epoch = self.rng.getrandbits(32)
         self.epoch = (epoch | 0x80000000) & ~0x40000000

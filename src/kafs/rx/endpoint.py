@@ -8,13 +8,13 @@ the core are driven by one ``loop.call_at`` handle.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import socket
 import struct
 from typing import TYPE_CHECKING
 
 from kafs import errors
+from kafs._ip import ip_literal
 from kafs.errors import AFSError, CallTimeout, DecodeError, LocalAbort, RemoteAbort
 from . import packet as P
 from .core import Config, Core
@@ -459,17 +459,18 @@ class Endpoint:
 
     def _resolve(self, addr):
         host, port = addr[0], int(addr[1])
-        try:
-            ip = ipaddress.ip_address(host)
-        except ValueError:
+        ip = ip_literal(host)
+        if ip is None:
             fam = self.family
             info = socket.getaddrinfo(host, port, fam if fam == socket.AF_INET else 0,
                                       socket.SOCK_DGRAM)
             host = info[0][4][0]
-            ip = ipaddress.ip_address(host)
-        if self.family == socket.AF_INET and ip.version == 6:
+            ip = ip_literal(host)
+            if ip is None:
+                raise OSError("no address for %s" % host)
+        if self.family == socket.AF_INET and ":" in ip:
             raise OSError("IPv6 peer %s on an IPv4 endpoint" % host)
-        return (str(ip), port)
+        return (ip, port)
 
     def _sock_addr(self, addr):
         if self.family == socket.AF_INET6 and "." in addr[0]:

@@ -37,12 +37,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable
 
 from kafs.errors import AFSError, CallDead, CallTimeout, DecodeError
+
+if TYPE_CHECKING:
+    import random
 
 log = logging.getLogger("kafs.ubik")
 
@@ -116,7 +118,9 @@ class UbikClient:
             log.warning("ubik: %d servers given, using the first %d", len(addrs), MAXSERVERS)
             addrs = addrs[:MAXSERVERS]
         if rotate and len(addrs) > 1:
-            k = (rng or random).randrange(len(addrs))
+            if rng is None:
+                import random as rng
+            k = rng.randrange(len(addrs))
             addrs = addrs[k:] + addrs[:k]
         if endpoint is None:
             raise ValueError("UbikClient needs an endpoint")
