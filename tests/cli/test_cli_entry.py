@@ -180,3 +180,39 @@ def test_cell_lookup_imports_no_dns_or_client_conf(tmp_path):
     found, mods = p.stdout.splitlines()
     assert found == "[('192.0.2.1', 7003)]"
     assert mods.split() == ["kafs.cell", "kafs.cell.cell", "kafs.cell.cellservdb"]
+
+
+def test_a_program_leaves_after_its_exit_hooks_and_a_flush():
+    """_leave: the atexit hooks run (sessions are closed there), buffered
+    stdout and stderr reach the reader, and the status is kept; only the
+    interpreter's teardown is skipped."""
+    code = ("import atexit, sys\n"
+            "from kafs.cli.main import _leave\n"
+            "atexit.register(lambda: sys.stderr.write('hook ran\\n'))\n"
+            "sys.stdout.write('x' * 100000)\n"
+            "sys.stderr.write('no newline')\n"
+            "_leave(3)\n"
+            "print('not reached')\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=ENV)
+    assert p.returncode == 3
+    assert p.stdout == b"x" * 100000
+    assert p.stderr == b"no newlinehook ran\n"
+
+
+@pytest.mark.parametrize("cmd", [["pts", "help"], ["vos", "nosuch"], ["afs", "bos", "help"]])
+def test_console_scripts_and_python_m_end_the_same_way(cmd):
+    """The console script, ``afs <suite>`` and ``python -m kafs.cli.main``
+    leave through _leave with the same output and status."""
+    if cmd[0] == "afs":
+        direct = [script("afs"), *cmd[1:]]
+        via_m = [sys.executable, "-m", "kafs.cli.main", *cmd[1:]]
+    else:
+        direct = [script(cmd[0]), *cmd[1:]]
+        via_m = [sys.executable, "-m", "kafs.cli.main", *cmd]
+    a, b = ours(direct), ours(via_m)
+    prog = direct[0].encode()                 # messages name argv[0] as given
+    a = (a[0].replace(prog, cmd[-2].encode() if cmd[0] == "afs" else cmd[0].encode()),
+         a[1].replace(prog, cmd[0].encode()), a[2])
+    assert a == b
+    assert (a[2] == 0) == (cmd[-1] == "help")
+    assert a[0] or a[1]
