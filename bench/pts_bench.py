@@ -11,18 +11,20 @@
    ``python -c pass``; our start-up share is the time beyond
    ``python -c pass``.
 
-Needs root and the test cell (kafs-testcell up).  Prints medians and
-ratios; never used as a test.
+Needs root and the test cell (kafs-testcell up).  The commands compared
+run in turn (bench/_timing.py); prints best and median times and the
+ratio of the medians; never used as a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
+
+from _timing import interleaved
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VENV = os.path.join(os.path.dirname(HERE), ".venv", "bin")
@@ -65,15 +67,6 @@ def populate(n: int) -> None:
     print("created %d users in %.1f s (OpenAFS pts interactive)" % (len(names), t))
 
 
-def median_time(argv, runs):
-    run(argv)                                   # warm-up (page cache, .pyc)
-    ts = []
-    for _ in range(runs):
-        t, p = run(argv)
-        ts.append(t)
-    return statistics.median(ts), p
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=10000)
@@ -81,29 +74,33 @@ def main():
     a = ap.parse_args()
     populate(a.users)
 
-    print("\n== pts listentries -localauth (median of %d)" % a.runs)
-    real_t, real_p = median_time([REAL, "listentries", "-localauth"], a.runs)
-    ours_t, ours_p = median_time([PY, "-m", "kafs.cli.main", "pts", "listentries",
-                                  "-localauth"], a.runs)
+    print("\n== pts listentries -localauth (best / median of %d, run in turn)" % a.runs)
+    r = interleaved({"openafs": [REAL, "listentries", "-localauth"],
+                     "kafs": [PY, "-m", "kafs.cli.main", "pts", "listentries", "-localauth"]},
+                    a.runs, env())
+    (ob, om, real_p), (kb, km, ours_p) = r["openafs"], r["kafs"]
     nl = len(real_p.stdout.splitlines()) - 1
     same = real_p.stdout == ours_p.stdout
     print("entries: %d  identical output: %s" % (nl, same))
-    print("OpenAFS %.3f s   kafs %.3f s   ratio kafs/OpenAFS %.2f"
-          % (real_t, ours_t, ours_t / real_t))
+    print("OpenAFS %.3f / %.3f s   kafs %.3f / %.3f s   ratio kafs/OpenAFS %.2f (medians)"
+          % (ob, om, kb, km, km / om))
 
-    print("\n== per invocation: pts examine admin -noauth (median of %d)" % a.runs)
-    base, _ = median_time([PY, "-c", "pass"], a.runs)
-    r, _ = median_time([REAL, "examine", "admin", "-noauth"], a.runs)
-    m, _ = median_time([PY, "-m", "kafs.cli.main", "pts", "examine", "admin", "-noauth"], a.runs)
-    c, _ = median_time([os.path.join(VENV, "pts"), "examine", "admin", "-noauth"], a.runs)
-    h, _ = median_time([PY, "-m", "kafs.cli.main", "pts", "help"], a.runs)
-    print("python -c pass            %.3f s" % base)
-    print("OpenAFS pts               %.3f s" % r)
-    print("kafs python -m            %.3f s   ratio %.2f   beyond python: %.3f s"
-          % (m, m / r, m - base))
-    print("kafs console script       %.3f s   ratio %.2f   beyond python: %.3f s"
-          % (c, c / r, c - base))
-    print("kafs pts help (no RPC)    %.3f s   beyond python: %.3f s" % (h, h - base))
+    print("\n== per invocation: pts examine admin -noauth (best / median of %d)" % a.runs)
+    r = interleaved({"pass": [PY, "-c", "pass"],
+                     "openafs": [REAL, "examine", "admin", "-noauth"],
+                     "m": [PY, "-m", "kafs.cli.main", "pts", "examine", "admin", "-noauth"],
+                     "script": [os.path.join(VENV, "pts"), "examine", "admin", "-noauth"],
+                     "help": [PY, "-m", "kafs.cli.main", "pts", "help"]}, a.runs, env())
+    base = r["pass"][1]
+    o = r["openafs"][1]
+    print("python -c pass            %.3f / %.3f s" % r["pass"][:2])
+    print("OpenAFS pts               %.3f / %.3f s" % r["openafs"][:2])
+    for name, label in (("m", "kafs python -m          "), ("script", "kafs console script     ")):
+        b, m, _ = r[name]
+        print("%s  %.3f / %.3f s   ratio %.1f   beyond python: %.3f s"
+              % (label, b, m, m / o, m - base))
+    print("kafs pts help (no RPC)    %.3f / %.3f s   beyond python: %.3f s"
+          % (r["help"][0], r["help"][1], r["help"][1] - base))
     return 0
 
 
