@@ -6,7 +6,9 @@
 2. per-invocation wall time of ``vos examine root.cell``: kafs, OpenAFS,
    and a bare ``python -c pass`` (the interpreter's own floor).
 
-Prints a table with ratios.  Never a test: nothing here gates anything.
+The commands compared run in turn (bench/_timing.py).  Prints a table with
+best and median times and the ratio of the medians.  Never a test: nothing
+here gates anything.
 
     .venv/bin/python bench/vos_bench.py [--entries 10000] [--runs 10] [--no-populate]
 """
@@ -15,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import interleaved  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -78,11 +82,6 @@ def populate(target: int) -> None:
     print(f"  done in {time.perf_counter() - t:.1f} s")
 
 
-def best_and_median(cmd, runs):
-    ts = [run(cmd)[0] for _ in range(runs)]
-    return min(ts), statistics.median(ts)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--entries", type=int, default=10000)
@@ -100,18 +99,18 @@ def main(argv=None):
     same = ro.stdout == rk.stdout
     rows = []
     lv_runs = max(3, a.runs // 3)
-    o = best_and_median(OAFS + ["listvldb", "-noauth"], lv_runs)
-    k = best_and_median(OURS + ["listvldb", "-noauth"], lv_runs)
+
+    def pair(args, runs):
+        r = interleaved({"o": OAFS + args, "k": OURS + args}, runs, env())
+        return r["o"][:2], r["k"][:2]
+    o, k = pair(["listvldb", "-noauth"], lv_runs)
     rows.append((f"listvldb ({n} entries)", o, k, None))
-    oq = best_and_median(OAFS + ["listvldb", "-noauth", "-quiet"], lv_runs)
-    kq = best_and_median(OURS + ["listvldb", "-noauth", "-quiet"], lv_runs)
+    oq, kq = pair(["listvldb", "-noauth", "-quiet"], lv_runs)
     rows.append((f"listvldb -quiet ({n})", oq, kq, None))
-    p = best_and_median([PY, "-c", "pass"], a.runs)
-    o = best_and_median(OAFS + ["examine", "root.cell", "-noauth"], a.runs)
-    k = best_and_median(OURS + ["examine", "root.cell", "-noauth"], a.runs)
-    rows.append(("examine root.cell", o, k, p))
-    o = best_and_median(OAFS + ["listvol", HOST, "-noauth"], lv_runs)
-    k = best_and_median(OURS + ["listvol", HOST, "-noauth"], lv_runs)
+    r = interleaved({"p": [PY, "-c", "pass"], "o": OAFS + ["examine", "root.cell", "-noauth"],
+                     "k": OURS + ["examine", "root.cell", "-noauth"]}, a.runs, env())
+    rows.append(("examine root.cell", r["o"][:2], r["k"][:2], r["p"][:2]))
+    o, k = pair(["listvol", HOST, "-noauth"], lv_runs)
     rows.append(("listvol (all volumes)", o, k, None))
 
     print(f"\nlistvldb output identical: {same}")
