@@ -310,3 +310,9 @@ def test_default_connection_crypto_uses_the_whole_packet_functions_of_the_active
         assert cc._seal is None and cc._unseal is None
     wire, ck = cc.seal(7, 1, 3, b"payload")
     assert cc.unseal(7, 1, 3, wire, ck) == b"payload"
+
+
+def test_localauth_ticket_type_is_kdf_s():
+    from kafs.auth import localauth
+    from kafs.auth.crypto import kdf
+    assert localauth.TKT_TYPE_ENCPART_ONLY == kdf.TKT_TYPE_KERBEROS_V5_ENCPART_ONLY

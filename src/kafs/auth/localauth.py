@@ -24,9 +24,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from .crypto import kdf
 from .crypto.des import is_weak_key, set_odd_parity
-from .crypto.ticket import Ticket, encode_ticket
 from .keys import KEY_RXKAD_KRB5, ServerKeys
 
 __all__ = ["LocalauthToken", "localauth_token", "localauth_security", "random_des_key",
@@ -36,6 +34,9 @@ SERVER_CONFDIR = "/etc/openafs/server"
 SUPERUSER = "afs"
 SYSADMINID = -204
 _K5_END = 0x7FFFFFFF
+#: the token "kvno" of a bare Kerberos 5 EncryptedData ticket
+#: (kdf.TKT_TYPE_KERBEROS_V5_ENCPART_ONLY; kdf itself is not needed here)
+TKT_TYPE_ENCPART_ONLY = 213
 NEVERDATE = 0xFFFFFFFF
 
 
@@ -84,8 +85,9 @@ def localauth_token(confdir: str = SERVER_CONFDIR, *, keys: ServerKeys | None = 
                                          SUPERUSER, "", "", 0, _K5_END)
         except Krb5Error:
             return None          # an enctype we cannot encrypt with: like OpenAFS, rxnull
-        return LocalauthToken(kdf.TKT_TYPE_KERBEROS_V5_ENCPART_ONLY, session, ticket,
+        return LocalauthToken(TKT_TYPE_ENCPART_ONLY, session, ticket,
                               0, _K5_END, cell, key_description=repr(key))
+    from .crypto.ticket import Ticket, encode_ticket
     ticket = encode_ticket(Ticket(SUPERUSER, "", "", 0, session, 0, NEVERDATE), key.key)
     return LocalauthToken(key.kvno, session, ticket, 0, NEVERDATE, cell,
                           key_description=repr(key))
