@@ -463,7 +463,7 @@ def test_challenge_response_through_security_interface():
         def prepare_packet(self, conn, call_number, channel, seq, payload):
             return b"T" + bytes(payload), 0x1234
 
-        def check_packet(self, conn, header, payload):
+        def check_packet(self, conn, call_number, channel, seq, cksum, payload):
             if bytes(payload[:1]) != b"T":
                 raise errors.AFSError(19270410)
             return payload[1:]

@@ -101,8 +101,8 @@ class _Rxkad(SecurityClass):
     def prepare_packet(self, conn, call_number, channel, seq, payload):
         return conn.sec.seal(call_number, channel, seq, payload)
 
-    def check_packet(self, conn, header, payload):
-        return conn.sec.unseal(header.call, header.cid & 3, header.seq, payload, header.cksum)
+    def check_packet(self, conn, call_number, channel, seq, cksum, payload):
+        return conn.sec.unseal(call_number, channel, seq, payload, cksum)
 
     def respond_to_challenge(self, conn, body):
         return rxkad.respond_to_challenge(

@@ -940,6 +940,10 @@ class _Reaper:
         self.core._reap(now)
 
 
+#: rxdebug counter names of packets read, by packet type (1..13)
+_READ_KEYS = (None,) + tuple("packetsRead_%d" % t for t in range(1, 14))
+
+
 class _UrandomBits:
     """``getrandbits`` from the kernel's random source, as
     ``random.SystemRandom`` gives it (without importing ``random``)."""
@@ -1166,7 +1170,7 @@ class Core:
          service) = _hunpack_from(data, 0)
         st = self.stats
         if 1 <= ptype <= 13:
-            st["packetsRead_%d" % ptype] += 1
+            st[_READ_KEYS[ptype]] += 1
         else:
             raise DecodeError("bad packet type")
         if ptype == P.DATA:
@@ -1251,7 +1255,7 @@ class Core:
         if ptype != P.BUSY:
             call.peer_spoke = True
         if ptype == P.DATA:
-            self._receive_data(call, flags, seq, serial, data, now)
+            self._receive_data(call, flags, seq, serial, cksum, data, now)
         elif ptype == P.ACK:
             a = P.decode_ack(memoryview(data)[28:])
             self.stats["ackPacketsRead"] += 1
@@ -1285,16 +1289,17 @@ class Core:
         if not call.done:
             self._schedule(call)
 
-    def _receive_data(self, call, flags, seq, serial, data, now):
+    def _receive_data(self, call, flags, seq, serial, cksum, data, now):
         if call.done:
             return
         conn = call.conn
         sec = conn.security
         secure = sec.index != 0
         if not (flags & P.JUMBO_PACKET):
-            items = ((seq, flags, memoryview(data)[28:], serial),)
+            items = ((seq, flags, memoryview(data)[28:], serial, cksum),)
         elif secure:
-            items = [(h.seq, h.flags, pl, h) for h, pl in P.split_jumbo(data, 64)]
+            items = [(h.seq, h.flags, pl, h.serial, h.cksum)
+                     for h, pl in P.split_jumbo(data, 64)]
         else:
             # rxnull fast path: walk the jumbo headers without Header objects
             items = []
@@ -1307,13 +1312,13 @@ class Core:
             while fl & P.JUMBO_PACKET:
                 if end - off < 1416 or len(items) >= 63:
                     raise DecodeError("truncated jumbogram")
-                items.append((s, fl, mv[off:off + 1412], ser))
+                items.append((s, fl, mv[off:off + 1412], ser, 0))
                 off += 1412
                 fl = data[off]
                 off += 4
                 s = (s + 1) & 0xffffffff
                 ser = (ser + 1) & 0xffffffff
-            items.append((s, fl, mv[off:], ser))
+            items.append((s, fl, mv[off:], ser, 0))
         if call.is_client and call.tx_q and not call.rx_highest:
             # the first reply packet acknowledges the whole request
             call._all_acked(now)
@@ -1326,12 +1331,12 @@ class Core:
         oos = False
         got_new = 0
         last_serial = serial
-        for s, fl, payload, h in items:
+        number = call.number
+        channel = call.channel
+        for s, fl, payload, ser, ck in items:
             if secure:
-                if h.__class__ is int:
-                    h = P.decode_header(data)
                 try:
-                    payload = sec.check_packet(conn, h, payload)
+                    payload = sec.check_packet(conn, number, channel, s, ck, payload)
                 except AFSError as e:
                     self._abort_connection(conn, e.code, now)
                     return
@@ -1362,7 +1367,7 @@ class Core:
                 call.rx_highest = s
             elif s < call.rx_highest:
                 oos = True
-            last_serial = h if h.__class__ is int else h.serial
+            last_serial = ser
         if got_new:
             c = call.rx_contig
             if c < app - 1:

@@ -27,8 +27,10 @@ sets once a connection may carry calls:
 * ``prepare_packets(conn, call_number, channel, seq, payloads) -> [(payload, cksum)]``:
   the same for consecutive packets ``seq, seq + 1, ...`` of one call; the
   default calls ``prepare_packet`` for each (rxkad seals them in one go).
-* ``check_packet(conn, header, payload) -> payload``: incoming DATA; raise
-  :class:`kafs.errors.AFSError` to abort the whole connection with its code.
+* ``check_packet(conn, call_number, channel, seq, cksum, payload) -> payload``:
+  incoming DATA (one per jumbo sub-packet; ``cksum`` is the header's 16-bit
+  spare field); raise :class:`kafs.errors.AFSError` to abort the whole
+  connection with its code.
 * Server side: ``make_challenge(conn, now) -> bytes`` (CHALLENGE body) and
   ``verify_response(conn, body, now)`` which sets ``conn.authenticated`` or
   raises AFSError (the connection is aborted with that code).  The core may
@@ -69,7 +71,7 @@ class SecurityClass:
         pp = self.prepare_packet
         return [pp(conn, call_number, channel, seq + i, p) for i, p in enumerate(payloads)]
 
-    def check_packet(self, conn, header, payload):
+    def check_packet(self, conn, call_number, channel, seq, cksum, payload):
         return payload
 
     # server side

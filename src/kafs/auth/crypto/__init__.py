@@ -32,8 +32,8 @@ returns ``conn.sec.seal(call, channel, seq, payload)``:
   key (``fcrypt.pcbc_encrypt``, the C hot loop); plus the checksum.
   Header/trailer 8/8.
 
-Incoming DATA packet -- ``check_packet(conn, header, payload)`` returns
-``conn.sec.unseal(call, channel, seq, payload, header_cksum)``: the
+Incoming DATA packet -- ``check_packet(conn, call, channel, seq, cksum,
+payload)`` returns ``conn.sec.unseal(call, channel, seq, payload, cksum)``: the
 checksum is verified (``fcrypt.header_checksum``) once a non-zero one has
 been seen on the connection; then clear returns the payload, auth
 ECB-decrypts the first 8 bytes (``fcrypt.ecb_decrypt``) and crypt
