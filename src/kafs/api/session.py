@@ -244,7 +244,7 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
 
     stride = page_size
     covered = 0                          # slots 0..covered-1 are listed
-    recent: deque = deque()              # (end slot, keys) of pages that may overlap
+    recent: deque = deque()              # [end slot, entries, keys] of pages that may overlap
     queue: deque = deque()               # (start slot, task), in slot order
     issue_at = 0
     pages = 0
@@ -299,15 +299,20 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
                 while recent and recent[0][0] <= start:
                     recent.popleft()
                 if start < covered:      # drop what the earlier pages listed
+                    seen = set()
+                    for r in recent:
+                        if r[2] is None:
+                            r[2] = {key(e) for e in r[1]}
+                        seen |= r[2]
                     i = 0
                     n = len(entries)
-                    while i < n and any(key(entries[i]) in ks for _, ks in recent):
+                    while i < n and key(entries[i]) in seen:
                         i += 1
                     entries = entries[i:]
                 if end > covered:
                     covered = end
-                    if nxt != -1:
-                        recent.append((end, {key(e) for e in entries}))
+                    if nxt != -1:        # its keys are made only if a later page overlaps
+                        recent.append([end, entries, None])
                 if shrunk:
                     shrunk = False
                     keep = [(s, t) for s, t in queue if s <= covered]
