@@ -31,9 +31,8 @@ def test_header_layout():
 def test_ack_trailer_variants(words):
     vals = [5800, 1444, 32, 4][:words]
     a = P.AckBody(first_packet=3, previous_packet=9, serial=77, reason=P.ACK_IDLE,
-                  acks=bytes([1, 0, 1]))
-    for name, v in zip(("max_mtu", "if_mtu", "rwind", "max_packets"), vals):
-        setattr(a, name, v)
+                  acks=bytes([1, 0, 1]),
+                  **dict(zip(("max_mtu", "if_mtu", "rwind", "max_packets"), vals)))
     b = P.encode_ack(a)
     assert len(b) == 18 + 3 + 3 + 4 * words
     d = P.decode_ack(b)

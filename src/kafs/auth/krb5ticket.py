@@ -27,6 +27,7 @@ import os
 import time
 import zlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..errors import DecodeError
 
@@ -194,8 +195,7 @@ class EncryptedData:
     cipher: bytes = field(repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Ticket:
+class Ticket(NamedTuple):
     realm: str
     sname: tuple[str, ...]
     enc_part: EncryptedData

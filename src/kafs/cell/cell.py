@@ -57,8 +57,7 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple
 
 from kafs._ip import ip_literal
 from kafs.errors import ConfigError
@@ -108,8 +107,7 @@ def _service(name: str) -> str:
     return s
 
 
-@dataclass(frozen=True, slots=True)
-class Server:
+class Server(NamedTuple):
     """A server address, with where it came from."""
 
     host: str                 # IP address literal

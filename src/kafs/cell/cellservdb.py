@@ -39,6 +39,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kafs.errors import ConfigError
 
@@ -60,8 +61,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class CellServDBHost:
+class CellServDBHost(NamedTuple):
     """One database server line of a CellServDB cell."""
 
     address: str          # dotted quad, normalised ("010.1.2.3" -> "10.1.2.3")
@@ -70,8 +70,7 @@ class CellServDBHost:
     origin: str = ""      # "file:line", for messages
 
 
-@dataclass(frozen=True, slots=True)
-class CellServDBEntry:
+class CellServDBEntry(NamedTuple):
     """One ``>cell`` block."""
 
     name: str

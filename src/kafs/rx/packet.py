@@ -8,7 +8,7 @@ Pure functions and tiny classes; no I/O.  Every decoder raises
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kafs.errors import DecodeError
 
@@ -127,8 +127,9 @@ def encode_header(epoch, cid, call, seq, serial, type, flags, user_status=0,
 
 # --- ACK ----------------------------------------------------------------
 
-@dataclass(slots=True)
-class AckBody:
+class AckBody(NamedTuple):
+    """An ACK packet's body (a record: decode_ack builds it whole)."""
+
     first_packet: int = 0
     previous_packet: int = 0
     serial: int = 0
@@ -174,22 +175,14 @@ def decode_ack(body) -> AckBody:
     if blen < 18 + n:
         raise DecodeError("ACK body truncated: nAcks %d, %d bytes" % (n, blen))
     acks = bytes(body[18:18 + n])
-    a = AckBody(first, prev, serial, reason, acks, bs, skew)
-    # trailer: 3 pad bytes then up to four unaligned words
+    # trailer: 3 pad bytes then up to four unaligned words (max_mtu, if_mtu,
+    # rwind, max_packets); the absent ones stay None
     off = 18 + n + 3
     words = []
     while len(words) < 4 and off + 4 <= blen:
         words.append(_U32.unpack_from(body, off)[0])
         off += 4
-    if words:
-        a.max_mtu = words[0]
-    if len(words) > 1:
-        a.if_mtu = words[1]
-    if len(words) > 2:
-        a.rwind = words[2]
-    if len(words) > 3:
-        a.max_packets = words[3]
-    return a
+    return AckBody(first, prev, serial, reason, acks, bs, skew, *words)
 
 
 # --- ABORT / BUSY -------------------------------------------------------

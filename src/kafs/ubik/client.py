@@ -38,8 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, NamedTuple
 
 from kafs.errors import AFSError, CallDead, CallTimeout, DecodeError
 
@@ -72,8 +71,7 @@ WRITE_PROCEDURES = frozenset({
 })
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
+class Attempt(NamedTuple):
     """One try of one call: which server and what came of it."""
 
     addr: tuple[str, int]

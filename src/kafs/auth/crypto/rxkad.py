@@ -14,7 +14,7 @@ RXKADDATALEN, RXKADPACKETSHORT, RXKADLEVELFAIL, RXKADTICKETLEN...).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from struct import Struct
 from types import ModuleType
 
@@ -277,8 +277,7 @@ class ConnectionCrypto:
 
 # ---------------------------------------------------------------- challenge
 
-@dataclass(frozen=True, slots=True)
-class Challenge:
+class Challenge(NamedTuple):
     version: int          # 2, or 0 for the old 8-byte form
     challenge_id: int
     min_level: int
@@ -375,8 +374,7 @@ def respond_to_challenge(body, session_key, epoch: int, cid: int, call_numbers,
                          security_index=security_index, backend=backend)
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(NamedTuple):
     """A RESPONSE split into its cleartext parts (nothing decrypted yet)."""
 
     v2: bool
@@ -407,8 +405,7 @@ def parse_response(body, v2: bool = True) -> Response:
     return Response(v2, body[:size], kvno, body[size:size + tlen])
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseContents:
+class ResponseContents(NamedTuple):
     inc_challenge_id: int          # challengeID + 1 as sent
     level: int
     call_numbers: tuple[int, ...]  # v2 only; () for the old form

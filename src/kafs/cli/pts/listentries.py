@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from kafs.cli.pts import com_err, error_code, out, pts_api, run_async
 
 HEADER = "Name                          ID  Owner Creator\n"
 
 
-@dataclass
 class Listed:
-    entries: list = field(default_factory=list)     # ListedEntry
-    code: int = 0
+    """The result: the entries (kept for -json only) and the com_err code."""
+
+    __slots__ = ("entries", "code")
+
+    def __init__(self):
+        self.entries: list = []         # ListedEntry
+        self.code = 0
 
 
 def _line(e) -> str:
