@@ -486,17 +486,21 @@ def test_strided_listing_fills_gaps_when_the_server_pages_are_smaller():
     assert 14 in srv.starts
 
 
-def test_strided_listing_error_of_a_needed_page_comes_after_the_earlier_pages():
-    slots = "u" * 40
-    srv = SlotPTServer(slots, cap=10, fail_at=20)
+def pages_until_error(srv, ahead):
+    """Page sizes handed out before the listing raised, and the error code."""
     got = []
 
     async def main():
-        async for page in ptsapi.Pts(SlotSession(srv)).entries_pages(ahead=3):
+        async for page in ptsapi.Pts(SlotSession(srv)).entries_pages(ahead=ahead):
             got.append(len(page))
     with pytest.raises(AFSError) as ei:
         asyncio.run(main())
-    assert ei.value.code == 267269 and got == [10, 10]
+    return got, ei.value.code
+
+
+def test_strided_listing_error_of_a_needed_page_comes_after_the_earlier_pages():
+    srv = SlotPTServer("u" * 40, cap=10, fail_at=20)
+    assert pages_until_error(srv, 3) == ([10, 10], 267269)
 
 
 def test_strided_listing_error_beyond_the_end_is_dropped():
@@ -507,14 +511,7 @@ def test_strided_listing_error_beyond_the_end_is_dropped():
 
 def test_strided_listing_that_does_not_advance_is_an_error_after_that_page():
     srv = SlotPTServer("u" * 40, cap=10, stuck_at=10)
-    got = []
-
-    async def main():
-        async for page in ptsapi.Pts(SlotSession(srv)).entries_pages(ahead=2):
-            got.append(len(page))
-    with pytest.raises(AFSError) as ei:
-        asyncio.run(main())
-    assert ei.value.code == ptsapi.PRINTERNAL and got == [10, 10]
+    assert pages_until_error(srv, 2) == ([10, 10], ptsapi.PRINTERNAL)
 
 
 def test_strided_listing_closed_early_cancels_every_call_in_flight():

@@ -95,7 +95,24 @@ class _ClientConn:
         return f"<rxkad client conn level={LEVEL_NAMES[self.crypto.level]}>"
 
 
-class RxkadClient(SecurityClass):
+class _Sealing:
+    """Outgoing DATA, alike for the client and the server class: the
+    connection's crypto seals, ``conn.sec`` counts."""
+
+    def prepare_packet(self, conn, call_number, channel, seq, payload):
+        st = conn.sec
+        st.packets_sent += 1
+        st.bytes_sent += len(payload)
+        return st.crypto.seal(call_number, channel, seq, payload)
+
+    def prepare_packets(self, conn, call_number, channel, seq, payloads):
+        st = conn.sec
+        st.packets_sent += len(payloads)
+        st.bytes_sent += sum(map(len, payloads))
+        return st.crypto.seal_many(call_number, channel, seq, payloads)
+
+
+class RxkadClient(_Sealing, SecurityClass):
     """The client side of rxkad for one token at one level.
 
     ``kvno`` is the ticket type sent in the RESPONSE (a v4 key version,
@@ -176,18 +193,6 @@ class RxkadClient(SecurityClass):
         conn.sec = _ClientConn(_rk.ConnectionCrypto(self._session_key, conn.epoch, conn.cid,
                                                     self.level, backend=self._backend))
         conn.authenticated = True
-
-    def prepare_packet(self, conn, call_number, channel, seq, payload):
-        st = conn.sec
-        st.packets_sent += 1
-        st.bytes_sent += len(payload)
-        return st.crypto.seal(call_number, channel, seq, payload)
-
-    def prepare_packets(self, conn, call_number, channel, seq, payloads):
-        st = conn.sec
-        st.packets_sent += len(payloads)
-        st.bytes_sent += sum(map(len, payloads))
-        return st.crypto.seal_many(call_number, channel, seq, payloads)
 
     def check_packet(self, conn, call_number, channel, seq, cksum, payload):
         st = conn.sec

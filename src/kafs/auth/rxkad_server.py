@@ -18,7 +18,7 @@ from .crypto import rxkad as _rk
 from .crypto import ticket as _tkt
 from .crypto.rxkad import (LEVEL_CLEAR, LEVEL_CRYPT, RXKADBADTICKET, RXKADEXPIRED, RXKADLEVELFAIL,
                            RXKADNOAUTH, RXKADOUTOFSEQUENCE, RXKADUNKNOWNKEY)
-from .rxkad import _M32, LEVEL_NAMES, NEVERDATE
+from .rxkad import _M32, LEVEL_NAMES, NEVERDATE, _Sealing
 
 __all__ = ["RxkadServer", "RxkadIdentity", "identity_of"]
 
@@ -88,7 +88,7 @@ for _n in ("discuss rvdsrv sample olc pop sis rfs imap ftp ecat daemon gnats moi
     _SCONV.setdefault(_n, (_n, True))
 
 
-class RxkadServer(SecurityClass):
+class RxkadServer(_Sealing, SecurityClass):
     """The server side of rxkad.
 
     ``keys`` has ``des_key(kvno)`` and ``krb5_key(kvno, enctype)``
@@ -258,18 +258,6 @@ class RxkadServer(SecurityClass):
         if wall > part.endtime:
             raise AFSError(RXKADEXPIRED, "ticket expired")
         return name[:63], inst[:63], part.crealm[:63], session_key, start, part.endtime
-
-    def prepare_packet(self, conn, call_number, channel, seq, payload):
-        st = conn.sec
-        st.packets_sent += 1
-        st.bytes_sent += len(payload)
-        return st.crypto.seal(call_number, channel, seq, payload)
-
-    def prepare_packets(self, conn, call_number, channel, seq, payloads):
-        st = conn.sec
-        st.packets_sent += len(payloads)
-        st.bytes_sent += sum(map(len, payloads))
-        return st.crypto.seal_many(call_number, channel, seq, payloads)
 
     def check_packet(self, conn, call_number, channel, seq, cksum, payload):
         st = conn.sec
