@@ -15,7 +15,14 @@ import socket
 
 def ip_literal(text: str) -> str | None:
     """The canonical text of an IP address literal, or None if ``text`` is
-    not one (a host name, say)."""
+    not one (a host name, say).  Anything but a str (an int, packed bytes,
+    an ``ipaddress`` object) is read by ``ipaddress`` as before."""
+    if not isinstance(text, str):
+        import ipaddress
+        try:
+            return str(ipaddress.ip_address(text))
+        except ValueError:
+            return None
     if ":" not in text:
         try:
             return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, text))
@@ -30,7 +37,7 @@ def ip_literal(text: str) -> str | None:
 
 def is_loopback(text: str) -> bool:
     """True for a loopback literal (127.0.0.0/8, ::1)."""
-    if ":" not in text:
+    if isinstance(text, str) and ":" not in text:
         lit = ip_literal(text)
         return lit is not None and lit.startswith("127.")
     import ipaddress

@@ -519,3 +519,115 @@ def test_strided_listing_closed_early_cancels_every_call_in_flight():
     pages = slot_listing(srv, 1, ahead=4, close_after=1)
     assert pages == [list(range(500))]
     assert srv.in_flight == 0
+
+
+# -- strided_pages directly, with a slot database in memory ---------------------
+
+def slot_page(slots, cap, start):
+    """listEntries over a list of slot markers ('u' match, else not): the
+    matching slot numbers from ``start`` and the next index."""
+    out = []
+    for i in range(max(start, 0), len(slots)):
+        if slots[i] == "u":
+            if len(out) >= cap:
+                return out, i
+            out.append(i)
+    return out, -1
+
+
+def strided(fetch, consumer_awaits=0, **kw):
+    from kafs.api.session import strided_pages
+
+    async def main():
+        got = []
+        async for page in strided_pages(fetch, lambda r: r[1], lambda r: list(r[0]),
+                                        lambda e: e, **kw):
+            got.append(page)
+            for _ in range(consumer_awaits):
+                await asyncio.sleep(0)
+        return got
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("delays", [(0,), (1,), (1, 4), (4, 1), (2, 0, 3)])
+@pytest.mark.parametrize("consumer_awaits", [0, 1, 3])
+@pytest.mark.parametrize("ahead", [1, 2, 4])
+def test_strided_pages_whatever_the_timing(delays, consumer_awaits, ahead):
+    """Calls that end before the caller asks for the next page, or after;
+    a caller that yields to the loop between pages, or not: the whole
+    listing, in order, once (one call at a time included)."""
+    slots = "u" * 3000
+    n = iter(range(10**6))
+    starts = []
+
+    async def fetch(start):
+        starts.append(start)
+        for _ in range(delays[next(n) % len(delays)]):
+            await asyncio.sleep(0)
+        return slot_page(slots, 500, start)
+    pages = strided(fetch, consumer_awaits, page_size=500, ahead=ahead)
+    assert [i for p in pages for i in p] == list(range(3000))
+    assert all(0 <= s < 3000 + 500 * 2 * ahead for s in starts)   # nothing absurd asked
+
+
+def test_strided_pages_an_entry_created_between_two_calls_is_not_listed_twice():
+    # page 0 covers slots 0..509 (10 non-matching slots); the page asked
+    # from slot 500 is answered after a new entry took free slot 503
+    slots = list("u" * 500 + "ccc" + "c" + "u" * 1000)
+    answered = []
+
+    async def fetch(start):
+        if start == 500:
+            await asyncio.sleep(0)
+            while 0 not in answered:
+                await asyncio.sleep(0)
+            slots[503] = "u"                      # created in between
+        r = slot_page(slots, 500, start)
+        answered.append(start)
+        return r
+    got = [i for p in strided(fetch, page_size=500, ahead=3) for i in p]
+    assert len(got) == len(set(got))
+    assert got == sorted(got)
+    assert set(range(504, 1504)) <= set(got) and set(range(500)) <= set(got)
+
+
+def test_strided_pages_learns_the_page_size_and_asks_nothing_past_the_end():
+    slots = "u" * 95
+    starts = []
+
+    async def fetch(start):
+        starts.append(start)
+        await asyncio.sleep(0)
+        return slot_page(slots, 10, start)
+    pages = strided(fetch, page_size=0, ahead=3)
+    assert [i for p in pages for i in p] == list(range(95))
+    assert starts[0] == 0 and max(starts) < 95 + 10 * 6
+    # a first page without entries (but not the last): one call at a time
+    # until a page tells a size again
+    calls = []
+
+    async def empty_first(start):
+        calls.append(start)
+        await asyncio.sleep(0)
+        if start == 0:
+            return [], 5
+        return slot_page("c" * 5 + "u" * 20, 7, start)
+    pages = strided(empty_first, page_size=0, ahead=3)
+    assert [i for p in pages for i in p] == list(range(5, 25))
+    assert calls[:2] == [0, 5] and len(set(calls)) == len(calls)
+    assert {12, 19} <= set(calls) and max(calls) < 25 + 7 * 6
+
+
+def test_strided_pages_a_failed_call_the_sequential_listing_would_not_make_is_asked_again():
+    slots = "u" * 500 + "c" * 10 + "u" * 1000
+    failed = []
+
+    async def fetch(start):
+        await asyncio.sleep(0)
+        if start == 500 and not failed:           # inside the slots page 0 covers
+            failed.append(start)
+            raise AFSError(-1)
+        return slot_page(slots, 500, start)
+    got = [i for p in strided(fetch, page_size=500, ahead=3) for i in p]
+    assert failed == [500]
+    assert got == [i for i, k in enumerate(slots) if k == "u"]

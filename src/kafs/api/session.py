@@ -217,27 +217,29 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
     last holds as many entries as the server's page size, each in a slot of
     its own, so it spans at least that many slots.  With that size ``n``
     (``page_size``, or else learnt from the first page), the pages from
-    slots 0, n, 2n... are asked for up to ``ahead`` at a time: they cover
-    the database without gaps, and the server (and Rx) work on them in
-    parallel.  Where a page's slots overlap the slots already covered, its
-    leading entries are ones already yielded (the same entries in the same
-    slot order) and are dropped, found by ``key``; a page wholly inside the
-    covered slots is dropped.  Should a server's pages span fewer slots
-    than that, the gap is asked for before going on, so nothing is missed
-    either way.
+    slots 0, n, 2n... are asked for, up to ``ahead`` calls in flight: they
+    cover the database without gaps, and the server (and Rx) work on them
+    in parallel.  Where a page's slots overlap the slots already covered,
+    the entries already yielded are dropped from it, found by ``key``; a
+    page wholly inside the covered slots is dropped.  Should a server's
+    pages span fewer slots than that, the gap is asked for before going on,
+    so nothing is missed either way.
 
     ``fetch(index)`` returns a reply, ``next_index(reply)`` its next index
     (-1 after the last page), ``decode(reply)`` its list of entries.  The
     entries are yielded in database order, one list per page that adds
-    any.  Errors, ``stuck()`` and ``max_pages`` as for
-    :func:`pipelined_pages` (a page whose next index does not advance is
-    yielded, then ``stuck()`` raised).  The error of a page that turns out
-    not to be needed (beyond the end) is dropped with it.  Closing the
-    generator early cancels every call in flight.
+    any.  A page whose next index does not advance is yielded, then
+    ``stuck()`` raised (likewise after ``max_pages`` pages that added
+    slots), as with :func:`pipelined_pages`.  An error raises where that
+    page would have been yielded, after every earlier page; the error of a
+    call the sequential listing would not have made (one starting inside
+    the covered slots, or beyond the end) costs only a call from the
+    covered end instead.  Closing the generator early cancels every call in
+    flight; so does the last page.
 
     Each call is its own server transaction, as with one-at-a-time paging:
-    entries created or deleted during the listing may or may not appear,
-    exactly as they may with the sequential listing.
+    an entry created or deleted during the listing may or may not appear,
+    and none appears twice.
     """
     from asyncio import ensure_future, sleep, wait
     from collections import deque
@@ -246,56 +248,81 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
     covered = 0                          # slots 0..covered-1 are listed
     recent: deque = deque()              # [end slot, entries, keys] of pages that may overlap
     queue: deque = deque()               # (start slot, task), in slot order
+    in_flight: set = set()               # calls not yet answered (nor given up)
     issue_at = 0
     pages = 0
-    shrunk = False
-    dropped: list = []                   # calls cancelled when the stride shrank
-    in_flight: set = set()               # calls not yet answered (nor given up)
     stopping = False
     most = max(ahead, 1)
 
     def landed(task):
         in_flight.discard(task)
-        if not stopping:
-            top_up()                     # a call ended: start the next one now
+        top_up()                         # a call ended: start the next one now
+
+    def issue(start, front=False):
+        task = ensure_future(fetch(start))
+        in_flight.add(task)
+        task.add_done_callback(landed)
+        if front:
+            queue.appendleft((start, task))
+        else:
+            queue.append((start, task))
 
     def top_up():
         # up to ``ahead`` calls in flight; pages that arrived ahead of the
         # one the caller waits for are held, at most 2 * ahead of them
         nonlocal issue_at
+        if stopping or covered == _END:
+            return
+        if stride <= 0:                  # page size unknown (or 0): one call at a time
+            if not queue:
+                issue(covered)
+            return
         if issue_at < covered:
             issue_at = covered
-        par = most if stride > 0 else 1
-        while len(in_flight) < par and len(queue) < 2 * par:
-            task = ensure_future(fetch(issue_at))
-            in_flight.add(task)
-            task.add_done_callback(landed)
-            queue.append((issue_at, task))
-            issue_at += stride if stride > 0 else 1 << 62    # one at a time
+        while len(in_flight) < most and len(queue) < 2 * most:
+            issue(issue_at)
+            issue_at += stride
 
+    def drop(tasks):
+        for t in tasks:
+            t.cancel()
+            in_flight.discard(t)
+            dropped.append(t)
+
+    dropped: list = []                   # cancelled calls, awaited at the end
     try:
         top_up()
         while queue:
             await sleep(0)               # new calls start and send their requests
             start, task = queue[0]
             if start > covered:          # a page spanned fewer slots: fill the gap
-                task = ensure_future(fetch(covered))
-                in_flight.add(task)
-                task.add_done_callback(landed)
-                queue.appendleft((covered, task))
+                issue(covered, front=True)
                 continue
+            try:                         # (the head stays queued while awaited)
+                reply = await task
+            except Exception:
+                if start == covered:
+                    raise
+                queue.popleft()
+                issue(covered, front=True)   # a call the sequential listing
+                continue                     # would not have made: ask again
+            finally:
+                in_flight.discard(task)      # its done callback may not have run yet
             queue.popleft()
-            reply = await task
-            pages += 1
             nxt = next_index(reply)
             end = _END if nxt == -1 else nxt
-            bad = nxt != -1 and (nxt <= start or (max_pages is not None and pages >= max_pages))
             entries = None
+            bad = nxt != -1 and nxt <= start
             if end > covered or bad:
                 entries = decode(reply)
-                if nxt != -1 and (len(entries) < stride or (pages == 1 and stride <= 0)):
-                    stride = len(entries)        # the server's pages are this small:
-                    shrunk = True                # re-plan the calls beyond this page
+                if nxt != -1 and (len(entries) < stride or stride <= 0):
+                    # the server's pages are this small: re-plan the calls
+                    # beyond this page (one at a time if it had no entries)
+                    stride = len(entries)
+                    lim = max(end, covered)
+                    drop([t for s, t in queue if s > lim])
+                    queue = deque((s, t) for s, t in queue if s <= lim)
+                    issue_at = queue[-1][0] + max(stride, 1) if queue else lim
                 while recent and recent[0][0] <= start:
                     recent.popleft()
                 if start < covered:      # drop what the earlier pages listed
@@ -304,26 +331,19 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
                         if r[2] is None:
                             r[2] = {key(e) for e in r[1]}
                         seen |= r[2]
-                    i = 0
-                    n = len(entries)
-                    while i < n and key(entries[i]) in seen:
-                        i += 1
-                    entries = entries[i:]
+                    entries = [e for e in entries if key(e) not in seen]
                 if end > covered:
+                    pages += 1
                     covered = end
                     if nxt != -1:        # its keys are made only if a later page overlaps
                         recent.append([end, entries, None])
-                if shrunk:
-                    shrunk = False
-                    keep = [(s, t) for s, t in queue if s <= covered]
-                    for s, t in queue:
-                        if s > covered:
-                            t.cancel()
-                            in_flight.discard(t)
-                            dropped.append(t)
-                    queue = deque(keep)
-                    issue_at = keep[-1][0] + max(stride, 1) if keep else covered
-            if nxt != -1 and not bad:
+                if max_pages is not None and pages >= max_pages and nxt != -1:
+                    bad = True
+            if nxt == -1:                # the end: nothing more to ask for
+                stopping = True
+                drop([t for _, t in queue])
+                queue.clear()
+            elif not bad:
                 top_up()
             if entries:
                 yield entries
@@ -332,6 +352,8 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
                     "listing: next index %d does not advance past %d" % (nxt, start))
             if nxt == -1:
                 return
+            if not queue:
+                top_up()
     finally:
         stopping = True
         live = [t for _, t in queue]

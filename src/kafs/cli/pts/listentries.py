@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
+
 from kafs.cli.pts import com_err, error_code, out, pts_api, run_async
 
 HEADER = "Name                          ID  Owner Creator\n"
@@ -27,11 +29,14 @@ async def _run(args, o):
     users = bool(args.users) or not groups
     res = Listed()
     try:
-        async for page in p.entries_pages(users, groups):
-            if o is not None:                       # text: print page by page
-                o.write("".join(_line(e) for e in page))
-            else:
-                res.entries.extend(page)
+        # aclosing: a failed write (or ^C in pts interactive) also cancels
+        # the calls still in flight on the shared loop
+        async with aclosing(p.entries_pages(users, groups)) as pages:
+            async for page in pages:
+                if o is not None:                   # text: print page by page
+                    o.write("".join(_line(e) for e in page))
+                else:
+                    res.entries.extend(page)
     except Exception as x:          # noqa: BLE001
         res.code = error_code(x)
         com_err(args, res.code, "; unable to list entries")
