@@ -193,7 +193,8 @@ def test_a_program_leaves_after_its_exit_hooks_and_a_flush():
             "sys.stderr.write('no newline')\n"
             "_leave(3)\n"
             "print('not reached')\n")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=ENV)
+    env = {k: v for k, v in ENV.items() if k != "KAFS_DEBUG"}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env)
     assert p.returncode == 3
     assert p.stdout == b"x" * 100000
     assert p.stderr == b"no newlinehook ran\n"
@@ -216,3 +217,20 @@ def test_console_scripts_and_python_m_end_the_same_way(cmd):
     assert a == b
     assert (a[2] == 0) == (cmd[-1] == "help")
     assert a[0] or a[1]
+
+
+def test_kafs_debug_exits_through_the_usual_interpreter_exit():
+    """With KAFS_DEBUG the program is not cut short: code that runs at
+    interpreter exit after the atexit hooks (a profiler, say) still runs."""
+    code = ("import sys, kafs.cli.main as m\n"
+            "class Late:\n"
+            "    def __del__(self):\n"
+            "        sys.stderr.write('teardown ran\\n')\n"
+            "m.LATE = Late()\n"
+            "sys.exit(m._leave(4))\n")
+    env = dict(ENV, KAFS_DEBUG="1")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env)
+    assert p.returncode == 4 and b"teardown ran" in p.stderr
+    env.pop("KAFS_DEBUG")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env)
+    assert p.returncode == 4 and b"teardown ran" not in p.stderr

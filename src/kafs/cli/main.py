@@ -487,7 +487,11 @@ def _leave(status: int):
     matters still happens first: the atexit hooks (open sessions are closed
     there) and the flush of stdout and stderr.  Nothing of ours waits in a
     Python buffer otherwise: files are written with os.write and fsync'd
-    (token store, KeyFile, vos dump), or closed by ``with``."""
+    (token store, KeyFile, vos dump), or closed by ``with``.  With
+    KAFS_DEBUG set the program exits the usual way (for profilers and
+    tracers that report at interpreter exit)."""
+    if _debug():
+        return status
     import atexit
     atexit._run_exitfuncs()
     status = _exit(status)
