@@ -631,3 +631,22 @@ def test_strided_pages_a_failed_call_the_sequential_listing_would_not_make_is_as
     got = [i for p in strided(fetch, page_size=500, ahead=3) for i in p]
     assert failed == [500]
     assert got == [i for i, k in enumerate(slots) if k == "u"]
+
+
+def test_strided_pages_ask_nothing_beyond_a_page_that_reached_the_end():
+    """While an early page is slow, the later ones land; once one of them
+    says it reached the end, no call for later slots is started."""
+    slots = "u" * 1200
+    starts = []
+
+    async def fetch(start):
+        starts.append(start)
+        for _ in range(40 if start == 0 else 1):
+            await asyncio.sleep(0)
+        return slot_page(slots, 500, start)
+    pages = strided(fetch, page_size=500, ahead=4)
+    assert [i for p in pages for i in p] == list(range(1200))
+    # 0, 500, 1000, 1500 at first, then at most what was started before
+    # the page from 1000 landed; not a queue full of calls past the end
+    assert starts[:4] == [0, 500, 1000, 1500]
+    assert len(starts) <= 6 and max(starts) <= 2500

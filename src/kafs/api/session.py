@@ -253,15 +253,28 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
     pages = 0
     stopping = False
     most = max(ahead, 1)
+    last_start = _END                    # a page from here reached the end
 
-    def landed(task):
+    def landed(task, start):
+        nonlocal last_start
         in_flight.discard(task)
+        if not task.cancelled() and task.exception() is None and start < last_start \
+                and next_index(task.result()) == -1:
+            # nothing matches beyond this page: calls for later slots are moot
+            last_start = start
+            drop([t for s, t in queue if s > start])
+            queue_keep(start)
         top_up()                         # a call ended: start the next one now
+
+    def queue_keep(limit):
+        kept = [(s, t) for s, t in queue if s <= limit]
+        queue.clear()
+        queue.extend(kept)
 
     def issue(start, front=False):
         task = ensure_future(fetch(start))
         in_flight.add(task)
-        task.add_done_callback(landed)
+        task.add_done_callback(lambda t, start=start: landed(t, start))
         if front:
             queue.appendleft((start, task))
         else:
@@ -279,7 +292,8 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
             return
         if issue_at < covered:
             issue_at = covered
-        while len(in_flight) < most and len(queue) < 2 * most:
+        while len(in_flight) < most and len(queue) < 2 * most and \
+                (issue_at <= last_start or issue_at == covered):
             issue(issue_at)
             issue_at += stride
 
@@ -321,8 +335,9 @@ async def strided_pages(fetch, next_index, decode, key, *, page_size: int = 0,
                     stride = len(entries)
                     lim = max(end, covered)
                     drop([t for s, t in queue if s > lim])
-                    queue = deque((s, t) for s, t in queue if s <= lim)
+                    queue_keep(lim)
                     issue_at = queue[-1][0] + max(stride, 1) if queue else lim
+                    last_start = _END    # learnt from a call that may be gone now
                 while recent and recent[0][0] <= start:
                     recent.popleft()
                 if start < covered:      # drop what the earlier pages listed
