@@ -30,3 +30,18 @@ def test_same_as_ipaddress(text):
     except ValueError:
         loop = False
     assert is_loopback(text) is loop
+
+
+def test_dotted_quads_like_ipaddress():
+    import random
+    rng = random.Random(7)
+    parts = ["0", "00", "1", "01", "007", "9", "10", "99", "100", "199", "255", "256", "999",
+             "1000", "", "a", "\u0661", "+1", " 1", "1 ", "-0", "0x1", "\u00b9"]
+    for _ in range(5000):
+        n = rng.choice([3, 4, 4, 4, 5])
+        text = ".".join(rng.choice(parts) for _ in range(n))
+        try:
+            want = str(ipaddress.ip_address(text))
+        except ValueError:
+            want = None
+        assert ip_literal(text) == want, repr(text)

@@ -30,6 +30,12 @@ def test_core_modules_do_no_io_and_read_no_clock():
         assert not bad, f"kafs/rx/{name} imports {sorted(bad)}"
 
 
+def test_what_the_core_imports_of_ours_is_sans_io_too():
+    import kafs._ip
+    bad = _imports(Path(kafs._ip.__file__)) & FORBIDDEN
+    assert not bad, f"kafs/_ip.py (used by the core) imports {sorted(bad)}"
+
+
 def test_the_check_sees_a_forbidden_import(tmp_path):
     f = tmp_path / "x.py"
     f.write_text("import os\nfrom time import monotonic\n")
