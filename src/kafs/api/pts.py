@@ -271,7 +271,7 @@ class Pts:
         full page spans at least PR_MAXENTRIES slots, so up to ``ahead``
         pages are asked for at once (:func:`kafs.api.session.strided_pages`:
         the server works on them in parallel, entries come in database order,
-        each once); ``ahead=1`` asks one page after the other.  Use it with
+        each once); ``ahead=1`` makes one call at a time.  Use it with
         ``contextlib.aclosing`` if you may stop early."""
         from ..rpc import pr
         from .session import checked_raw, strided_pages
