@@ -254,11 +254,13 @@ def test_total_loss_really_drops(cell):
     tc = TestCell(verbose=False)
     try:
         tc.set_loss(100)
+        assert tc.dropped_packets() == 0
         try:   # rxdebug may wait a long time for an answer that never comes
             r = cell.tool("rxdebug", cell.host, str(cell.ports["vlserver"]), "-version", timeout=5)
             assert "AFS version" not in r.stdout
         except subprocess.TimeoutExpired:
             pass
+        assert tc.dropped_packets() > 0           # the rule's counters saw rxdebug's tries
     finally:
         tc.clear_loss()
     r = cell.tool("rxdebug", cell.host, str(cell.ports["vlserver"]), "-version", timeout=30)

@@ -55,6 +55,14 @@ CLOCK_JUMP = 300.0
 BUSY_AVOID = 60.0        # a channel that answered BUSY is avoided this long
 ACK_SPLIT = 2
 SEAL_AHEAD_BATCH = 32    # packets a secured call seals per idle turn
+# Receiving, an ack that drew no new data is sent again (reason DELAY, so the
+# sender takes no RTT sample from it) after max(REACK_MIN, srtt + 4 rttvar),
+# the wait doubling while nothing comes, until it passes REACK_MAX.  A sender
+# that only moves on an ack (OpenAFS's, with its window spent) otherwise sits
+# out its retransmission timeout -- which late acks inflate to seconds --
+# whenever the one ack that ended its burst is lost.
+REACK_MIN = 0.03
+REACK_MAX = 1.0
 
 
 class Config:
@@ -238,6 +246,9 @@ class Call:
         self.rwind = core.cfg.init_window
         self.n_soft = 0
         self.ack_at = None            # delayed ack deadline
+        self.reack_at = None          # repeat the last ack if nothing comes (REACK_MIN)
+        self.reack_gap = 0.0
+        self.reack_hi = 0             # rx_highest when the re-ack was armed
         self.ack_serial = 0
         self.ack_prev = 0
         self.ack_reason = 0           # ack queued for the end of this input batch
@@ -390,6 +401,7 @@ class Call:
     def _start_reply(self):
         # server begins the reply: the request is implicitly acknowledged by it
         self.ack_at = None
+        self.reack_at = None
         self.n_soft = 0
         self.ack_reason = 0
 
@@ -413,6 +425,7 @@ class Call:
         self.held_pkts = []
         self.resend_at = None
         self.ack_at = None
+        self.reack_at = None
         peer = self.conn.peer
         peer.cwind = max(1, min(self.cwind, self.core.cfg.max_window))
         peer.ssthresh = self.ssthresh
@@ -438,6 +451,8 @@ class Call:
             d = self.resend_at
         if self.ack_at is not None and self.ack_at < d:
             d = self.ack_at
+        if self.reack_at is not None and self.reack_at < d:
+            d = self.reack_at
         if self.seal_at is not None and self.seal_at < d:
             d = self.seal_at
         if self.idle_dead and self._waiting_for_peer():
@@ -477,6 +492,13 @@ class Call:
         if self.ack_at is not None and now >= self.ack_at:
             self.ack_at = None
             core._send_ack(self, P.ACK_DELAY, 0, now)
+        if self.reack_at is not None and now >= self.reack_at:
+            self.reack_at = None
+            if not self.ack_reason and not self.rx_complete and \
+                    core._rx_first(self) + self.rwind > self.rx_highest + 1:
+                # (a full window waits for the application's read instead)
+                core._send_ack(self, P.ACK_DELAY, 0, now,
+                               reack=self.rx_highest == self.reack_hi)
         if self.seal_at is not None and now >= self.seal_at:
             self.seal_at = None
             self._seal_ahead(now)
@@ -1814,7 +1836,10 @@ class Core:
         return (_ACKHEAD.pack(0, 0, app, call.ack_prev, serial, reason, nacks) + acks +
                 _ACKTRAIL.pack(maxmtu, peer.our_if_mtu, call.rwind, peer.our_dgram))
 
-    def _send_ack(self, call, reason, serial, now, ping_reply=False):
+    def _send_ack(self, call, reason, serial, now, ping_reply=False, reack=False):
+        """``reack``: this repeats an ack that drew nothing (the wait before
+        the next repeat doubles, and it does not count as traffic for the
+        keepalive: only a ping proves the peer is there)."""
         conn = call.conn
         fl = P.SLOW_START_OK | (P.CLIENT_INITIATED if conn.is_client else 0)
         body = self._ack_body(call, reason, serial)
@@ -1826,7 +1851,29 @@ class Core:
             call.ack_reason = 0
             call.acked_first = self._rx_first(call)
             call.acked_rwind = call.rwind
-        call.last_send = now
+            self._arm_reack(call, now, reack)
+        if reack:
+            self.stats["reacksSent"] += 1
+        else:
+            call.last_send = now
+
+    def _arm_reack(self, call, now, again):
+        if call.done or call.rx_complete or not call.rx_highest:
+            call.reack_at = None
+            return
+        if again:
+            gap = call.reack_gap * 2
+        else:
+            peer = call.conn.peer
+            gap = REACK_MIN if peer.srtt is None else \
+                max(REACK_MIN, peer.srtt + 4 * peer.rttvar)
+        if gap > REACK_MAX:
+            call.reack_at = None
+            return
+        call.reack_gap = gap
+        call.reack_hi = call.rx_highest
+        call.reack_at = now + gap
+        self._schedule(call)
 
     def _send_ping(self, call, now):
         conn = call.conn

@@ -1029,3 +1029,7 @@ class TestCell:
     def clear_loss(self) -> None:
         from . import loss
         loss.clear_loss()
+
+    def dropped_packets(self) -> int:
+        from . import loss
+        return loss.dropped_packets()

@@ -102,3 +102,14 @@ def current_loss() -> int:
     if m:
         return int(m.group(1))
     return 100 if " drop" in r.stdout else 0
+
+
+def dropped_packets() -> int:
+    """Packets our rules have dropped since the loss was set (0 when off)."""
+    try:
+        r = _run(["list", "table", C.NFT_FAMILY, C.NFT_TABLE])
+    except (LossError, OSError, subprocess.TimeoutExpired):
+        return 0
+    if r.returncode != 0:
+        return 0
+    return sum(int(n) for n in re.findall(r"counter packets (\d+)", r.stdout))
