@@ -30,12 +30,12 @@ class FakeServer:
 
     def __enter__(self):
         self.t.start()
-        self.ready.wait(10)
+        assert self.ready.wait(60), "fake server did not start"
         return self
 
     def __exit__(self, *a):
         async def stop():
             await self.ep.close()
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(60)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.t.join(10)

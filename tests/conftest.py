@@ -6,6 +6,13 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
+
+# No property test fails on wall-clock time: Hypothesis's 200 ms per-example
+# deadline would, on a loaded machine.  A test's own @settings still applies
+# on top of this profile.
+settings.register_profile("kafs", deadline=None)
+settings.load_profile("kafs")
 
 
 def _in_ci() -> bool:

@@ -44,7 +44,9 @@ def test_replayed_response_is_refused(same_connection):
         try:
             conn = cli.connection(("127.0.0.1", srv.port), 77, sec)
             assert bytes(await conn.call(b"\0\0\0\x09xy")) == b"yx\x09\0\0\0"
-            assert len(responses) == 1
+            # one RESPONSE (more only if a slow machine made the server
+            # send its CHALLENGE again; the first is the one replayed)
+            assert len(responses) >= 1
             old, _ = responses[0]
             sconn = next(iter(srv.core.server_conns.values()))
             client_addr = ("127.0.0.1", cli.port)

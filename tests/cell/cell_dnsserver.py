@@ -38,7 +38,7 @@ class LocalDNSServer:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def resolver(self, lifetime: float = 2.0) -> dns.resolver.Resolver:
+    def resolver(self, lifetime: float = 30.0) -> dns.resolver.Resolver:
         r = dns.resolver.Resolver(configure=False)
         r.nameservers = ["127.0.0.1"]
         r.port = self.port

@@ -199,7 +199,7 @@ def test_no_answer(cell):
              for ours in (False, True)]
     procs += [X.start("rxdebug", [cell.host, port, "-version"], ours)
               for ours in (False, True)]
-    res = [X.finish(p, 60) for p in procs]
+    res = [X.finish(p, 300) for p in procs]
     assert res[1] == res[0]
     assert res[0] == (1, "Trying 127.1.0.1 (port %s):\ngetstats call failed "
                       "with code -1\n" % port, "")

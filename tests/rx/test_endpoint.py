@@ -206,11 +206,8 @@ def test_dead_server_raises_call_dead():
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("127.0.0.1", 0))          # a black hole
         conn = cli.connection(s.getsockname(), 52, dead_time=1.5)
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
         with pytest.raises(CallDead):
             await conn.call(b"\0\0\0\0")
-        assert loop.time() - t0 < 5
         s.close()
         await cli.close()
     run(main())

@@ -38,13 +38,12 @@ def test_call_to_port_with_nothing_listening_fails_fast(target):
     async def main():
         ep = await Endpoint.open("0.0.0.0", 0)
         try:
-            conn = ep.connection((host, port), 52)
-            t0 = time.monotonic()
+            # a dead time far beyond the test's guard: only the ICMP error
+            # can end this call in time ("unreachable", not "no packets")
+            conn = ep.connection((host, port), 52, dead_time=600)
             with pytest.raises(CallDead) as ei:
                 await conn.call(b"\0\0\2\2")
-            dt = time.monotonic() - t0
             assert ei.value.code == errors.RX_CALL_DEAD
-            assert dt < 2.0, dt                 # not the 12 s dead time
             assert "unreachable" in str(ei.value)
             # the endpoint still works for others afterwards
             srv = await Endpoint.open("127.0.0.1", 0)
@@ -78,7 +77,7 @@ def test_client_abort_cancels_the_server_handler():
         call = cli.connection(("127.0.0.1", srv.port), 52).new_call()
         await call.write(b"\0\0\0\1")
         await call.end_write()
-        await asyncio.wait_for(started.wait(), 5)
+        await asyncio.wait_for(started.wait(), 30)
         await call.abort(4711)
         for _ in range(200):
             if seen:

@@ -164,7 +164,10 @@ def test_openafs_rxdebug_reads_us(cell):
         cli = await Endpoint.open("127.0.0.1", 0)
         conn = cli.connection(("127.0.0.1", srv.port), 52)
         pending = asyncio.ensure_future(conn.call(b"\0\0\0\1"))
-        await asyncio.sleep(0.2)
+        for _ in range(3000):           # until the server call is running
+            if any(c.state == "active" for c in srv.calls()):
+                break
+            await asyncio.sleep(0.01)
 
         async def rxd(*args):
             p = await asyncio.create_subprocess_exec(

@@ -411,7 +411,9 @@ def test_aklog_keytab_debug_matches_openafs_and_the_token_works(cell, env, tmp_p
     e = _no_ccache(env, tmp_path)
     args = ["-d", "-keytab", cell.service_keytab, "-principal", cell.admin_principal,
             "-token-lifetime", "2"]
+    t0 = int(time.time())
     mine = ours("aklog", *args, env=e)
+    t1 = int(time.time()) + 1
     ref = theirs("aklog", *args, env=e)
     assert ref.returncode == 5
     assert ref.stderr == "aklog: a pioctl failed while setting tokens for cell test.example\n"
@@ -420,7 +422,7 @@ def test_aklog_keytab_debug_matches_openafs_and_the_token_works(cell, env, tmp_p
     assert (mine.returncode, mine.stderr) == (0, "")
     tok = load_token(e)
     assert tok is not None and tok.viceid == 1
-    assert abs(tok.end - (time.time() + 2 * 3600)) < 120
+    assert t0 + 2 * 3600 - 1 <= tok.end <= t1 + 2 * 3600 + 1
     toks = ours("tokens", env=e)
     assert TOKEN_LINE.match(toks.stdout.split("\n")[3]), toks.stdout
     # the real ptserver accepts the made-up ticket at crypt level, as admin:
@@ -439,6 +441,7 @@ def test_aklog_keytab_ticket_contents(cell, env, tmp_path):
     t0 = int(time.time())
     st = KeytabImpersonation(cell.service_keytab, client="user0003").get_service_ticket(
         "afs/test.example@TEST.EXAMPLE")
+    t1 = int(time.time()) + 1
     assert st.client == "user0003@TEST.EXAMPLE"
     t = decode_ticket(st.ticket)
     assert (t.realm, t.sname) == ("TEST.EXAMPLE", ("afs", "test.example"))
@@ -450,7 +453,7 @@ def test_aklog_keytab_ticket_contents(cell, env, tmp_path):
                                           KU_TICKET, t.enc_part.cipher))
     assert part.cname == ("user0003",) and part.crealm == "TEST.EXAMPLE"
     assert part.flag(9) and part.keytype == st.enctype and part.key == st.session_key
-    assert t0 <= part.authtime == part.starttime <= t0 + 60
+    assert t0 <= part.authtime == part.starttime <= t1
     assert part.endtime - part.authtime == MAX_TICKET_LIFETIME
     # every run makes a new session key
     again = KeytabImpersonation(cell.service_keytab, client="user0003").get_service_ticket(

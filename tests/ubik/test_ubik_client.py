@@ -291,17 +291,24 @@ def test_attempt_timeout_rotates():
 
 
 def test_deadline_bounds_the_whole_call():
-    uc, ep = uc_for({A: HANG, B: HANG, C: HANG}, deadline=0.15, attempt_timeout=0.1)
+    """The deadline runs on the client's clock (a fake one here, so a slow
+    machine changes nothing): each attempt that hangs uses up its limit, and
+    the last one gets only what is left of the deadline."""
+    now = [0.0]
+    uc, ep = uc_for({A: HANG, B: HANG, C: HANG}, deadline=0.15, attempt_timeout=0.1,
+                    clock=lambda: now[0])
+    limits = []
+    real_attempt = uc._attempt
 
-    async def go():
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        with pytest.raises(CallTimeout):
-            await uc.call(VL_GetEntryByNameN, "x")
-        return loop.time() - t0
-    elapsed = run(go())
-    assert len(uc.last_attempts) == 2          # 0.1 s, then the 0.05 s left
-    assert elapsed < 5
+    async def attempt(i, stub, args, kwargs, limit):
+        limits.append(limit)
+        now[0] += limit                 # the attempt hangs for its whole limit
+        return await real_attempt(i, stub, args, kwargs, limit)
+    uc._attempt = attempt
+    with pytest.raises(CallTimeout):
+        run(uc.call(VL_GetEntryByNameN, "x"))
+    assert limits == [0.1, pytest.approx(0.05)]  # 0.1 s, then the 0.05 s left
+    assert [(a.addr, a.outcome) for a in uc.last_attempts] == [(A, "down"), (B, "down")]
 
 
 def test_cancellation_propagates():

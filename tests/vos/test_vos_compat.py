@@ -195,23 +195,31 @@ def test_localauth(vos_cell, args):
 def test_status_with_a_transaction(vos_cell):
     """An active volserver transaction (``vos offline -sleep`` holds one)."""
     part = cvol_partition(298)
-    p = subprocess.Popen(["/usr/bin/vos", "offline", vos_cell.host, part, "cvol.298",
-                          "-sleep", "8", "-localauth"], env=vos_cell.env(),
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    seen = None
+    for _attempt in range(3):
         # vos offline creates the transaction, then calls SetFlags and sleeps
         # holding it: only that last state is stable long enough for two
-        # tools to see the same thing one after the other
-        for _ in range(50):
-            o, k = run_both(vos_cell, "status", "afs1")
-            if b"procedure: SetFlags" in o[0] and b"procedure: SetFlags" in k[0]:
-                break
-            time.sleep(0.1)
-        assert b"Total transactions: 1" in o[0]
-        assert_same(o, k, ("status", "afs1"))
-    finally:
-        p.wait(30)
-        vos_cell.tool("vos", "online", vos_cell.host, part, "cvol.298", "-localauth")
+        # tools to see the same thing one after the other.  On a slow
+        # machine the pair may miss the window: then hold it again.
+        p = subprocess.Popen(["/usr/bin/vos", "offline", vos_cell.host, part, "cvol.298",
+                              "-sleep", "15", "-localauth"], env=vos_cell.env(),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while p.poll() is None:
+                o, k = run_both(vos_cell, "status", "afs1")
+                if b"procedure: SetFlags" in o[0] and b"procedure: SetFlags" in k[0]:
+                    seen = o, k
+                    break
+                time.sleep(0.1)
+        finally:
+            p.wait(120)
+            vos_cell.tool("vos", "online", vos_cell.host, part, "cvol.298", "-localauth")
+        if seen:
+            break
+    assert seen, "no status run saw the transaction"
+    o, k = seen
+    assert b"Total transactions: 1" in o[0]
+    assert_same(o, k, ("status", "afs1"))
 
 
 def test_examine_every_cvol(vos_cell):

@@ -124,14 +124,14 @@ class JunkServer:
 
     def __enter__(self):
         self.t.start()
-        assert self.ready.wait(10)
+        assert self.ready.wait(60)
         return self
 
     def __exit__(self, *exc):
         async def stop():
             for ep in self.eps:
                 await ep.close()
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(60)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.t.join(10)
 
