@@ -9,6 +9,10 @@ Each repetition runs OpenAFS's vos and ours alternately (order flipped
 every round) into files under /var/tmp, checks that the two dumps are the
 same size and equal apart from the dump-time fields, and prints medians,
 MB/s and the ratio (ours / OpenAFS; below 1 is faster).
+
+``--loss N`` drops N% of the UDP packets to and from the cell's servers
+(the test cell's nftables rule) during the timed runs, and removes the
+rule afterwards.
 """
 
 from __future__ import annotations
@@ -114,6 +118,7 @@ def main() -> int:
     ap.add_argument("--mb", type=int, default=200)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--profile", action="store_true", help="cProfile one run of ours")
+    ap.add_argument("--loss", type=int, default=0, help="percent of packets dropped")
     a = ap.parse_args()
     nfiles = 5
     sizes = [a.mb * (1 << 20) // nfiles] * nfiles
@@ -125,12 +130,23 @@ def main() -> int:
                         "kafs.cli.main", "vos", *args, "-file", fk], env=_env())
         return 0
     to, tk = [], []
-    for i in range(a.reps):
-        runs = [("o", ["vos", *args, "-file", fo]), ("k", [*OURS, *args, "-file", fk])]
-        if i % 2:
-            runs.reverse()
-        for who, cmd in runs:
-            (to if who == "o" else tk).append(timed(cmd))
+    sys.path.insert(0, str(REPO / "src"))
+    from kafs.testcell import loss
+    if a.loss:
+        loss.set_loss(a.loss)
+    try:
+        for i in range(a.reps):
+            runs = [("o", ["vos", *args, "-file", fo]), ("k", [*OURS, *args, "-file", fk])]
+            if i % 2:
+                runs.reverse()
+            for who, cmd in runs:
+                (to if who == "o" else tk).append(timed(cmd))
+        dropped = loss.dropped_packets()
+    finally:
+        if a.loss:
+            loss.clear_loss()
+    if a.loss:
+        print("%d%% loss: %d packets dropped in all" % (a.loss, dropped))
     so, sk = os.path.getsize(fo), os.path.getsize(fk)
     same = so == sk and _same_but_times(fo, fk)
     mo, mk = statistics.median(to), statistics.median(tk)
