@@ -9,10 +9,12 @@ nothing comes, up to REACK_MAX."""
 
 from __future__ import annotations
 
+import pytest
+
 from kafs.rx import core as rxcore
 from kafs.rx import packet as P
 
-from .netsim import ClientCall, Net
+from .netsim import ClientCall, EchoServer, Net
 
 CLI = ("10.0.0.1", 7001)
 SRV = ("10.0.0.2", 7003)
@@ -68,15 +70,15 @@ class AckLog:
         net.drop_filter = spy
 
 
-def start(chunks, **ckw):
-    net = Net(seed=7, loss=0.0, reorder=0.0)
+def start(chunks, request=b"req", delay=0.0005, **ckw):
+    net = Net(seed=7, loss=0.0, reorder=0.0, delay=delay)
     c = net.add(CLI, **ckw)
     s = net.add(SRV)
     s.add_service(SERVICE, None)
     app = PausingServer(s, chunks)
     net.apps.append(app)
     log = AckLog(net)
-    cc = ClientCall(c, SRV, SERVICE, b"req", net.now)
+    cc = ClientCall(c, SRV, SERVICE, request, net.now)
     net.apps.append(cc)
     return net, c, app, cc, log
 
@@ -147,6 +149,24 @@ def test_no_repeats_without_a_silence_or_after_the_reply_is_complete():
     assert cc.result == b"x" * 300_000
 
 
+def test_a_complete_reply_not_yet_read_is_not_repeated():
+    """The whole reply is in (and acked); the application has not read it
+    yet: nothing is missing, so nothing is repeated."""
+    net = Net(seed=4, reorder=0.0)
+    c = net.add(CLI)
+    s = net.add(SRV)
+    s.add_service(SERVICE, None)
+    net.apps.append(PausingServer(s, [(b"y" * 10_000, 0.0)]))
+    call = c.start_call(SRV, SERVICE, None, net.now, dead_time=60)
+    call.write(b"req", net.now)
+    call.end_write(net.now)
+    end = net.now + 3
+    net.run_until(lambda: net.now >= end, max_time=10)
+    assert call.rx_complete and not call.rx_eof and not call.done
+    assert c.stats["reacksSent"] == 0
+    assert call.read(1 << 20, net.now) == b"y" * 10_000
+
+
 def test_full_window_waits_for_the_application_not_a_repeat():
     """The client reads nothing: the server fills the window and stops; the
     client has no room to offer, so it repeats nothing."""
@@ -160,7 +180,9 @@ def test_full_window_waits_for_the_application_not_a_repeat():
     call.end_write(net.now)
     end = net.now + 3
     net.run_until(lambda: net.now >= end, max_time=10)
-    assert call.rx_highest >= call.rwind        # the window is full
+    # the window is full of data in order, waiting to be read
+    assert c._rx_first(call) + call.rwind == call.rx_highest + 1
+    assert call.rx_contig == call.rx_highest
     assert not call.rx_complete
     assert c.stats["reacksSent"] == 0
     # reading opens the window and the transfer finishes
@@ -212,3 +234,127 @@ def test_lost_acks_at_a_spent_window_are_recovered_by_the_repeat():
     assert abs(t1 - t_drop - rxcore.REACK_MIN) < 0.002
     assert c.stats["reacksSent"] == 1
     assert s.stats["dataPacketsReSent"] == 0
+
+
+def test_first_wait_from_the_quickest_reply_when_there_is_no_rtt_sample():
+    """A one-packet request draws no ack, so no RTT sample: the first wait is
+    3x the request-to-first-reply time (40 ms here, 20 ms each way)."""
+    net, c, app, cc, log = start([(b"a" * 100_000, 3.0), (b"b" * 1000, 0.0)], delay=0.02)
+    net.run_until(lambda: c.stats["reacksSent"] == 1)
+    peer = c.peers[SRV]
+    assert peer.srtt is None
+    assert peer.reply_rtt == pytest.approx(0.04)
+    runs = repeat_runs(log.acks)
+    assert runs[0][1][0] == pytest.approx(3 * 0.04)
+    net.run_until(lambda: cc.finished)
+    assert cc.result == b"a" * 100_000 + b"b" * 1000
+
+
+def test_first_wait_is_srtt_plus_4_rttvar_once_there_is_a_sample():
+    """A 30 kB request is acked, which gives RTT samples; they decide."""
+    net, c, app, cc, log = start([(b"a" * 100_000, 3.0), (b"b" * 1000, 0.0)],
+                                 request=b"q" * 30_000, delay=0.02)
+    net.run_until(lambda: c.stats["reacksSent"] == 1)
+    peer = c.peers[SRV]
+    assert peer.srtt is not None
+    want = max(rxcore.REACK_MIN, peer.srtt + 4 * peer.rttvar)
+    assert want > rxcore.REACK_MIN
+    runs = repeat_runs(log.acks)
+    assert runs[0][1][0] == pytest.approx(want)
+    net.run_until(lambda: cc.finished)
+
+
+class SlowReplyServer(EchoServer):
+    """Replies ``delay`` seconds after the whole request arrived."""
+
+    def __init__(self, core, delay):
+        super().__init__(core, reply_fn=lambda r: b"ok")
+        self.delay = delay
+        self.complete_at = None
+
+    def __call__(self, now):
+        if self.calls and self.calls[0][0].rx_eof and self.complete_at is None:
+            self.complete_at = now
+        if self.complete_at is not None and now < self.complete_at + self.delay:
+            for c in self.core.take_new_calls():
+                self.calls.append([c, bytearray(), False])
+            return
+        super().__call__(now)
+
+
+def test_server_repeats_during_a_pause_in_the_request_not_after_it():
+    """Our server: a client pauses half-way through a 40 kB request, and the
+    server repeats its ack (first wait REACK_UNKNOWN: it has no RTT sample
+    of this client); once the request is whole it repeats nothing, though
+    its reply waits 2 s."""
+    net = Net(seed=9, reorder=0.0)
+    c = net.add(CLI)
+    s = net.add(SRV)
+    s.add_service(SERVICE, None)
+    app = SlowReplyServer(s, 2.0)
+    net.apps.append(app)
+    acks = []
+
+    def spy(data, src, dst):
+        if src == SRV and P.decode_header(data).type == P.ACK:
+            acks.append((net.now, P.decode_ack(data[P.HEADER_SIZE:])))
+        return False
+    net.drop_filter = spy
+    call = c.start_call(SRV, SERVICE, None, net.now)
+    call.write(b"r" * 20_000, net.now)
+    state = {"resume": net.now + 3.0, "done": False}
+    got = bytearray()
+
+    def client(now):
+        if not state["done"] and now >= state["resume"]:
+            call.write(b"s" * 20_000, now)
+            call.end_write(now)
+            state["done"] = True
+        while True:
+            d = call.read(1 << 20, now)
+            if not d:
+                break
+            got.extend(d)
+    net.apps.append(client)
+    net.run_until(lambda: call.rx_eof)
+    assert bytes(got) == b"ok" and app.requests == [b"r" * 20_000 + b"s" * 20_000]
+    delay_acks = [t for t, a in acks if a.reason == P.ACK_DELAY]
+    # 0.1, 0.2, 0.4, 0.8 s: four repeats in the client's pause, none after
+    assert s.stats["reacksSent"] == 4
+    assert all(t < app.complete_at for t in delay_acks)
+    first = [t for t, a in acks if a.reason == P.ACK_DELAY][0]
+    last_real = max(t for t, a in acks if t < first and a.reason != P.ACK_DELAY)
+    assert first - last_real == pytest.approx(rxcore.REACK_UNKNOWN)
+
+
+def test_a_hole_in_a_full_window_is_repeated():
+    """One reply packet is lost and so is every ack telling of the hole:
+    the window is full, but not with data the application can read, so
+    the repeat (with its NACK) still goes out."""
+    net = Net(seed=1, reorder=0.0)
+    c = net.add(CLI, init_window=8, max_window=8)
+    s = net.add(SRV)
+    s.add_service(SERVICE, None)
+    net.apps.append(EchoServer(s, reply_fn=lambda r: b"x" * 200_000))
+    state = {"dropped": False}
+    nack_repeats = []
+
+    def drop(data, src, dst):
+        h = P.decode_header(data)
+        if src == SRV and h.type == P.DATA and h.seq == 41 and not state["dropped"]:
+            state["dropped"] = True
+            return True
+        if src == CLI and h.type == P.ACK and state["dropped"]:
+            a = P.decode_ack(data[P.HEADER_SIZE:])
+            if a.first_packet == 41 and a.acks and 0 in a.acks:
+                if a.reason == P.ACK_DELAY:
+                    nack_repeats.append(a)
+                else:
+                    return True
+        return False
+    net.drop_filter = drop
+    cc = ClientCall(c, SRV, SERVICE, b"req", net.now)
+    net.apps.append(cc)
+    net.run_until(lambda: cc.finished)
+    assert cc.result == b"x" * 200_000
+    assert nack_repeats and c.stats["reacksSent"] >= 1

@@ -60,9 +60,13 @@ SEAL_AHEAD_BATCH = 32    # packets a secured call seals per idle turn
 # the wait doubling while nothing comes, until it passes REACK_MAX.  A sender
 # that only moves on an ack (OpenAFS's, with its window spent) otherwise sits
 # out its retransmission timeout -- which late acks inflate to seconds --
-# whenever the one ack that ended its burst is lost.
+# whenever the one ack that ended its burst is lost.  Without an RTT sample
+# (a client whose requests fit one packet never gets one) the first wait is
+# 3x the quickest request-to-reply time seen from the peer, an upper bound of
+# the RTT (srtt + 4 rttvar after one sample), else REACK_UNKNOWN.
 REACK_MIN = 0.03
 REACK_MAX = 1.0
+REACK_UNKNOWN = 0.1
 
 
 class Config:
@@ -102,7 +106,7 @@ class Peer:
                  "n_rtt", "cwind", "ssthresh", "max_mtu", "if_mtu", "max_packets",
                  "n_dgram", "n_sent", "resends", "bytes_sent", "bytes_received",
                  "nconns", "idle_since", "congest_seq", "our_if_mtu", "our_dgram",
-                 "seen_trailer", "neterrs", "last_neterr")
+                 "seen_trailer", "neterrs", "last_neterr", "reply_rtt")
 
     def __init__(self, addr, cfg: Config, now):
         self.addr = addr
@@ -129,6 +133,7 @@ class Peer:
         self.seen_trailer = False
         self.neterrs = 0              # network (ICMP) errors reported for this peer
         self.last_neterr = None
+        self.reply_rtt = None         # quickest request-to-first-reply time (REACK_UNKNOWN)
         if self.loopback:
             self.our_if_mtu = cfg.loopback_mtu
             self.our_dgram = cfg.max_dgram_packets
@@ -216,6 +221,7 @@ class Call:
         self.tx_soft_hi = 1
         self.tx_last_seq = 0
         self.tx_done = False          # every packet acked (or implied)
+        self.tx_last_at = None        # first send of the last packet (None once resent)
         self.resend_q: set[int] = set()
         self.resend_at = None
         peer = conn.peer
@@ -494,9 +500,11 @@ class Call:
             core._send_ack(self, P.ACK_DELAY, 0, now)
         if self.reack_at is not None and now >= self.reack_at:
             self.reack_at = None
-            if not self.ack_reason and not self.rx_complete and \
-                    core._rx_first(self) + self.rwind > self.rx_highest + 1:
-                # (a full window waits for the application's read instead)
+            if not self.ack_reason and not self.rx_complete and (
+                    core._rx_first(self) + self.rwind > self.rx_highest + 1
+                    or self.rx_highest > self.rx_contig):
+                # (a window full of data the application has yet to read
+                # waits for its read; one full because of a hole does not)
                 core._send_ack(self, P.ACK_DELAY, 0, now,
                                reack=self.rx_highest == self.reack_hi)
         if self.seal_at is not None and now >= self.seal_at:
@@ -1341,9 +1349,16 @@ class Core:
                 s = (s + 1) & 0xffffffff
                 ser = (ser + 1) & 0xffffffff
             items.append((s, fl, mv[off:], ser, 0))
-        if call.is_client and call.tx_q and not call.rx_highest:
-            # the first reply packet acknowledges the whole request
-            call._all_acked(now)
+        if call.is_client and not call.rx_highest:
+            t = call.tx_last_at
+            if t is not None:
+                # request sent once, first reply packet: RTT + the server's work
+                rt = call.conn.peer.reply_rtt
+                if rt is None or now - t < rt:
+                    call.conn.peer.reply_rtt = now - t
+            if call.tx_q:
+                # the first reply packet acknowledges the whole request
+                call._all_acked(now)
         q = call.rx_q
         app = call.rx_app
         rwind = call.rwind
@@ -1701,6 +1716,7 @@ class Core:
                     c.created = min(c.created, now)
                     c.resend_at = None if c.resend_at is None else now
                     c.ack_at = None if c.ack_at is None else now
+                    c.reack_at = None if c.reack_at is None else now
                     c._deadline = None
                     self._schedule(c)
         for p in self.peers.values():
@@ -1797,6 +1813,8 @@ class Core:
                     peer.resends += 1
                 p.nsent += 1
                 p.sent_at = now
+                if p.flags & P.LAST_PACKET:
+                    call.tx_last_at = now if p.nsent == 1 else None   # (Karn)
                 if k == len(group) - 1:
                     ss[s] = now
                 if k == 0:
@@ -1858,15 +1876,22 @@ class Core:
             call.last_send = now
 
     def _arm_reack(self, call, now, again):
-        if call.done or call.rx_complete or not call.rx_highest:
+        if call.done or call.rx_complete or not call.rx_highest or \
+                (not call.is_client and call.mode != MODE_RECEIVING):
             call.reack_at = None
             return
         if again:
             gap = call.reack_gap * 2
         else:
             peer = call.conn.peer
-            gap = REACK_MIN if peer.srtt is None else \
-                max(REACK_MIN, peer.srtt + 4 * peer.rttvar)
+            if peer.srtt is not None:
+                gap = peer.srtt + 4 * peer.rttvar
+            elif peer.reply_rtt is not None:
+                gap = 3 * peer.reply_rtt
+            else:
+                gap = REACK_UNKNOWN
+            if gap < REACK_MIN:
+                gap = REACK_MIN
         if gap > REACK_MAX:
             call.reack_at = None
             return
