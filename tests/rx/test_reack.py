@@ -149,19 +149,35 @@ def test_no_repeats_without_a_silence_or_after_the_reply_is_complete():
     assert cc.result == b"x" * 300_000
 
 
-def test_a_complete_reply_not_yet_read_is_not_repeated():
-    """The whole reply is in (and acked); the application has not read it
-    yet: nothing is missing, so nothing is repeated."""
-    net = Net(seed=4, reorder=0.0)
+def drain(call, now, buf):
+    """Read what the call has into ``buf``."""
+    while True:
+        d = call.read(1 << 20, now)
+        if not d:
+            break
+        buf.extend(d)
+
+
+def unread_reply(reply, seed):
+    """A call whose reply is ``reply`` and whose application reads nothing
+    for 3 s: (net, client core, call)."""
+    net = Net(seed=seed, reorder=0.0)
     c = net.add(CLI)
     s = net.add(SRV)
     s.add_service(SERVICE, None)
-    net.apps.append(PausingServer(s, [(b"y" * 10_000, 0.0)]))
+    net.apps.append(PausingServer(s, [(reply, 0.0)]))
     call = c.start_call(SRV, SERVICE, None, net.now, dead_time=60)
     call.write(b"req", net.now)
     call.end_write(net.now)
     end = net.now + 3
     net.run_until(lambda: net.now >= end, max_time=10)
+    return net, c, call
+
+
+def test_a_complete_reply_not_yet_read_is_not_repeated():
+    """The whole reply is in (and acked); the application has not read it
+    yet: nothing is missing, so nothing is repeated."""
+    net, c, call = unread_reply(b"y" * 10_000, 4)
     assert call.rx_complete and not call.rx_eof and not call.done
     assert c.stats["reacksSent"] == 0
     assert call.read(1 << 20, net.now) == b"y" * 10_000
@@ -170,16 +186,7 @@ def test_a_complete_reply_not_yet_read_is_not_repeated():
 def test_full_window_waits_for_the_application_not_a_repeat():
     """The client reads nothing: the server fills the window and stops; the
     client has no room to offer, so it repeats nothing."""
-    net = Net(seed=5, reorder=0.0)
-    c = net.add(CLI)
-    s = net.add(SRV)
-    s.add_service(SERVICE, None)
-    net.apps.append(PausingServer(s, [(b"y" * 1_000_000, 0.0)]))
-    call = c.start_call(SRV, SERVICE, None, net.now, dead_time=60)
-    call.write(b"req", net.now)
-    call.end_write(net.now)
-    end = net.now + 3
-    net.run_until(lambda: net.now >= end, max_time=10)
+    net, c, call = unread_reply(b"y" * 1_000_000, 5)
     # the window is full of data in order, waiting to be read
     assert c._rx_first(call) + call.rwind == call.rx_highest + 1
     assert call.rx_contig == call.rx_highest
@@ -188,13 +195,7 @@ def test_full_window_waits_for_the_application_not_a_repeat():
     # reading opens the window and the transfer finishes
     got = bytearray()
 
-    def reader(now):
-        while True:
-            d = call.read(1 << 20, now)
-            if not d:
-                break
-            got.extend(d)
-    net.apps.append(reader)
+    net.apps.append(lambda now: drain(call, now, got))
     net.run_until(lambda: call.rx_eof)
     assert bytes(got) == b"y" * 1_000_000
 
@@ -310,11 +311,7 @@ def test_server_repeats_during_a_pause_in_the_request_not_after_it():
             call.write(b"s" * 20_000, now)
             call.end_write(now)
             state["done"] = True
-        while True:
-            d = call.read(1 << 20, now)
-            if not d:
-                break
-            got.extend(d)
+        drain(call, now, got)
     net.apps.append(client)
     net.run_until(lambda: call.rx_eof)
     assert bytes(got) == b"ok" and app.requests == [b"r" * 20_000 + b"s" * 20_000]

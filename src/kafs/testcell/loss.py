@@ -90,26 +90,24 @@ def clear_loss() -> None:
         raise LossError(f"nft delete table failed: {r.stderr.strip()}")
 
 
-def current_loss() -> int:
-    """The loss percentage in force (0 when off)."""
+def _our_table() -> str:
+    """``nft list`` of our table ("" when it is not there)."""
     try:
         r = _run(["list", "table", C.NFT_FAMILY, C.NFT_TABLE])
     except (LossError, OSError, subprocess.TimeoutExpired):
-        return 0
-    if r.returncode != 0:
-        return 0
-    m = re.search(r"numgen random mod 100 < (\d+)", r.stdout)
+        return ""
+    return r.stdout if r.returncode == 0 else ""
+
+
+def current_loss() -> int:
+    """The loss percentage in force (0 when off)."""
+    text = _our_table()
+    m = re.search(r"numgen random mod 100 < (\d+)", text)
     if m:
         return int(m.group(1))
-    return 100 if " drop" in r.stdout else 0
+    return 100 if " drop" in text else 0
 
 
 def dropped_packets() -> int:
     """Packets our rules have dropped since the loss was set (0 when off)."""
-    try:
-        r = _run(["list", "table", C.NFT_FAMILY, C.NFT_TABLE])
-    except (LossError, OSError, subprocess.TimeoutExpired):
-        return 0
-    if r.returncode != 0:
-        return 0
-    return sum(int(n) for n in re.findall(r"counter packets (\d+)", r.stdout))
+    return sum(int(n) for n in re.findall(r"counter packets (\d+)", _our_table()))
