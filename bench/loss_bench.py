@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _timing import run  # noqa: E402
+from vos_bench import env  # noqa: E402  (our tools with their .pyc files, from src/)
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
@@ -33,13 +34,6 @@ PY = sys.executable
 ARGS = ["listvldb", "-noauth", "-quiet"]
 CMDS = {"OpenAFS": ["/usr/bin/vos"] + ARGS,
         "kafs": [PY, "-m", "kafs.cli.main", "vos"] + ARGS}
-
-
-def env():
-    e = dict(os.environ)
-    e.pop("PYTHONDONTWRITEBYTECODE", None)
-    e["PYTHONPATH"] = str(REPO / "src")
-    return e
 
 
 def main(argv=None):

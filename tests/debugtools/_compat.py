@@ -69,9 +69,10 @@ def run_pair_same(tool: str, args, tries: int = 5, timeout=90, normalise=None):
 
     On a loaded machine our start-up alone can take a second, and then
     every pair straddles one.  So if no pair agreed and ``normalise`` is
-    given, a pair whose outputs agree once both are passed through it is
-    returned as (theirs, theirs): the caller's exact comparison then holds,
-    and anything ``normalise`` keeps must still be identical."""
+    given, a pair whose stdouts agree once both are passed through it (exit
+    status and stderr exactly) is returned as (theirs, theirs): the
+    caller's exact comparison then holds, and anything ``normalise`` keeps
+    must still be identical."""
     pairs = []
     for _ in range(tries):
         pair = run_pair(tool, args, timeout)
@@ -81,7 +82,7 @@ def run_pair_same(tool: str, args, tries: int = 5, timeout=90, normalise=None):
         time.sleep(0.3)
     if normalise is not None:
         for theirs, ours in pairs:
-            norm = lambda r: (r[0], normalise(r[1]), normalise(r[2]))  # noqa: E731
+            norm = lambda r: (r[0], normalise(r[1]), r[2])  # noqa: E731
             if norm(ours) == norm(theirs):
                 return theirs, theirs
     return pairs[-1]

@@ -70,17 +70,9 @@ def _cell_pair(args):
     second): when 5 simultaneous pairs all differ, the pair is accepted if
     it agrees with only those counters (the part after the dot of the four
     lines in _COUNTERS) and the wall-clock fields normalised."""
-    pairs = []
-    for _ in range(5):
-        theirs, ours = X.run_pair("udebug", args)
-        if ours == theirs:
-            return theirs, ours
-        pairs.append((theirs, ours))
-    for theirs, ours in pairs:
-        norm = lambda r: (r[0], X.normalise_times(_COUNTERS.sub(r"\1\2.#", r[1])), r[2])  # noqa: E731
-        if norm(ours) == norm(theirs):
-            return theirs, theirs
-    return pairs[-1]
+    return X.run_pair_same(
+        "udebug", args,
+        normalise=lambda out: X.normalise_times(_COUNTERS.sub(r"\1\2.#", out)))
 
 
 @pytest.mark.parametrize("args", CELL_CASES, ids=" ".join)
