@@ -53,6 +53,9 @@ PROJECT_PACKAGES = [
     "libc6-dev",            # gcc alone has no libc headers with --no-install-recommends
     "libkrb5-dev",          # auth/krb5: builds the krb5 (pykrb5) and gssapi wheels
     "libkeyutils1",         # auth/keyring: the token store in the kernel keyring
+    "fuse3",                # fusermount3: the client's FUSE mount
+    "libfuse3-dev",         # builds the pyfuse3 wheel
+    "pkg-config",           # pyfuse3's build finds libfuse3 with it
 ]
 
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
