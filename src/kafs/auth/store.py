@@ -214,8 +214,11 @@ def default_token_file(env=None) -> Path:
 class FileStore:
     name = "file"
 
-    def __init__(self, path: Path | str | None = None):
+    def __init__(self, path: Path | str | None = None, *, owner: int | None = None):
         self.path = Path(path) if path else default_token_file()
+        #: the uid the file must belong to (ours unless given: a cache
+        #: manager reading a user's tokens on that user's behalf)
+        self.owner = os.geteuid() if owner is None else owner
 
     def where(self) -> str:
         return str(self.path)
@@ -230,7 +233,7 @@ class FileStore:
             raise StoreError("cannot open token file %s: %s" % (self.path, e.strerror)) from None
         with os.fdopen(fd, "rb") as f:
             st = os.fstat(f.fileno())
-            if st.st_uid != os.geteuid() or st.st_mode & 0o077:
+            if st.st_uid != self.owner or st.st_mode & 0o077:
                 raise StoreError("token file %s is not private to this user (mode %o); not used"
                                  % (self.path, st.st_mode & 0o777))
             data = f.read(16 << 20)
