@@ -82,6 +82,10 @@ class TokenSource:
     clock: Callable[[], float] = time.time
     pushed: dict = field(default_factory=dict)        # (uid, cell) -> token
     _sec: dict = field(default_factory=dict)          # (uid, cell) -> _Entry
+    #: how long a token file's answer is believed (files are read at most
+    #: this often per uid and cell, not at every call)
+    file_ttl: float = 10.0
+    _files: dict = field(default_factory=dict)        # (uid, cell) -> (until, token)
     #: a function(uid) -> list of token file paths; tests may replace it
     user_files: Callable[[int], list[str]] = _user_token_files
 
@@ -90,6 +94,7 @@ class TokenSource:
         """A token the user gave us (the SetToken control request)."""
         self.pushed[(uid, token.cell.lower())] = token
         self._sec.pop((uid, token.cell.lower()), None)
+        self._files.pop((uid, token.cell.lower()), None)
 
     def forget(self, uid: int, cell: str | None = None) -> list[str]:
         """Drop a uid's tokens (unlog): the pushed ones; a file store's
@@ -99,9 +104,10 @@ class TokenSource:
             if k[0] == uid and (cell is None or k[1] == cell.lower()):
                 del self.pushed[k]
                 gone.append(k[1])
-        for k in list(self._sec):
-            if k[0] == uid and (cell is None or k[1] == cell.lower()):
-                del self._sec[k]
+        for d in (self._sec, self._files):
+            for k in list(d):
+                if k[0] == uid and (cell is None or k[1] == cell.lower()):
+                    del d[k]
         return sorted(gone)
 
     def tokens_of(self, uid: int) -> list:
@@ -122,6 +128,14 @@ class TokenSource:
             if not t.expired(now):
                 return t
             del self.pushed[(uid, cell)]
+        hit = self._files.get((uid, cell))
+        if hit is not None and now < hit[0] and (hit[1] is None or not hit[1].expired(now)):
+            return hit[1]
+        t = self._stored_token(uid, cell, now)
+        self._files[(uid, cell)] = (now + self.file_ttl, t)
+        return t
+
+    def _stored_token(self, uid: int, cell: str, now: float):
         if self.own_store and uid == os.geteuid():
             from ..auth import store
             try:

@@ -64,8 +64,11 @@ class StaleVersion(Exception):
 
 
 class BrokenServer(FSError):
+    """A reply no sane file server sends: EIO for that file, and a log line."""
+
     def __init__(self, text: str):
         super().__init__(EIO, text)
+        log.error("%s", text)
 
 
 class MemoryCache:
@@ -239,6 +242,7 @@ class DataPath:
                 await self._keep(v, new.dv, idx, data)
             raise StaleVersion(new)
         if len(data) < want:
+            self.counters["broken"] += 1
             raise BrokenServer("file server sent %d bytes of %s at %d, short of its length %d"
                                % (len(data), v.fid, pos, status.length))
         await self._keep(v, status.dv, idx, data)

@@ -70,7 +70,8 @@ class CacheManager:
                  readahead: int = 8, flush_size: int = 8 << 20,
                  sysnames=DEFAULT_SYSNAMES, local_cell: str | None = None,
                  confdir=None, client_conf=None, tokens: TokenSource | None = None,
-                 dead_time: float = 50.0, busy_timeout: float = 300.0,
+                 dead_time: float = 50.0, idle_dead: float = 120.0,
+                 busy_timeout: float = 300.0,
                  busy_interval: float = 1.0, down_time: float = 60.0,
                  dns: bool | None = None, clock=time.monotonic, endpoint=None):
         self.cache_dir = cache_dir
@@ -82,6 +83,9 @@ class CacheManager:
         self.dns = dns
         self.tokens = tokens or TokenSource()
         self.dead_time = dead_time
+        #: a call on which the server sends nothing for this long (while
+        #: answering pings) is given up, as OpenAFS's idle dead time
+        self.idle_dead = idle_dead
         self.busy_timeout = busy_timeout
         self.busy_interval = busy_interval
         self.clock = clock
@@ -99,6 +103,7 @@ class CacheManager:
         #: called with a Vnode whose cached contents or attributes became
         #: invalid (the FUSE layer drops the kernel's copies)
         self.on_invalidate = None
+        self._identities: dict = {}
         self.counters = {"breaks": 0, "resets": 0, "fetch_status": 0, "bulk_status": 0,
                          "busy_waits": 0, "failovers": 0, "vl_refreshes": 0}
 
@@ -264,7 +269,7 @@ class CacheManager:
                                   % (vol.name, last_err)) from None
                 raise FSError(errno.ENODEV, "volume %s has no sites" % vol.name)
             srv = servers[0]
-            conn = srv.connection(self.endpoint, sec, self.dead_time)
+            conn = srv.connection(self.endpoint, sec, self.dead_time, self.idle_dead)
             try:
                 result = await op(conn)
             except RemoteAbort as e:
@@ -302,7 +307,10 @@ class CacheManager:
                     self.counters["failovers"] += 1
                     continue
                 srv.mark_up()
-                raise FSError(errmap.code_to_errno(code), "%s: %s" % (what, e)) from None
+                err = errmap.code_to_errno(code)
+                if err == errno.EIO:
+                    log.error("%s: %s answered %s", what, srv.addr, e)
+                raise FSError(err, "%s: %s" % (what, e)) from None
             except LocalAbort as e:
                 self._server_failed(srv, e)
                 tried.add(srv.addr)
@@ -367,8 +375,24 @@ class CacheManager:
     def note_access(self, v: Vnode, cred: Cred) -> None:
         v.access[cred.uid] = v.status.caller_access
 
+    def _check_identity(self, cred: Cred, cell: str) -> None:
+        """Rights learnt for a uid hold only while it keeps the same token:
+        a new token, an unlog or an expiry forgets them."""
+        sec = self.tokens.security(cred, cell)
+        key = (cred.uid, cell)
+        old = self._identities.get(key, _UNSET)
+        if old is not sec:
+            if old is not _UNSET:
+                self.forget_access(cred.uid)
+            self._identities[key] = sec
+
+    def forget_access(self, uid: int) -> None:
+        for v in self.vnodes.values():
+            v.access.pop(uid, None)
+
     async def validate(self, v: Vnode, cred: Cred, *, force: bool = False) -> Status:
         """The vnode's status, asking the server unless a callback holds."""
+        self._check_identity(cred, v.fid.cell)
         now = self.clock()
         if not force and v.cb_valid(now) and cred.uid in v.access:
             return v.status
@@ -594,8 +618,9 @@ class CacheManager:
                 edit(d)
                 dirv.dir_dv = new_status.dv
                 return
-            except (ValueError, KeyError, AttributeError):
-                pass
+            except (ValueError, OSError) as e:
+                # our copy and the server's disagree: fetch it anew
+                log.info("directory %s: local edit failed (%s); refetching", dirv.fid, e)
         dirv.dir = None
         dirv.dir_dv = -1
 
@@ -707,8 +732,13 @@ class CacheManager:
                                        lambda a, c, f, n: a.RXAFS_RemoveFile(c, f, n))
 
     async def rmdir(self, dirv: Vnode, name: bytes, cred: Cred):
-        return await self._remove_like(dirv, name, cred, "RemoveDir",
-                                       lambda a, c, f, n: a.RXAFS_RemoveDir(c, f, n))
+        try:
+            return await self._remove_like(dirv, name, cred, "RemoveDir",
+                                           lambda a, c, f, n: a.RXAFS_RemoveDir(c, f, n))
+        except FSError as e:
+            if e.errno == errno.EEXIST:   # the file server's word for "not empty"
+                raise FSError(errno.ENOTEMPTY, e.strerror) from None
+            raise
 
     async def rename(self, odir: Vnode, oname: bytes, ndir: Vnode, nname: bytes,
                      cred: Cred) -> None:
@@ -729,12 +759,8 @@ class CacheManager:
             odir, cred, lambda c: afsint.RXAFS_Rename(c, of, so, nf, sn), "Rename")
         mv = (moved.fid.vnode, moved.fid.unique)
         if odir is ndir:
-            def edit(d):
-                d.remove(oname)
-                if replaced is not None and replaced is not moved:
-                    d.remove(nname)
-                d.add(nname, *mv)
-            self._take_dir_status(odir, res.OutNewDirStatus, server, o_dv, edit)
+            self._take_dir_status(odir, res.OutNewDirStatus, server, o_dv,
+                                  lambda d: d.rename(oname, nname))
         else:
             self._take_dir_status(odir, res.OutOldDirStatus, server, o_dv,
                                   lambda d: d.remove(oname))
@@ -824,6 +850,8 @@ class CacheManager:
         fid = v.fid.afs()
         if v.volume.read_only:
             raise FSError(errno.EROFS, "read-only volume")
+        if not acl.endswith(b"\0"):
+            acl += b"\0"             # the file server parses a C string, as fs sends it
         res, server = await self.call(v.volume, cred,
                                       lambda c: afsint.RXAFS_StoreACL(c, fid, acl),
                                       what="StoreACL")
@@ -888,6 +916,9 @@ class CacheManager:
         for v in list(self.vnodes.values()):
             if v.volume is vol or v.fid.volume == vol.vid:
                 self.flush_vnode(v)
+
+
+_UNSET = object()
 
 
 def _right_name(bits: int) -> str:

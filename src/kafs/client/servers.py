@@ -105,11 +105,12 @@ class FileServer:
         self.down_until = 0.0
         self.failures = 0
 
-    def connection(self, endpoint, security, dead_time: float):
-        key = (id(security), dead_time)
+    def connection(self, endpoint, security, dead_time: float, idle_dead: float = 0.0):
+        key = (id(security), dead_time, idle_dead)
         c = self._conns.get(key)
         if c is None or c.endpoint is not endpoint:
-            c = endpoint.connection(self.address, FS_SERVICE, security, dead_time=dead_time)
+            c = endpoint.connection(self.address, FS_SERVICE, security, dead_time=dead_time,
+                                    idle_dead=idle_dead)
             # the security object is kept alive by the connection; its id
             # stays unique while it is in the key
             self._conns[key] = c

@@ -313,13 +313,13 @@ def main(argv=None) -> int:
 def _run(cm, ops, control, mp, fuse_opts, max_tasks, ready) -> int:
     try:
         asyncio.run(serve(cm, ops, control, mp, fuse_opts, max_tasks, ready))
-    except RuntimeError as e:         # pyfuse3.init: mount failed
-        if ready is not None:
+    except KeyboardInterrupt:
+        return 0
+    except Exception as e:            # noqa: BLE001 - one line (the traceback with KAFS_DEBUG)
+        if ready is not None or os.environ.get("KAFS_DEBUG"):
             raise
         print("kafs-mount: cannot mount %s: %s" % (mp, e), file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 0
     return 0
 
 
