@@ -30,6 +30,7 @@ from kafs.errors import CallDead, CallTimeout, RemoteAbort
     (13, errno.EACCES), (2, errno.ENOENT), (17, errno.EEXIST), (30, errno.EROFS),
     (errmap.UAE_BASE + 1, errno.ENOENT), (errmap.UAE_BASE + 12, errno.EACCES),
     (errmap.RXKADEXPIRED, errno.EKEYEXPIRED), (errmap.RXKAD_BASE + 7, errno.EKEYREJECTED),
+    (1859794438, errno.EKEYREJECTED), (-1765328370, errno.EKEYREJECTED),
     (123456789, errno.EIO), (-450, errno.EIO),
 ])
 def test_code_to_errno(code, want):

@@ -89,6 +89,9 @@ def code_to_errno(code: int) -> int:
         return code                    # a plain errno (same numbering: Linux servers)
     if (code & ~0xFF) == RXKAD_BASE:
         return _errno.EKEYEXPIRED if code == RXKADEXPIRED else _errno.EKEYREJECTED
+    from ..errors.tables import table_name
+    if table_name(code) in ("asn1", "krb5", "KTC"):
+        return _errno.EKEYREJECTED      # the server could not read the caller's ticket
     return _errno.EIO
 
 
