@@ -143,3 +143,69 @@ def test_token_the_server_refuses_then_unlog(cell, tmp_path, admin_token):
         assert isinstance(os.listdir(m.cell_dir()), list)
     finally:
         m.stop()
+
+
+def test_callbacks_expire_and_resets_drop_promises(cell, cm_factory):
+    """With a clock of our own: a callback past its expiry is renewed by a
+    new FetchStatus; an InitCallBackState from the server voids every
+    promise it made; a break of vnode 0 voids the whole volume's."""
+    import asyncio
+
+    from kafs.client.callback import BrokenCallback
+    from kafs.client.creds import Cred
+    now = [1000.0]
+    c = Cred(0)
+
+    async def main():
+        async with cm_factory(clock=lambda: now[0]) as cm:
+            root = await cm.volume_root(cell.cell, "root.cell", cred=c)
+            n0 = cm.counters["fetch_status"]
+            await cm.validate(root, c)
+            assert cm.counters["fetch_status"] == n0          # the promise holds
+            assert root.cb_expires > now[0]
+            now[0] = root.cb_expires + 1                      # ... and expires
+            await cm.validate(root, c)
+            assert cm.counters["fetch_status"] == n0 + 1
+            assert root.cb_expires > now[0]                   # renewed
+            cm._on_reset((cell.host, 7000))                   # the server restarted
+            assert not root.cb_valid(now[0])
+            await cm.validate(root, c)
+            assert cm.counters["fetch_status"] == n0 + 2
+            cm._on_break([BrokenCallback((cell.host, 7000), (root.fid.volume, 0, 0), 1)])
+            assert not root.cb_valid(now[0])
+            await cm.validate(root, c)
+            assert root.cb_valid(now[0])
+    asyncio.run(main())
+
+
+def test_file_server_restart(cell, amount, cm_factory):
+    """After the file server restarts, what we cached is still never stale."""
+    import asyncio
+
+    from kafs.client.creds import Cred
+    from kafs.testcell import TestCell
+    wd = os.path.join(amount.cell_dir(), "t-" + uuid.uuid4().hex[:10])
+    os.mkdir(wd)
+    p = os.path.join(wd, "f")
+    with open(p, "wb") as f:
+        f.write(b"before the restart")
+    assert open(p, "rb").read() == b"before the restart"
+    r = cell.tool("bos", "restart", cell.host, "dafs", "-localauth", timeout=300)
+    assert r.returncode == 0, r.stderr
+    TestCell(verbose=False).up()                 # waits until it serves again
+
+    async def change():
+        async with cm_factory() as cm:
+            c = Cred(0)
+            v = await cm.volume_root(cell.cell, "root.cell", cred=c)
+            d = await cm.lookup(v, os.path.basename(wd).encode(), c)
+            f = await cm.lookup(d, b"f", c)
+            await cm.setattr(f, c, size=0)
+            await cm.write(f, 0, b"after the restart", c)
+            await cm.flush(f, c)
+    asyncio.run(change())
+    end = time.monotonic() + 30
+    while open(p, "rb").read() != b"after the restart" and time.monotonic() < end:
+        time.sleep(0.2)
+    assert open(p, "rb").read() == b"after the restart"
+    subprocess.run(["rm", "-rf", wd], timeout=120)
