@@ -34,6 +34,11 @@ AFS_SETMODE = 8
 AFS_FSYNC = 1024
 
 
+def _signed(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
 class Fid(NamedTuple):
     """A file's identity in the AFS name space: cell and AFSFid."""
 
@@ -87,7 +92,7 @@ class Status:
             parent_unique=s.ParentUnique & 0xFFFFFFFF,
             client_mtime=s.ClientModTime & 0xFFFFFFFF,
             server_mtime=s.ServerModTime & 0xFFFFFFFF,
-            lock_count=s.lockCount,
+            lock_count=_signed(s.lockCount),   # -1: a write lock, n: n readers
         )
 
     @property
