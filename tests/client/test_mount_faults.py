@@ -100,7 +100,7 @@ def test_volume_moved_while_a_file_is_open(cell, amount, scratch_volume):
     assert "/vicepb" in ex
 
 
-def test_full_cache_disk_goes_on_serving(cell, tmp_path, cm_factory):
+def test_full_cache_disk_goes_on_serving(cell, tmp_path, cm_factory, workvol):
     cache = tmp_path / "afs-cache"
     cache.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(cache)], check=True)
@@ -108,8 +108,7 @@ def test_full_cache_disk_goes_on_serving(cell, tmp_path, cm_factory):
     m.cache = str(cache)
     try:
         m.start()
-        wd = os.path.join(m.cell_dir(), "t-" + uuid.uuid4().hex[:10])
-        os.mkdir(wd)
+        wd = m.scratch()
         p = os.path.join(wd, "f")
         data = os.urandom(8 << 20)
         with open(p, "wb") as f:
@@ -178,14 +177,13 @@ def test_callbacks_expire_and_resets_drop_promises(cell, cm_factory):
     asyncio.run(main())
 
 
-def test_file_server_restart(cell, amount, cm_factory):
+def test_file_server_restart(cell, amount, cm_factory, workvol):
     """After the file server restarts, what we cached is still never stale."""
     import asyncio
 
     from kafs.client.creds import Cred
     from kafs.testcell import TestCell
-    wd = os.path.join(amount.cell_dir(), "t-" + uuid.uuid4().hex[:10])
-    os.mkdir(wd)
+    wd = amount.scratch()
     p = os.path.join(wd, "f")
     with open(p, "wb") as f:
         f.write(b"before the restart")
@@ -197,8 +195,9 @@ def test_file_server_restart(cell, amount, cm_factory):
     async def change():
         async with cm_factory() as cm:
             c = Cred(0)
-            v = await cm.volume_root(cell.cell, "root.cell", cred=c)
-            d = await cm.lookup(v, os.path.basename(wd).encode(), c)
+            d = await cm.volume_root(cell.cell, "root.cell", cred=c)
+            for part in os.path.relpath(wd, amount.cell_dir()).split(os.sep):
+                d = await cm.cross(await cm.lookup(d, part.encode(), c), c)
             f = await cm.lookup(d, b"f", c)
             await cm.setattr(f, c, size=0)
             await cm.write(f, 0, b"after the restart", c)

@@ -163,14 +163,13 @@ def test_tree_of_1000_files(workdir, cm_factory):
         assert _read(os.path.join(workdir, d, n)) == data
     assert sum(len(os.listdir(os.path.join(workdir, "d%02d" % k))) for k in range(20)) == 1000
 
-    cell = os.path.basename(os.path.dirname(workdir))
-    top = os.path.basename(workdir)
+    cell, vol, top = workdir.split(os.sep)[-3:]
 
     async def other_client():
         async with cm_factory() as cm:
             c = Cred(0)
-            root = await cm.volume_root(cell, "root.cell", cred=c)
-            wd = await cm.lookup(root, top.encode(), c)
+            wd = await cm.volume_root(cell, vol, cred=c)
+            wd = await cm.lookup(wd, top.encode(), c)
             seen = 0
             for k in range(20):
                 dv = await cm.lookup(wd, b"d%02d" % k, c)
@@ -205,13 +204,13 @@ def test_large_file_bit_exact(workdir, tmp_path, cm_factory):
                                  check=True, timeout=600).stdout.split()[0]
     want = h(str(src))
     assert h(dst) == want
-    cell = os.path.basename(os.path.dirname(workdir))
+    cell, vol, top = workdir.split(os.sep)[-3:]
 
     async def server_copy():
         async with cm_factory(memory_cache=8 << 20) as cm:
             c = Cred(0)
-            root = await cm.volume_root(cell, "root.cell", cred=c)
-            wd = await cm.lookup(root, os.path.basename(workdir).encode(), c)
+            wd = await cm.volume_root(cell, vol, cred=c)
+            wd = await cm.lookup(wd, top.encode(), c)
             v = await cm.lookup(wd, b"big", c)
             digest = hashlib.sha256()
             off = 0
