@@ -208,3 +208,24 @@ def test_file_server_restart(cell, amount, cm_factory, workvol):
         time.sleep(0.2)
     assert open(p, "rb").read() == b"after the restart"
     subprocess.run(["rm", "-rf", wd], timeout=120)
+
+
+def test_over_quota_is_edquot_not_lost(cell, amount, scratch_volume):
+    """Writes past the volume's quota fail with EDQUOT at close or fsync
+    (write-behind reports it), never silently."""
+    name, mp = scratch_volume
+    _vos(cell, "setfields", "-id", name, "-maxquota", "1000")
+    p = os.path.join(mp, "f")
+    f = open(p, "wb")
+    with pytest.raises(OSError) as e:
+        f.write(os.urandom(4 << 20))
+        f.flush()
+        os.fsync(f.fileno())
+    assert e.value.errno == errno.EDQUOT
+    f.close()                       # reported once, as a local file system does
+    assert os.stat(p).st_size < 4 << 20
+    # small writes still go
+    q = os.path.join(mp, "small")
+    with open(q, "wb") as g:
+        g.write(b"fits")
+    assert open(q, "rb").read() == b"fits"
