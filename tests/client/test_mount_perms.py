@@ -46,10 +46,11 @@ def pmount(cell):
         shutil.rmtree(base, ignore_errors=True)
 
 
-def test_acl_denial_and_tokens_per_uid(pmount, admin_token, workvol):
+def test_acl_denial_and_tokens_per_uid(pmount, admin_token):
     m = pmount
     m.push_token(admin_token)                  # root's calls: the cell's admin
-    d = m.scratch("p-")
+    d = os.path.join(m.cell_dir(), "p-" + uuid.uuid4().hex[:8])
+    os.mkdir(d)
     try:
         os.setxattr(d, "afs.acl", ADMIN_ONLY.encode())
         assert os.getxattr(d, "afs.acl").decode() == ADMIN_ONLY
@@ -67,7 +68,8 @@ def test_acl_denial_and_tokens_per_uid(pmount, admin_token, workvol):
         assert run_as(4322, PROBE, "read", f).stdout.strip() == "top secret"
         assert run_as(4321, PROBE, "read", f).stdout.strip() == "ERR EACCES"
         # and files made by the anonymous uid in an open directory are anonymous's
-        pub = m.scratch("q-")
+        pub = os.path.join(m.cell_dir(), "q-" + uuid.uuid4().hex[:8])
+        os.mkdir(pub)
         out = run_as(4321, PROBE, "create", os.path.join(pub, "anon")).stdout.strip()
         assert out == "owner 32766"                    # system:anyuser's id
         out = run_as(4322, PROBE, "create", os.path.join(pub, "adm")).stdout.strip()

@@ -13,10 +13,11 @@ at all.
 from __future__ import annotations
 
 import errno
-import hashlib
+import json
 import logging
 import os
 import random
+import shutil
 import signal
 import stat
 import subprocess
@@ -34,18 +35,11 @@ from kafs.client import store as store_mod
 from kafs.client.store import ChunkStore, footprint, header_size
 from kafs.errors import ConfigError
 
+from ._store_workload import CS, data_for, random_op
+
 K1 = ("test.example", 536870912, 1, 1)
 K2 = ("test.example", 536870912, 2, 7)
 K3 = ("other.cell", 536870915, 1, 1)
-CS = 4096
-
-
-def data_for(ck, size=None) -> bytes:
-    """Deterministic chunk data of a (key, dv, index), 0..CS bytes."""
-    h = hashlib.blake2b(repr(ck).encode()).digest()
-    if size is None:
-        size = int.from_bytes(h[:4], "big") % (CS + 1)
-    return (h * (size // len(h) + 1))[:size]
 
 
 def chunk_files(root):
@@ -521,6 +515,50 @@ def test_a_real_write_error_file_size_limit(root):
     s.close()
 
 
+TMPFS_CHILD = textwrap.dedent("""
+    import json, logging, os, sys
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(message)s")
+    from kafs.client.store import ChunkStore
+    s = ChunkStore(sys.argv[1], 100 << 20, 65536)
+    k = ("c", 1, 1, 1)
+    results = [s.put(k, 1, i, bytes([i]) * 65536) for i in range(12)]
+    print(json.dumps(results))
+    stored = [i for i, ok in enumerate(results) if ok]
+    print(all(s.get(k, 1, i) == bytes([i]) * 65536 for i in stored))
+    print(sorted(f for f in os.listdir(os.path.dirname(s._path(k, 1, 0))) if ".tmp." in f))
+    s.invalidate(k)
+    print(s.put(k, 2, 0, b"room again"), s.get(k, 2, 0))
+    print(s.stats()["write_errors"], s.stats()["bytes"])
+""")
+
+
+def test_a_real_full_disk_tiny_tmpfs(tmp_path):
+    """A 256 KiB tmpfs, mounted in a mount namespace of the child's own."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        msg = "mounting a tmpfs needs root and unshare(1)"
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    script = (f"mount -t tmpfs -o size=256k tmpfs {mnt} && "
+              f"exec {sys.executable} -c \"$0\" {mnt}/cache")
+    r = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+                        TMPFS_CHILD], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    results = json.loads(lines[0])
+    assert results[0] and not results[-1]     # some fit, then the disk was full
+    assert results.index(False) == results.count(True)   # and nothing after fit again
+    assert lines[1:3] == ["True", "[]"]
+    assert lines[3] == "True b'room again'"
+    assert int(lines[4].split()[0]) == results.count(False)
+    assert r.stderr.strip().splitlines() == [
+        f"chunk cache {mnt}/cache: cannot store a chunk: No space left on device"]
+    assert not os.listdir(mnt)                # the mount was the child's alone
+
+
 # -- threads --------------------------------------------------------------------------
 
 def test_threads(root):
@@ -532,15 +570,7 @@ def test_threads(root):
         rnd = random.Random(seed)
         try:
             for _ in range(300):
-                ck = (rnd.choice(keys), rnd.randrange(3), rnd.randrange(20))
-                op = rnd.random()
-                if op < 0.5:
-                    s.put(*ck, data_for(ck))
-                elif op < 0.95:
-                    got = s.get(*ck)
-                    assert got is None or got == data_for(ck)
-                else:
-                    s.invalidate(ck[0], keep_dv=ck[1])
+                random_op(s, rnd, keys, 3, 20, 0.5)
         except BaseException as e:            # noqa: BLE001 - reported below
             errors.append(e)
     ts = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
@@ -642,14 +672,10 @@ TestStoreModel.settings = settings(max_examples=60, stateful_step_count=40)
 # -- crashes ----------------------------------------------------------------------------
 
 CRASH_CHILD = textwrap.dedent("""
-    import hashlib, os, random, signal, sys
+    import os, random, signal, sys
     from kafs.client.store import ChunkStore
+    from _store_workload import CS, random_op
     root, seed, kill_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    CS = 4096
-    def data_for(ck):
-        h = hashlib.blake2b(repr(ck).encode()).digest()
-        size = int.from_bytes(h[:4], "big") % (CS + 1)
-        return (h * (size // len(h) + 1))[:size]
     if kill_at >= 0:
         # die at the kill_at-th step of the store's system calls, a write
         # cut short half way
@@ -679,16 +705,12 @@ CRASH_CHILD = textwrap.dedent("""
     keys = [("test.example", 536870912, v, 1) for v in range(5)]
     print("ready", flush=True)
     while True:
-        ck = (rnd.choice(keys), rnd.randrange(4), rnd.randrange(12))
-        r = rnd.random()
-        if r < 0.7:
-            s.put(*ck, data_for(ck))
-        elif r < 0.95:
-            got = s.get(*ck)
-            assert got is None or got == data_for(ck), ck
-        else:
-            s.invalidate(ck[0], keep_dv=ck[1])
+        random_op(s, rnd, keys, 4, 12, 0.7)
 """)
+
+
+CHILD_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    [os.path.dirname(os.path.abspath(__file__))] + sys.path)}
 
 
 def _check_after_crash(root):
@@ -715,7 +737,7 @@ def test_sigkill_at_random_moments(root):
     served = 0
     for rnd_i in range(6):
         p = subprocess.Popen([sys.executable, "-c", CRASH_CHILD, str(root), str(rnd_i), "-1"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=CHILD_ENV)
         assert p.stdout.readline() == b"ready\n", p.stderr.read()
         try:
             p.wait(timeout=rnd.uniform(0.05, 0.6))
@@ -736,6 +758,7 @@ def test_sigkill_at_every_step_of_put(root):
     cut in half first): after each death every chunk is exact or absent."""
     for kill_at in range(1, 40):
         r = subprocess.run([sys.executable, "-c", CRASH_CHILD, str(root), str(kill_at % 3),
-                            str(kill_at * 7)], capture_output=True, timeout=60)
+                            str(kill_at * 7)], capture_output=True, timeout=60,
+                           env=CHILD_ENV)
         assert r.returncode == -signal.SIGKILL, r.stderr
         _check_after_crash(root)
