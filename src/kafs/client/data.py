@@ -211,8 +211,13 @@ class DataPath:
         if fut is None:
             fut = asyncio.ensure_future(self._fetch(v, status, idx, cred))
             self._inflight[key] = fut
-            fut.add_done_callback(lambda f, key=key: self._inflight.pop(key, None))
+            fut.add_done_callback(lambda f, key=key: self._fetched(key, f))
         return await asyncio.shield(fut)
+
+    def _fetched(self, key, fut) -> None:
+        self._inflight.pop(key, None)
+        if not fut.cancelled():
+            fut.exception()          # retrieved: its readers may all be gone (read-ahead)
 
     async def _fetch(self, v, status, idx: int, cred) -> bytes:
         afsint = _afsint()
