@@ -13,30 +13,64 @@ class Done:
     items: list = field(default_factory=list)
     code: int = 0
 
+    def last_code(self) -> int:
+        """The code of the last operation (bos.c's loops keep only that)."""
+        if not self.items or self.items[-1]["ok"]:
+            return 0
+        return self.items[-1]["error"]["code"]
+
 
 def error(code: int) -> dict:
     from kafs.cli.bos import em
     return {"code": code, "message": em(code)}
 
 
-async def each(args, names, call, fail_text, key: str = "name") -> Done:
+def failure_code(x: BaseException) -> int:
+    """The code bos would have got for an exception of a call."""
+    from kafs.cli.bos import error_code
+    from kafs.xdr import EncodeError
+    return -450 if isinstance(x, EncodeError) else error_code(x)
+
+
+async def attempt(res: Done, item: dict, coro) -> int:
+    """Await ``coro`` as one operation of ``res``: 0, or the failure's code
+    (also recorded in ``item``)."""
+    res.items.append(item)
+    item["ok"] = True
+    try:
+        await coro
+    except Exception as x:          # noqa: BLE001
+        code = failure_code(x)
+        item["ok"] = False
+        item["error"] = error(code)
+        return code
+    return 0
+
+
+async def each(args, names, call, fail_text, key: str = "name", *, stop: bool = False,
+               ok_text=None, after=None, extra=None) -> Done:
     """Connect (GetConn(as, 1): encrypted), call ``call(bos, name)`` for
-    every name, print ``fail_text(name, code)`` to stderr for failures."""
-    from kafs.cli.bos import connect, error_code, say
+    every name, print ``fail_text(name, code)`` to stderr for failures
+    (and stop after the first one if ``stop``; ``res.code`` is then 1) and
+    ``ok_text(name)`` on stdout for successes (not with -json).
+    ``after(bos, res)`` runs on the same connection before it is closed."""
+    from kafs.cli.bos import connect, out, say
     c = await connect(args, encrypt=True)
     res = Done()
     try:
         for n in names:
-            item = {key: n, "ok": True}
-            res.items.append(item)
-            try:
-                await call(c.bos, n)
-            except Exception as x:      # noqa: BLE001
-                from kafs.xdr import EncodeError
-                code = -450 if isinstance(x, EncodeError) else error_code(x)
-                item["ok"] = False
-                item["error"] = error(code)
+            item = {key: n}
+            item.update(extra or {})
+            code = await attempt(res, item, call(c.bos, n))
+            if code:
                 say(args, fail_text(n, code))
+                if stop:
+                    res.code = 1
+                    return res
+            elif ok_text is not None and not args.json:
+                out(args).write(ok_text(n))
+        if after is not None:
+            await after(c.bos, res)
     finally:
         await c.session.close()
     return res
