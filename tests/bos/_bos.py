@@ -46,7 +46,7 @@ def same(cell, args, **kw):
     """Both tools on the same arguments: identical stdout, stderr, status."""
     r = run_real(cell, args, **kw)
     o = run_ours(args, **kw)
-    assert o == r, (args,)
+    assert o == r, (args, o, r)
     return o
 
 

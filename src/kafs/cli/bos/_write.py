@@ -48,14 +48,15 @@ async def attempt(res: Done, item: dict, coro) -> int:
 
 
 async def each(args, names, call, fail_text, key: str = "name", *, stop: bool = False,
-               ok_text=None, after=None, extra=None) -> Done:
+               ok_text=None, after=None, extra=None, conn=None) -> Done:
     """Connect (GetConn(as, 1): encrypted), call ``call(bos, name)`` for
     every name, print ``fail_text(name, code)`` to stderr for failures
     (and stop after the first one if ``stop``; ``res.code`` is then 1) and
     ``ok_text(name)`` on stdout for successes (not with -json).
-    ``after(bos, res)`` runs on the same connection before it is closed."""
+    ``after(bos, res)`` runs on the same connection before it is closed;
+    ``conn``: a connection already made (it is closed at the end)."""
     from kafs.cli.bos import connect, out, say
-    c = await connect(args, encrypt=True)
+    c = conn if conn is not None else await connect(args, encrypt=True)
     res = Done()
     try:
         for n in names:
