@@ -459,20 +459,24 @@ class Bos:
         from ..rpc import bozo
         return bool(await bozo.BOZO_GetRestrictedMode(self.conn))
 
-    async def log_chunks(self, name: str):
+    async def log_chunks(self, name: str, *, strict: bool = True,
+                         terminator: bool = False):
         """BOZO_GetLog: yield the log's bytes as they arrive, up to the
-        NUL that ends it.  A stream that ends without the NUL raises
-        AFSError(EIO) as bos reports it; a server abort raises its code."""
+        NUL that ends it (yielded too with ``terminator``).  A stream that
+        ends without the NUL raises AFSError(EIO) as bos reports it (just
+        ends, without ``strict``); a server abort raises its code."""
         from ..rpc import bozo
         async with bozo.BOZO_GetLog(self.conn, name) as s:
             while True:
                 chunk = await s.call.read(65536)
                 if not chunk:
-                    raise AFSError(5, "log stream ended without its terminator")
+                    if strict:
+                        raise AFSError(5, "log stream ended without its terminator")
+                    break
                 i = chunk.find(b"\0")
                 if i >= 0:
-                    if i:
-                        yield chunk[:i]
+                    if i or terminator:
+                        yield chunk[:i + 1] if terminator else chunk[:i]
                     break
                 yield chunk
             # bos ends the call right after the NUL; drain what is left
