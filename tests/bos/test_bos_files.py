@@ -223,3 +223,24 @@ def test_json(cell, dirs):
     assert rc == 0 and err == "bos: failed to execute command (Unknown code b 0 (512))\n"
     doc, err, rc = j("prune", H, "-core", "-localauth")
     assert doc == {"bak": False, "old": False, "core": True, "all": False, "ok": True}
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"no newline at the end", b"nul\0bytes\0\0inside\n",
+    bytes(range(256)) * 4, b"line %d\n" * 1 + b"".join(b"line %d\n" % i for i in range(20000)),
+], ids=["empty", "no-newline", "nuls", "binary", "large"])
+def test_getlog_content(cell, content):
+    """getlog copies the file as the server sends it (the server drops NUL
+    bytes; the NUL it adds ends the stream), in the log directory or by
+    absolute path."""
+    name = "kbos-getlog-%s" % RUN
+    p = Path(LOGS) / name
+    p.write_bytes(content)
+    try:
+        out = same(cell, ["getlog", H, name, "-localauth"])
+        assert out[0] == "Fetching log file '%s'...\n" % name + \
+            content.replace(b"\0", b"").decode("utf-8", "surrogateescape")
+        same(cell, ["getlog", H, str(p), "-localauth"])
+    finally:
+        p.unlink()
+    same(cell, ["getlog", H, name, "-localauth"])         # gone: no such entity

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import AFSError, KafsError
+from ..errors import RXGEN_CC_UNMARSHAL, AFSError, DecodeError, KafsError
 
 # the BZ com_err table (boserr.et)
 BZNOTACTIVE = 39424
@@ -583,11 +583,11 @@ class Bos:
         try:
             if (await self.instance_info("dafs")).goal:
                 return True
-        except AFSError:
+        except (AFSError, DecodeError):
             return False
         try:
             await self.instance_info("fs")
-        except AFSError:
+        except (AFSError, DecodeError):
             return True
         # an "fs" instance that runs: not DAFS; neither runs: cannot tell
         return False
@@ -672,6 +672,8 @@ class Bos:
             await self.create_instance(SALVAGE_INSTANCE, "cron", [command, "now"])
         except AFSError as e:
             raise SalvageStartError(e.code) from None
+        except DecodeError:
+            raise SalvageStartError(RXGEN_CC_UNMARSHAL) from None
         count = 0
         while True:
             await asyncio.sleep(interval)
@@ -681,6 +683,8 @@ class Bos:
                 if e.code == BZNOENT:
                     return
                 raise SalvageWaitError(e.code) from None
+            except DecodeError:
+                raise SalvageWaitError(RXGEN_CC_UNMARSHAL) from None
             count += 1
             if waiting is not None:
                 waiting(count)
