@@ -1,6 +1,7 @@
 """bos with a real Kerberos token (kinit admin, our aklog, a private token
 file): the calls are made as admin (a super-user) over rxkad crypt, which
-listkeys and addkey need; without the token they are refused.  The output is what OpenAFS's bos prints for the same operation with
+listkeys and addkey need; without the token they are refused (fixture
+``token_env``: tests/conftest.py).  The output is what OpenAFS's bos prints for the same operation with
 -localauth (OpenAFS's bos cannot see our token store: no cache manager)."""
 
 from __future__ import annotations
@@ -14,22 +15,6 @@ import pytest
 from _bos import H, RUN, bos, run_real
 
 pytestmark = pytest.mark.cell
-
-
-@pytest.fixture
-def token_env(cell, tmp_path):
-    e = cell.env()
-    e["KRB5CCNAME"] = "FILE:%s" % (tmp_path / "ccache")
-    e["KAFS_TOKEN_STORE"] = "file"
-    e["KAFS_TOKEN_FILE"] = str(tmp_path / "tok" / "tokens")
-    e.pop("KAFS_DEBUG", None)
-    r = subprocess.run(["kinit", "-k", "-t", cell.admin_keytab, cell.admin_principal],
-                       env=e, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    r = subprocess.run([os.path.join(os.path.dirname(sys.executable), "aklog")], env=e,
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    return e
 
 
 def ours(env, *args):

@@ -48,13 +48,15 @@ async def attempt(res: Done, item: dict, coro) -> int:
 
 
 async def each(args, names, call, fail_text, key: str = "name", *, stop: bool = False,
-               ok_text=None, after=None, extra=None, conn=None) -> Done:
+               ok_text=None, after=None, extra=None, conn=None, last: bool = False) -> Done:
     """Connect (GetConn(as, 1): encrypted), call ``call(bos, name)`` for
     every name, print ``fail_text(name, code)`` to stderr for failures
     (and stop after the first one if ``stop``; ``res.code`` is then 1) and
     ``ok_text(name)`` on stdout for successes (not with -json).
     ``after(bos, res)`` runs on the same connection before it is closed;
-    ``conn``: a connection already made (it is closed at the end)."""
+    ``conn``: a connection already made (it is closed at the end);
+    ``last``: ``res.code`` is the last operation's code (bos's loops keep
+    only that)."""
     from kafs.cli.bos import connect, out, say
     c = conn if conn is not None else await connect(args, encrypt=True)
     res = Done()
@@ -74,6 +76,8 @@ async def each(args, names, call, fail_text, key: str = "name", *, stop: bool = 
             await after(c.bos, res)
     finally:
         await c.session.close()
+    if last:
+        res.code = res.last_code()
     return res
 
 
@@ -83,6 +87,11 @@ def render(res, args):
 
 def to_json(res):
     return res.items
+
+
+def only(res):
+    """-json of a command that makes one call: its object."""
+    return res.items[0]
 
 
 def exit_code(res):

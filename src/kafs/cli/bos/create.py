@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kafs.cli.bos import em, run_async
-from kafs.cli.bos._write import each, render  # noqa: F401
+from kafs.cli.bos._write import each, exit_code, render  # noqa: F401
+from kafs.cli.bos._write import only as to_json  # noqa: F401
 
 
 async def _run(args):
@@ -14,18 +15,10 @@ async def _run(args):
                      lambda n, code: "bos: failed to create new server instance %s of "
                      "type '%s' (%s)\n" % (n, args.type, em(code)),
                      key="instance",
-                     extra={"type": args.type, "commands": cmds, "notifier": args.notifier})
-    res.code = res.last_code()
+                     extra={"type": args.type, "commands": cmds, "notifier": args.notifier},
+                     last=True)
     return res
 
 
 def run(args):
     return run_async(_run(args))
-
-
-def to_json(res):
-    return res.items[0]
-
-
-def exit_code(res):
-    return res.code

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kafs.cli.bos import em, run_async
-from kafs.cli.bos._write import each, render, to_json  # noqa: F401
+from kafs.cli.bos._write import each, exit_code, render, to_json  # noqa: F401
 
 BZBUSY = 39426
 
@@ -16,12 +16,9 @@ def _text(n, code):
 
 async def _run(args):
     return await each(args, args.instance, lambda b, n: b.delete_instance(n), _text,
-                      key="instance")
+                      key="instance", last=True)
 
 
 def run(args):
     return run_async(_run(args))
 
-
-def exit_code(res):
-    return res.last_code()

@@ -4,14 +4,13 @@ the call's code, and bos's exit status (so 256, "exit 1", exits 0)."""
 from __future__ import annotations
 
 from kafs.cli.bos import em, run_async
-from kafs.cli.bos._write import each, render  # noqa: F401
+from kafs.cli.bos._write import each, exit_code, render  # noqa: F401
 
 
 async def _run(args):
     res = await each(args, [args.cmd], lambda b, c: b.exec(c),
                      lambda c, code: "bos: failed to execute command (%s)\n" % em(code),
-                     key="command")
-    res.code = res.last_code()
+                     key="command", last=True)
     return res
 
 
@@ -23,7 +22,3 @@ def to_json(res):
     d = dict(res.items[0])
     d["status"] = res.code
     return d
-
-
-def exit_code(res):
-    return res.code

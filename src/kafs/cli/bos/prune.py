@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kafs.cli.bos import com_err, run_async
-from kafs.cli.bos._write import each, render  # noqa: F401
+from kafs.cli.bos._write import each, exit_code, render  # noqa: F401
 
 
 async def _run(args):
@@ -12,8 +12,7 @@ async def _run(args):
     res = await each(args, [None],
                      lambda b, _: b.prune(**flags),
                      lambda _, code: com_err(code, "(failed to prune server files)"),
-                     key="prune", extra=flags)
-    res.code = res.last_code()
+                     key="prune", extra=flags, last=True)
     return res
 
 
@@ -25,7 +24,3 @@ def to_json(res):
     d = dict(res.items[0])
     del d["prune"]
     return d
-
-
-def exit_code(res):
-    return res.code

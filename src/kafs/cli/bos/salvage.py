@@ -120,6 +120,24 @@ async def _restart_fs(args, c, res, o, text, fail, fail_out) -> int:
     return 0
 
 
+async def _whole(args, c, res, o, partition, dodirs, stop_fail, restarting,
+                 restart_fail_on_stdout) -> Salvage:
+    """A whole server or partition: the file server stopped around it."""
+    code = await _stop_fs(args, c, res, o, stop_fail)
+    if code:
+        res.code = code
+        return res
+    if o is not None:
+        o.write("Starting salvage.\n")
+    res.code = await _do_salvage(args, c, res, o, partition, None, dodirs)
+    if res.stopped:
+        code = await _restart_fs(args, c, res, o, restarting,
+                                 "bos: failed to restart '%s' (%s)\n", restart_fail_on_stdout)
+        if code:
+            res.code = code
+    return res
+
+
 async def _do_salvage(args, c, res, o, partition, volume, dodirs) -> int:
     """DoSalvage: 0 or the code to return."""
     from kafs.api.bos import (SALVAGE_LOG, SalvageArgumentError, SalvageStartError,
@@ -211,41 +229,16 @@ async def _salvage(args, c, o) -> Salvage:
             raise CommandError(" -salvagedirs only possible with -all.", EINVAL)
         dodirs = True
     if args.all:
-        code = await _stop_fs(args, c, res, o, "bos: failed to stop '%s' (%s)\n")
-        if code:
-            res.code = code
-            return res
-        if o is not None:
-            o.write("Starting salvage.\n")
-        rc = await _do_salvage(args, c, res, o, None, None, dodirs)
-        if res.stopped:
-            code = await _restart_fs(args, c, res, o, "bos: restarting %s.\n",
-                                     "bos: failed to restart '%s' (%s)\n", False)
-            if code:
-                res.code = code
-                return res
-        res.code = rc
-        return res
+        # bos's two branches differ in their words (quotes, stdout/stderr)
+        return await _whole(args, c, res, o, None, dodirs, "bos: failed to stop '%s' (%s)\n",
+                            "bos: restarting %s.\n", False)
     if not args.volume:
         if not args.partition:
             raise CommandError("bos: must specify -all switch to salvage all partitions.", -1)
         if not _partition_ok(args.partition):
             raise CommandError("bos: can't interpret %s as partition ID." % args.partition, -1)
-        code = await _stop_fs(args, c, res, o, "bos: can't stop '%s' (%s)\n")
-        if code:
-            res.code = code
-            return res
-        if o is not None:
-            o.write("Starting salvage.\n")
-        rc = await _do_salvage(args, c, res, o, args.partition, None, False)
-        if res.stopped:
-            code = await _restart_fs(args, c, res, o, "bos: restarting '%s'.\n",
-                                     "bos: failed to restart '%s' (%s)\n", True)
-            if code:
-                res.code = code
-                return res
-        res.code = rc
-        return res
+        return await _whole(args, c, res, o, args.partition, False,
+                            "bos: can't stop '%s' (%s)\n", "bos: restarting '%s'.\n", True)
     vid, init = await _volume_id(args, args.volume)
     if init:
         say(args, "bos: can't initialize volume system client (code %d), trying anyway.\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from kafs.cli import CommandError
 from kafs.cli.bos import com_err, connect, run_async
 from kafs.cli.bos._write import each, render  # noqa: F401
+from kafs.cli.bos._write import only as to_json  # noqa: F401
 
 
 async def _run(args):
@@ -22,7 +23,3 @@ async def _run(args):
 
 def run(args):
     return run_async(_run(args))
-
-
-def to_json(res):
-    return res.items[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kafs.cli import CommandError
 from kafs.cli.bos import connect, em, run_async
-from kafs.cli.bos._write import each, render  # noqa: F401
+from kafs.cli.bos._write import each, exit_code, render  # noqa: F401
 
 
 async def _run(args):
@@ -27,8 +27,7 @@ async def _run(args):
                      lambda _, code: "bos: failed to set restart time at server (%s)\n"
                      % em(code), key="which",
                      extra={"time": t.display(), "mask": t.mask, "hour": t.hour,
-                            "min": t.min, "sec": t.sec, "day": t.day}, conn=c)
-    res.code = res.last_code()
+                            "min": t.min, "sec": t.sec, "day": t.day}, conn=c, last=True)
     return res
 
 
@@ -40,7 +39,3 @@ def to_json(res):
     d = dict(res.items[0])
     d["which"] = "newbinary" if d["which"] == 2 else "general"
     return d
-
-
-def exit_code(res):
-    return res.code

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kafs.cli.bos import em, run_async
 from kafs.cli.bos._write import each, render  # noqa: F401
+from kafs.cli.bos._write import only as to_json  # noqa: F401
 
 
 def get_int32(text: str) -> int | None:
@@ -52,7 +53,3 @@ async def _run(args):
 
 def run(args):
     return run_async(_run(args))
-
-
-def to_json(res):
-    return res.items[0]

@@ -4,7 +4,7 @@ then BOZO_WaitAll with -wait."""
 from __future__ import annotations
 
 from kafs.cli.bos import em, run_async
-from kafs.cli.bos._write import each, render, to_json  # noqa: F401
+from kafs.cli.bos._write import each, exit_code, render, to_json  # noqa: F401
 from kafs.cli.bos._control import wait_after
 
 
@@ -12,12 +12,9 @@ async def _run(args):
     return await each(args, args.instance, lambda b, n: b.stop(n),
                       lambda n, code: "bos: failed to change stop instance '%s' (%s)\n"
                       % (n, em(code)),
-                      key="instance", after=wait_after(args))
+                      key="instance", after=wait_after(args), last=True)
 
 
 def run(args):
     return run_async(_run(args))
 
-
-def exit_code(res):
-    return res.last_code()          # the last call's code (WaitAll's with -wait)
