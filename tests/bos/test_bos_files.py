@@ -244,3 +244,24 @@ def test_getlog_content(cell, content):
     finally:
         p.unlink()
     same(cell, ["getlog", H, name, "-localauth"])         # gone: no such entity
+
+
+LONG = "i" * 300
+LONG_ARGS = [["status", H, LONG], ["start", H, LONG], ["delete", H, LONG], ["getlog", H, LONG],
+             ["exec", H, LONG], ["restart", H, LONG], ["shutdown", H, LONG],
+             ["salvage", H, "a", LONG, "-forceDAFS"], ["uninstall", H, LONG],
+             ["create", H, LONG, "simple", "/bin/true"], ["removeuser", H, LONG]]
+
+
+@pytest.mark.parametrize("args", LONG_ARGS, ids=lambda a: a[0])
+def test_long_arguments(cell, args):
+    """A string over the interface's 256 bytes: RXGEN_CC_MARSHAL (-450),
+    nothing sent."""
+    same(cell, [*args, "-localauth"])
+
+
+def test_getdate_long_dir(cell):
+    # OpenAFS's bos prints this line, then dies of its strcpy into a
+    # 256-byte buffer (stack smashing detected)
+    o = run_ours(["getdate", H, "f", "-dir", "/" + "d" * 300, "-localauth"])
+    assert o == ("", "bos: failed to check date on f (RPC interface mismatch (-450))\n", 1)

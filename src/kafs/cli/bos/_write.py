@@ -25,13 +25,6 @@ def error(code: int) -> dict:
     return {"code": code, "message": em(code)}
 
 
-def failure_code(x: BaseException) -> int:
-    """The code bos would have got for an exception of a call."""
-    from kafs.cli.bos import error_code
-    from kafs.xdr import EncodeError
-    return -450 if isinstance(x, EncodeError) else error_code(x)
-
-
 async def attempt(res: Done, item: dict, coro) -> int:
     """Await ``coro`` as one operation of ``res``: 0, or the failure's code
     (also recorded in ``item``)."""
@@ -40,7 +33,8 @@ async def attempt(res: Done, item: dict, coro) -> int:
     try:
         await coro
     except Exception as x:          # noqa: BLE001
-        code = failure_code(x)
+        from kafs.cli.bos import error_code
+        code = error_code(x)
         item["ok"] = False
         item["error"] = error(code)
         return code
