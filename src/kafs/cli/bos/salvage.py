@@ -77,7 +77,7 @@ async def _volume_id(args, spec: str):
 
 async def _stop_fs(args, c, res, o, failed_text):
     """GetServerGoal, then stop the file server instance if it should run:
-    True to go on, else the code to return."""
+    None to go on, else the code to return."""
     try:
         goal = (await c.bos.instance_info(res.service)).goal
     except Exception as x:          # noqa: BLE001
