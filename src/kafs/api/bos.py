@@ -7,9 +7,22 @@
         for name in await b.instances():
             st = await b.instance_status(name, long=True)
 
+Reads: instances and their status, cell name and hosts, super-users,
+keys, file dates, restart times, restricted mode, logs (streamed).
+Writes: instances (create/delete, start/stop and temporary goals,
+shutdown/startup/restart of all, the bosserver itself, wait), keys,
+super-users, cell hosts, authentication, restricted mode, restart times,
+install (streamed from bytes, a file or chunks) and uninstall, exec,
+prune, and salvage (:func:`salvager_command` builds the command line,
+:meth:`Bos.salvage` runs and watches it).
+
 Failures raise :class:`kafs.errors.AFSError` (BZDOM ends every
-enumeration and is not raised by the iterating helpers); undecodable
-replies raise :class:`kafs.errors.DecodeError`.
+enumeration and is not raised by the iterating helpers; the salvage
+steps raise its subclasses :class:`SalvageStartError` and
+:class:`SalvageWaitError`); undecodable replies raise
+:class:`kafs.errors.DecodeError`; arguments bos refuses to send raise
+:class:`TimeSyntaxError` or :class:`SalvageArgumentError` (both
+ValueErrors).
 """
 
 from __future__ import annotations
