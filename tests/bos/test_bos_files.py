@@ -265,3 +265,35 @@ def test_getdate_long_dir(cell):
     # 256-byte buffer (stack smashing detected)
     o = run_ours(["getdate", H, "f", "-dir", "/" + "d" * 300, "-localauth"])
     assert o == ("", "bos: failed to check date on f (RPC interface mismatch (-450))\n", 1)
+
+
+def test_api_install_streams(cell, tmp_path):
+    """kafs.api.bos.Bos.install from bytes, a file object and an async
+    iterable of chunks; a size that does not match what is sent is the
+    server's code 101 and leaves nothing."""
+    import asyncio
+
+    from kafs.api.bos import Bos
+    from kafs.api.session import AuthSpec, Session
+    from kafs.errors import AFSError
+
+    async def chunks():
+        for i in range(50):
+            yield b"%05d" % i * 400
+
+    async def go():
+        async with await Session.open(auth=AuthSpec(localauth=True, encrypt=True)) as s:
+            b = Bos(s, H)
+            await b.install(str(tmp_path / "a"), b"bytes\n", 6, 0o100644, 1_600_000_000)
+            with open(tmp_path / "a", "rb") as f:
+                await b.install(str(tmp_path / "b"), f, 6, 0o100600, 1_600_000_001)
+            await b.install(str(tmp_path / "c"), chunks(), 50 * 2000, 0, 0)
+            with pytest.raises(AFSError) as e:
+                await b.install(str(tmp_path / "d"), b"short", 6, 0, 0)
+            return e.value.code
+    assert asyncio.run(go()) == 101
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes() == b"bytes\n"
+    assert (tmp_path / "b").stat().st_mode & 0o777 == 0o600
+    assert int((tmp_path / "b").stat().st_mtime) == 1_600_000_001
+    assert (tmp_path / "c").read_bytes() == b"".join(b"%05d" % i * 400 for i in range(50))
+    assert not (tmp_path / "d").exists() and not (tmp_path / "d.NEW").exists()
