@@ -65,3 +65,24 @@ def cell():
         tc.clear_loss()
     except Exception as e:  # noqa: BLE001
         pytest.fail(f"could not remove the loss rule: {e}", pytrace=False)
+
+
+@pytest.fixture
+def token_env(cell, tmp_path):
+    """An environment holding a real token of the cell's admin: kinit
+    (admin keytab) into a private ccache, then our aklog into a private
+    token file.  Our tools run with it authenticate with that token."""
+    import subprocess
+    import sys
+    e = cell.env()
+    e["KRB5CCNAME"] = "FILE:%s" % (tmp_path / "ccache")
+    e["KAFS_TOKEN_STORE"] = "file"
+    e["KAFS_TOKEN_FILE"] = str(tmp_path / "tok" / "tokens")
+    e.pop("KAFS_DEBUG", None)
+    r = subprocess.run(["kinit", "-k", "-t", cell.admin_keytab, cell.admin_principal],
+                       env=e, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([os.path.join(os.path.dirname(sys.executable), "aklog")], env=e,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return e

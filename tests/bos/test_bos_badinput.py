@@ -65,3 +65,28 @@ def test_bad_reply(mode, args):
     assert "Traceback" not in ours[1]
     assert ours[1].count("\n") <= max(1, real[1].count("\n"))
     assert ours == real
+
+
+WRITES = [["create", ADDR, "x", "simple", "/bin/true", "-noauth"],
+          ["delete", ADDR, "x", "-noauth"], ["start", ADDR, "x", "-noauth"],
+          ["stop", ADDR, "x", "-wait", "-noauth"], ["startup", ADDR, "-noauth"],
+          ["shutdown", ADDR, "x", "-wait", "-noauth"], ["restart", ADDR, "-all", "-noauth"],
+          ["restart", ADDR, "x", "-noauth"], ["restart", ADDR, "-bosserver", "-noauth"],
+          ["exec", ADDR, "true", "-noauth"], ["prune", ADDR, "-all", "-noauth"],
+          ["uninstall", ADDR, "x", "-noauth"], ["install", ADDR, "/etc/hostname", "-noauth"],
+          ["setauth", ADDR, "on", "-noauth"], ["setrestricted", ADDR, "0", "-noauth"],
+          ["setrestart", ADDR, "-time", "never", "-noauth"],
+          ["addkey", ADDR, "-key", "k", "-kvno", "201", "-noauth"],
+          ["removekey", ADDR, "201", "-noauth"],
+          ["salvage", ADDR, "-all", "-noauth"], ["salvage", ADDR, "a", "7", "-noauth"],
+          ["getlog", ADDR, "BosLog", "-noauth"]]
+
+
+@pytest.mark.parametrize("mode", ["short", "abort", "longstring"])
+@pytest.mark.parametrize("args", WRITES, ids=[" ".join(c[:3]) for c in WRITES])
+def test_bad_reply_writes(mode, args):
+    with FakeBos(mode):
+        real = run_real(args)
+        ours = run_ours(args)
+    assert "Traceback" not in ours[1]
+    assert ours == real

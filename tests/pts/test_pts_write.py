@@ -514,23 +514,7 @@ def test_json(cell):
 # -- a real Kerberos token ----------------------------------------------------------------
 
 
-@pytest.fixture
-def token_env(cell, tmp_path):
-    """kinit admin (keytab) into a private ccache, then our aklog into a
-    private token file."""
-    import sys
-    e = cell.env()
-    e["KRB5CCNAME"] = "FILE:%s" % (tmp_path / "ccache")
-    e["KAFS_TOKEN_STORE"] = "file"
-    e["KAFS_TOKEN_FILE"] = str(tmp_path / "tok" / "tokens")
-    e.pop("KAFS_DEBUG", None)
-    r = subprocess.run(["kinit", "-k", "-t", cell.admin_keytab, cell.admin_principal],
-                       env=e, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    r = subprocess.run([os.path.join(os.path.dirname(sys.executable), "aklog")], env=e,
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    return e
+# token_env: tests/conftest.py
 
 
 def ours_bin(env, *args):

@@ -12,6 +12,7 @@ import sys
 
 AFSCONF_NOTFOUND = 70354689
 AFSCONF_NO_SECURITY_CLASS = 70354696
+RXGEN_CC_MARSHAL = -450
 RXGEN_CC_UNMARSHAL = -451
 
 
@@ -48,9 +49,15 @@ def com_err(code: int, text: str) -> str:
 
 
 def error_code(exc: BaseException) -> int:
+    """The code bos would have got for an exception of a call: an
+    argument too long for the interface is RXGEN_CC_MARSHAL, a reply that
+    does not decode RXGEN_CC_UNMARSHAL, a socket error RX_CALL_DEAD."""
     from kafs.errors import AFSError, DecodeError
+    from kafs.xdr import EncodeError
     if isinstance(exc, AFSError):
         return exc.code
+    if isinstance(exc, EncodeError):
+        return RXGEN_CC_MARSHAL
     if isinstance(exc, DecodeError):
         return RXGEN_CC_UNMARSHAL
     if isinstance(exc, OSError):

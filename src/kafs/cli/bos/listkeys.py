@@ -35,8 +35,8 @@ def run(args):
 
 
 def _bytes(b: bytes) -> str:
-    """ka_PrintBytes: printable ASCII as is, the rest as \\ooo."""
-    return "".join(chr(x) if 32 <= x < 127 else "\\%03o" % x for x in b)
+    """ka_PrintBytes: every byte as \\ooo."""
+    return "".join("\\%03o" % x for x in b)
 
 
 def render(res, args):
