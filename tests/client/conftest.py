@@ -149,6 +149,12 @@ class KafsMount:
     def cell_dir(self) -> str:
         return os.path.join(self.path, self.cell.cell)
 
+    def scratch(self, prefix: str = "t-") -> str:
+        """A new directory in the client tests' volume (needs ``workvol``)."""
+        d = os.path.join(self.cell_dir(), WORKVOL, prefix + uuid.uuid4().hex[:10])
+        os.mkdir(d)
+        return d
+
 
 def _readline(s) -> bytes:
     b = b""
@@ -206,11 +212,49 @@ def mount(cell, tmp_path_factory):
         m.stop()
 
 
+WORKVOL = "kafs.clienttests"
+
+
+@pytest.fixture(scope="session")
+def workvol(cell, admin_token):
+    """A volume of the client tests' own, without a quota, mounted in
+    root.cell as ``kafs.clienttests`` with system:anyuser rlidwk: their files
+    never fill root.cell.  Made idempotently (a reused cell keeps it)."""
+    import asyncio
+
+    from kafs.client.creds import Cred, TokenSource
+    from kafs.client.errmap import FSError
+    from kafs.client.manager import CacheManager
+    from kafs.client.mountpoint import MountPoint
+    r = cell.tool("vos", "examine", WORKVOL, "-localauth", timeout=120)
+    if r.returncode != 0:
+        r = cell.tool("vos", "create", cell.host, "a", WORKVOL, "-maxquota", "0",
+                      "-localauth", timeout=300)
+        assert r.returncode == 0, r.stderr
+    acl = b"2\n0\nsystem:administrators\t127\nsystem:anyuser\t63\n"
+
+    async def setup():
+        ts = TokenSource(own_store=False, user_files=lambda uid: [])
+        ts.set_token(0, admin_token)
+        async with CacheManager(tokens=ts, dns=False) as cm:
+            c = Cred(0)
+            root = await cm.volume_root(cell.cell, "root.cell", cred=c)
+            try:
+                mp = await cm.lookup(root, WORKVOL.encode(), c)
+            except FSError:
+                mp = await cm.mkmount(root, WORKVOL.encode(), MountPoint("#", None, WORKVOL), c)
+            top = await cm.cross(mp, c)
+            if (await cm.fetch_acl(top, c)).rstrip(b"\0") != acl:
+                await cm.store_acl(top, acl, c)
+    asyncio.run(setup())
+    return WORKVOL
+
+
 @pytest.fixture
-def workdir(mount):
-    """A fresh directory of this test's own in root.cell, through the mount
-    (anonymous: root.cell gives system:anyuser rlidwk)."""
-    d = os.path.join(mount.cell_dir(), "t-" + uuid.uuid4().hex[:10])
+def workdir(mount, workvol):
+    """A fresh directory of this test's own in the client tests' volume,
+    through the mount (anonymous: the volume gives system:anyuser rlidwk)."""
+    d = os.path.join(mount.cell_dir(), workvol, "t-" + uuid.uuid4().hex[:10])
     os.mkdir(d)
     yield d
     subprocess.run(["rm", "-rf", d], capture_output=True, timeout=300)

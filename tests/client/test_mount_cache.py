@@ -37,7 +37,7 @@ def _other_client_write(cm_factory, cell, path_parts, data: bytes, *, offset=0):
             c = Cred(0)
             v = await cm.volume_root(cell, "root.cell", cred=c)
             for p in path_parts:
-                v = await cm.lookup(v, p.encode(), c)
+                v = await cm.cross(await cm.lookup(v, p.encode(), c), c)
             await cm.write(v, offset, data, c)
             await cm.flush(v, c)
             return v.status.dv
@@ -50,7 +50,7 @@ def _server_bytes(cm_factory, cell, path_parts) -> bytes:
             c = Cred(0)
             v = await cm.volume_root(cell, "root.cell", cred=c)
             for p in path_parts:
-                v = await cm.lookup(v, p.encode(), c)
+                v = await cm.cross(await cm.lookup(v, p.encode(), c), c)
             return await cm.read(v, 0, 1 << 40, c)
     return asyncio.run(main())
 
@@ -100,8 +100,9 @@ def test_directory_change_by_another_client(mount, workdir, cm_factory, cell):
         async with cm_factory() as cm:
             c = Cred(0)
             v = await cm.volume_root(cell.cell, "root.cell", cred=c)
-            d = await cm.lookup(v, os.path.basename(workdir).encode(), c)
-            await cm.create(d, b"from-elsewhere", 0o644, c)
+            for p in _parts(mount, workdir):
+                v = await cm.cross(await cm.lookup(v, p.encode(), c), c)
+            await cm.create(v, b"from-elsewhere", 0o644, c)
     asyncio.run(add())
     assert _wait_for(lambda: os.listdir(workdir) == ["from-elsewhere"], 10)
 
@@ -119,12 +120,11 @@ def _sha(p) -> str:
                           timeout=300).stdout.split()[0]
 
 
-def test_second_read_sends_no_fetchdata_and_restart_reuses_cache(cell, tmp_path, cm_factory):
+def test_second_read_sends_no_fetchdata_and_restart_reuses_cache(cell, tmp_path, cm_factory,
+                                                                  workvol):
     m = KafsMount(cell, tmp_path, options="memcache=4M").start()
     try:
-        wd = os.path.join(m.cell_dir(), "t-" + uuid.uuid4().hex[:10])
-        os.mkdir(wd)
-        name = os.path.basename(wd)
+        wd = m.scratch()
         p = os.path.join(wd, "big")
         data = os.urandom(24 << 20)
         want = hashlib.sha256(data).hexdigest()
@@ -132,8 +132,9 @@ def test_second_read_sends_no_fetchdata_and_restart_reuses_cache(cell, tmp_path,
         async def put():
             async with cm_factory() as cm:
                 c = Cred(0)
-                root = await cm.volume_root(cell.cell, "root.cell", cred=c)
-                d = await cm.lookup(root, name.encode(), c)
+                d = await cm.volume_root(cell.cell, "root.cell", cred=c)
+                for part in _parts(m, wd):
+                    d = await cm.cross(await cm.lookup(d, part.encode(), c), c)
                 v = await cm.create(d, b"big", 0o644, c)
                 await cm.write(v, 0, data, c)
                 await cm.flush(v, c)
@@ -152,7 +153,7 @@ def test_second_read_sends_no_fetchdata_and_restart_reuses_cache(cell, tmp_path,
         assert m.stats()["cm"]["fetch_status"] >= 1           # ...after revalidation
         # changed while the mount is down: the old chunks must not be served
         m.stop()
-        _other_client_write(cm_factory, cell.cell, [name, "big"], b"Z" * 4096, offset=5 << 20)
+        _other_client_write(cm_factory, cell.cell, _parts(m, p), b"Z" * 4096, offset=5 << 20)
         m.start()
         new = bytearray(data)
         new[5 << 20:(5 << 20) + 4096] = b"Z" * 4096
@@ -167,11 +168,10 @@ def _fid(path):
     return [v, n, u]
 
 
-def test_killed_mid_write_serves_no_torn_chunk(cell, tmp_path, cm_factory):
+def test_killed_mid_write_serves_no_torn_chunk(cell, tmp_path, cm_factory, workvol):
     m = KafsMount(cell, tmp_path).start()
     try:
-        wd = os.path.join(m.cell_dir(), "t-" + uuid.uuid4().hex[:10])
-        os.mkdir(wd)
+        wd = m.scratch()
         p = os.path.join(wd, "f")
         with open(p, "wb") as f:
             f.write(os.urandom(6 << 20))
@@ -204,11 +204,10 @@ def test_killed_mid_write_serves_no_torn_chunk(cell, tmp_path, cm_factory):
         m.stop()
 
 
-def test_unmount_stores_dirty_data(cell, tmp_path, cm_factory):
+def test_unmount_stores_dirty_data(cell, tmp_path, cm_factory, workvol):
     m = KafsMount(cell, tmp_path, options="flush_size=64M").start()
     try:
-        wd = os.path.join(m.cell_dir(), "t-" + uuid.uuid4().hex[:10])
-        os.mkdir(wd)
+        wd = m.scratch()
         p = os.path.join(wd, "f")
         data = os.urandom(3 << 20)
         fd = os.open(p, os.O_WRONLY | os.O_CREAT, 0o644)

@@ -100,7 +100,7 @@ def test_volume_moved_while_a_file_is_open(cell, amount, scratch_volume):
     assert "/vicepb" in ex
 
 
-def test_full_cache_disk_goes_on_serving(cell, tmp_path, cm_factory):
+def test_full_cache_disk_goes_on_serving(cell, tmp_path, cm_factory, workvol):
     cache = tmp_path / "afs-cache"
     cache.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(cache)], check=True)
@@ -108,8 +108,7 @@ def test_full_cache_disk_goes_on_serving(cell, tmp_path, cm_factory):
     m.cache = str(cache)
     try:
         m.start()
-        wd = os.path.join(m.cell_dir(), "t-" + uuid.uuid4().hex[:10])
-        os.mkdir(wd)
+        wd = m.scratch()
         p = os.path.join(wd, "f")
         data = os.urandom(8 << 20)
         with open(p, "wb") as f:
@@ -178,14 +177,13 @@ def test_callbacks_expire_and_resets_drop_promises(cell, cm_factory):
     asyncio.run(main())
 
 
-def test_file_server_restart(cell, amount, cm_factory):
+def test_file_server_restart(cell, amount, cm_factory, workvol):
     """After the file server restarts, what we cached is still never stale."""
     import asyncio
 
     from kafs.client.creds import Cred
     from kafs.testcell import TestCell
-    wd = os.path.join(amount.cell_dir(), "t-" + uuid.uuid4().hex[:10])
-    os.mkdir(wd)
+    wd = amount.scratch()
     p = os.path.join(wd, "f")
     with open(p, "wb") as f:
         f.write(b"before the restart")
@@ -197,8 +195,9 @@ def test_file_server_restart(cell, amount, cm_factory):
     async def change():
         async with cm_factory() as cm:
             c = Cred(0)
-            v = await cm.volume_root(cell.cell, "root.cell", cred=c)
-            d = await cm.lookup(v, os.path.basename(wd).encode(), c)
+            d = await cm.volume_root(cell.cell, "root.cell", cred=c)
+            for part in os.path.relpath(wd, amount.cell_dir()).split(os.sep):
+                d = await cm.cross(await cm.lookup(d, part.encode(), c), c)
             f = await cm.lookup(d, b"f", c)
             await cm.setattr(f, c, size=0)
             await cm.write(f, 0, b"after the restart", c)
@@ -209,3 +208,24 @@ def test_file_server_restart(cell, amount, cm_factory):
         time.sleep(0.2)
     assert open(p, "rb").read() == b"after the restart"
     subprocess.run(["rm", "-rf", wd], timeout=120)
+
+
+def test_over_quota_is_edquot_not_lost(cell, amount, scratch_volume):
+    """Writes past the volume's quota fail with EDQUOT at close or fsync
+    (write-behind reports it), never silently."""
+    name, mp = scratch_volume
+    _vos(cell, "setfields", "-id", name, "-maxquota", "1000")
+    p = os.path.join(mp, "f")
+    f = open(p, "wb")
+    with pytest.raises(OSError) as e:
+        f.write(os.urandom(4 << 20))
+        f.flush()
+        os.fsync(f.fileno())
+    assert e.value.errno == errno.EDQUOT
+    f.close()                       # reported once, as a local file system does
+    assert os.stat(p).st_size < 4 << 20
+    # small writes still go
+    q = os.path.join(mp, "small")
+    with open(q, "wb") as g:
+        g.write(b"fits")
+    assert open(q, "rb").read() == b"fits"

@@ -46,11 +46,10 @@ def pmount(cell):
         shutil.rmtree(base, ignore_errors=True)
 
 
-def test_acl_denial_and_tokens_per_uid(pmount, admin_token):
+def test_acl_denial_and_tokens_per_uid(pmount, admin_token, workvol):
     m = pmount
     m.push_token(admin_token)                  # root's calls: the cell's admin
-    d = os.path.join(m.cell_dir(), "p-" + uuid.uuid4().hex[:8])
-    os.mkdir(d)
+    d = m.scratch("p-")
     try:
         os.setxattr(d, "afs.acl", ADMIN_ONLY.encode())
         assert os.getxattr(d, "afs.acl").decode() == ADMIN_ONLY
@@ -68,8 +67,7 @@ def test_acl_denial_and_tokens_per_uid(pmount, admin_token):
         assert run_as(4322, PROBE, "read", f).stdout.strip() == "top secret"
         assert run_as(4321, PROBE, "read", f).stdout.strip() == "ERR EACCES"
         # and files made by the anonymous uid in an open directory are anonymous's
-        pub = os.path.join(m.cell_dir(), "q-" + uuid.uuid4().hex[:8])
-        os.mkdir(pub)
+        pub = m.scratch("q-")
         out = run_as(4321, PROBE, "create", os.path.join(pub, "anon")).stdout.strip()
         assert out == "owner 32766"                    # system:anyuser's id
         out = run_as(4322, PROBE, "create", os.path.join(pub, "adm")).stdout.strip()

@@ -163,14 +163,13 @@ def test_tree_of_1000_files(workdir, cm_factory):
         assert _read(os.path.join(workdir, d, n)) == data
     assert sum(len(os.listdir(os.path.join(workdir, "d%02d" % k))) for k in range(20)) == 1000
 
-    cell = os.path.basename(os.path.dirname(workdir))
-    top = os.path.basename(workdir)
+    cell, vol, top = workdir.split(os.sep)[-3:]
 
     async def other_client():
         async with cm_factory() as cm:
             c = Cred(0)
-            root = await cm.volume_root(cell, "root.cell", cred=c)
-            wd = await cm.lookup(root, top.encode(), c)
+            wd = await cm.volume_root(cell, vol, cred=c)
+            wd = await cm.lookup(wd, top.encode(), c)
             seen = 0
             for k in range(20):
                 dv = await cm.lookup(wd, b"d%02d" % k, c)
@@ -205,13 +204,13 @@ def test_large_file_bit_exact(workdir, tmp_path, cm_factory):
                                  check=True, timeout=600).stdout.split()[0]
     want = h(str(src))
     assert h(dst) == want
-    cell = os.path.basename(os.path.dirname(workdir))
+    cell, vol, top = workdir.split(os.sep)[-3:]
 
     async def server_copy():
         async with cm_factory(memory_cache=8 << 20) as cm:
             c = Cred(0)
-            root = await cm.volume_root(cell, "root.cell", cred=c)
-            wd = await cm.lookup(root, os.path.basename(workdir).encode(), c)
+            wd = await cm.volume_root(cell, vol, cred=c)
+            wd = await cm.lookup(wd, top.encode(), c)
             v = await cm.lookup(wd, b"big", c)
             digest = hashlib.sha256()
             off = 0
@@ -225,3 +224,44 @@ def test_large_file_bit_exact(workdir, tmp_path, cm_factory):
 
     n, got, fetches = asyncio.run(server_copy())
     assert (n, got) == (300 << 20, want) and fetches >= 300
+
+
+def test_many_calls_at_once(workdir):
+    """16 threads writing, reading and listing at the same time; while a
+    large read is in flight small requests are still answered."""
+    import threading
+    errors = []
+    big = os.path.join(workdir, "big")
+    blob = os.urandom(40 << 20)
+    with open(big, "wb") as f:
+        f.write(blob)
+
+    def worker(k):
+        try:
+            p = os.path.join(workdir, "w%02d" % k)
+            data = os.urandom(200_000 + k)
+            for _ in range(5):
+                with open(p, "wb") as f:
+                    f.write(data)
+                with open(p, "rb") as f:
+                    assert f.read() == data
+                assert "big" in os.listdir(workdir)
+                os.stat(big)
+        except Exception as e:     # noqa: BLE001 - collected for the assertion
+            errors.append(e)
+
+    def reader():
+        try:
+            with open(big, "rb") as f:
+                assert hashlib.sha256(f.read()).digest() == hashlib.sha256(blob).digest()
+        except Exception as e:     # noqa: BLE001
+            errors.append(e)
+
+    ts = [threading.Thread(target=worker, args=(k,)) for k in range(16)]
+    ts.append(threading.Thread(target=reader))
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(600)
+    assert not errors, errors[:3]
+    assert len(os.listdir(workdir)) == 17

@@ -647,6 +647,9 @@ class AfsOperations(pyfuse3.Operations):
 
     # -------------------------------------------------------------- xattrs
     async def getxattr(self, inode, name, ctx):
+        if name not in XATTRS and name != CONTROL_XATTR:
+            # security.capability on every write, ACL probes of ls -l ...: at once
+            raise pyfuse3.FUSEError(pyfuse3.ENOATTR)
         return await self._run("getxattr", self._getxattr(inode, name, self._cred(ctx)))
 
     async def _xattr_vnode(self, n: Node, cred):
