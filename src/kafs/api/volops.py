@@ -1,0 +1,1073 @@
+"""Volume operations: what OpenAFS's libvolser (``vsprocs.c``) does for vos.
+
+Each operation runs the same sequence of VLDB and volserver calls as
+OpenAFS 1.8.9's, including what happens on failure: transactions are
+ended, temporary clones deleted and the VLDB entry unlocked exactly where
+OpenAFS's code does it, so a failed or interrupted operation leaves the
+cell as OpenAFS's vos would.
+
+Progress and diagnostics go to a :class:`Reporter` (OpenAFS's texts: the
+library prints them as it goes, and scripts read them); the default one
+keeps them in lists, the vos commands pass one that writes stdout/stderr.
+A failure raises :class:`VolOpError` (``.code``: the VOLSER/VL/Rx code)
+after its messages went to the reporter::
+
+    async with await Session.open(auth=AuthSpec(localauth=True)) as s:
+        await volops.backup_volume(s, server, 0, volid)
+        await volops.move_volume(s, volid, srv, 0, srv, 1)
+        await volops.release_volume(s, volid, srv, 0)
+
+Servers are IPv4 numbers in host order, partitions numbers (0 = /vicepa).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from . import vldb, volume
+from .vldb import (BACKVOL, LOCKREL_ALL, LOCKREL_TIMESTAMP, ROVOL, RWVOL, VLF_BACKEXISTS,
+                   VLF_ROEXISTS, VLF_RWEXISTS, VLOP_ALLOPERS, VLSF_DONTUSE,
+                   VLSF_NEWREPSITE, VLSF_ROVOL, VLSF_RWVOL, NMAXNSERVERS, Site, VLDBEntry,
+                   inet_ntoa, partition_name)
+
+__all__ = ["Reporter", "VolOpError", "lock_entry", "lock_release", "add_site",
+           "remove_site", "change_location", "rename_volume", "set_volume",
+           "set_volume_info", "volume_zap", "nuke_volume", "backup_volume",
+           "clone_volume", "move_volume", "copy_volume", "release_volume",
+           "restore_volume", "convert_ro", "print_error"]
+
+# --- codes ------------------------------------------------------------------
+ENOENT, EIO, ENOMEM, EACCES, EXDEV, ENODEV, EINVAL, EPIPE = 2, 5, 12, 13, 18, 19, 22, 32
+RXGEN_OPCODE = -455
+VNOVOL, VVOLEXISTS = 103, 104
+VL_NOENT, VL_ENTDELETED, VL_BADENTRY, VL_RERELEASE = 363524, 363526, 363538, 363544
+VOLSERVLDB_ERROR = 1492325128
+VOLSERBADNAME = 1492325129
+VOLSERVOLMOVED = 1492325130
+VOLSERBADOP = 1492325131
+VOLSERBADRELEASE = 1492325132
+VOLSERNOVOL = 1492325135
+
+VLOP_MOVE, VLOP_RELEASE, VLOP_BACKUP, VLOP_DELETE, VLOP_DUMP = 0x10, 0x20, 0x40, 0x80, 0x100
+VLOP_ADDSITE = VLOP_RESTORE = VLOP_DUMP           # lock.h: both are VLOP_DUMP
+ITOffline, ITBusy = 0x1, 0x2
+VTDeleteOnSalvage, VTOutOfService = 1, 2
+readonlyVolume, backupVolume, readwriteVolume = 1, 2, 0
+volser_RW, volser_RO, volser_BACK = 0, 1, 2
+INVALID_BID = 0
+VOLSER_OLDMAXVOLNAME = 32
+VOLSERVICE_PORT = 7005
+CLOCKSKEW = 2
+
+# restore/copy flags (volser.h RV_*)
+RV_FULLRST, RV_OFFLINE, RV_CRDUMP, RV_CRKEEP, RV_CRNEW = 0x1, 0x2, 0x10, 0x20, 0x40
+RV_LUDUMP, RV_LUKEEP, RV_LUNEW, RV_RDONLY, RV_CPINCR = 0x100, 0x200, 0x400, 0x10000, 0x20000
+RV_NOVLDB, RV_NOCLONE, RV_NODEL, RV_RWONLY = 0x40000, 0x80000, 0x100000, 0x200000
+REL_COMPLETE, REL_FULLDUMPS = 0x1, 0x2
+
+
+def clockadj(t: int) -> int:
+    return 0 if t < CLOCKSKEW else t - CLOCKSKEW
+
+
+def name_valid(name: str) -> bool:
+    """ISNAMEVALID: shorter than VOLSER_OLDMAXVOLNAME - 9 bytes."""
+    return len(name.encode("utf-8", "surrogateescape")) < VOLSER_OLDMAXVOLNAME - 9
+
+
+def blen(s: str) -> int:
+    return len(s.encode("utf-8", "surrogateescape"))
+
+
+# --- PrintError ---------------------------------------------------------------
+_PRINT_ERROR_SYMBOLS = (
+    ("VSALVAGE", "Volume needs to be salvaged"),
+    ("VNOVNODE", "Bad vnode number quoted"),
+    ("VNOVOL", "Volume not attached, does not exist, or not on line"),
+    ("VVOLEXISTS", "Volume already exists"),
+    ("VNOSERVICE", "Volume is not in service"),
+    ("VOFFLINE", "Volume is off line"),
+    ("VONLINE", "Volume is already on line"),
+    ("VDISKFULL", "Partition is full"),
+    ("VOVERQUOTA", "Volume max quota exceeded"),
+    ("VBUSY", "Volume temporarily unavailable"),
+    ("VMOVED", "Volume has moved to another server"),
+    ("VL_IDEXIST", "VLDB: volume Id exists in the vldb"),
+    ("VL_IO", "VLDB: a read terminated too early"),
+    ("VL_NAMEEXIST", "VLDB: volume entry exists in the vldb"),
+    ("VL_CREATEFAIL", "VLDB: internal creation failure"),
+    ("VL_NOENT", "VLDB: no such entry"),
+    ("VL_EMPTY", "VLDB: vldb database is empty"),
+    ("VL_ENTDELETED", "VLDB: entry is deleted (soft delete)"),
+    ("VL_BADNAME", "VLDB: volume name is illegal"),
+    ("VL_BADINDEX", "VLDB: index was out of range"),
+    ("VL_BADVOLTYPE", "VLDB: bad volume type"),
+    ("VL_BADSERVER", "VLDB: illegal server number (not within limits)"),
+    ("VL_BADPARTITION", "VLDB: bad partition number"),
+    ("VL_REPSFULL", "VLDB: run out of space for replication sites"),
+    ("VL_NOREPSERVER", "VLDB: no such repsite server exists"),
+    ("VL_DUPREPSERVER", "VLDB: replication site server already exists"),
+    ("VL_RWNOTFOUND", "VLDB: parent r/w entry not found"),
+    ("VL_BADREFCOUNT", "VLDB: illegal reference count number"),
+    ("VL_SIZEEXCEEDED", "VLDB: vldb size for attributes exceeded"),
+    ("VL_BADENTRY", "VLDB: bad incoming vldb entry"),
+    ("VL_BADVOLIDBUMP", "VLDB: illegal max volid increment"),
+    ("VL_IDALREADYHASHED", "VLDB: (RO/BACK) Id already hashed"),
+    ("VL_ENTRYLOCKED", "VLDB: vldb entry is already locked"),
+    ("VL_BADVOLOPER", "VLDB: bad volume operation code"),
+    ("VL_BADRELLOCKTYPE", "VLDB: bad release lock type"),
+    ("VL_RERELEASE", "VLDB: status report: last release was aborted"),
+    ("VL_BADSERVERFLAG", "VLDB: invalid replication site server flag"),
+    ("VL_PERM", "VLDB: no permission access for call"),
+    ("VOLSERREAD_DUMPERROR", "VOLSER:  Problems encountered in reading the dump file !"),
+    ("VOLSERDUMPERROR", "VOLSER: Problems encountered in doing the dump !"),
+    ("VOLSERATTACH_ERROR", "VOLSER: Could not attach the volume"),
+    ("VOLSERDETACH_ERROR", "VOLSER: Could not detach the volume"),
+    ("VOLSERILLEGAL_PARTITION", "VOLSER: encountered illegal partition number"),
+    ("VOLSERBAD_ACCESS", "VOLSER: permission denied, not a super user"),
+    ("VOLSERVLDB_ERROR", "VOLSER: error detected in the VLDB"),
+    ("VOLSERBADNAME", "VOLSER: error in volume name"),
+    ("VOLSERVOLMOVED", "VOLSER: volume has moved"),
+    ("VOLSERBADOP", "VOLSER: illegal operation"),
+    ("VOLSERBADRELEASE", "VOLSER: release could not be completed"),
+    ("VOLSERVOLBUSY", "VOLSER: volume is busy"),
+    ("VOLSERNO_MEMORY", "VOLSER: volume server is out of memory"),
+    ("VOLSERNOVOL", "VOLSER: no such volume - location specified incorrectly or volume does not exist"),
+    ("VOLSERMULTIRWVOL", "VOLSER: multiple RW volumes with same ID, one of which should be deleted"),
+    ("VOLSERFAILEDOP", "VOLSER: not all entries were successfully processed"),
+)
+_texts: dict[int, str] | None = None
+
+
+def print_error(code: int, msg: str = "") -> str:
+    """vsprocs.c ``PrintError(msg, code)``: the text it writes to stderr."""
+    global _texts
+    if code == 0:
+        return msg
+    if _texts is None:
+        from kafs.errors.tables import code_from_name
+        _texts = {code_from_name(n): t for n, t in _PRINT_ERROR_SYMBOLS}
+        _texts[-1] = "Possible communication failure"
+    t = _texts.get(code)
+    if t is None:
+        from kafs.errors.tables import TOOL_TABLES, error_message, table_name
+        t = "%s: %s" % (table_name(code), error_message(code, TOOL_TABLES["vos"]))
+    return msg + t + "\n"
+
+
+def code_of(exc: BaseException) -> int:
+    """The code OpenAFS's C stubs would have returned for this failure."""
+    from kafs.errors import AFSError, DecodeError
+    if isinstance(exc, AFSError):
+        return exc.code
+    if isinstance(exc, DecodeError):
+        return -451             # RXGEN_CC_UNMARSHAL
+    if isinstance(exc, OSError):
+        return -1
+    raise exc
+
+
+async def _c(aw):
+    """(result, 0) or (None, code): one RPC the way the C code sees it."""
+    from kafs.errors import AFSError, DecodeError
+    try:
+        return await aw, 0
+    except (AFSError, DecodeError, OSError) as e:
+        return None, code_of(e)
+
+
+# --- reporting ----------------------------------------------------------------
+
+class Reporter:
+    """Where an operation's messages go.  This base keeps them in
+    ``events`` as ("out"|"err", text); subclasses write them.  ``verbose``
+    and ``noresolve`` are vos's switches of the same names."""
+
+    def __init__(self, verbose: bool = False, noresolve: bool = False):
+        self.verbose = verbose
+        self.noresolve = noresolve
+        self.events: list[tuple[str, str]] = []
+
+    def out(self, text: str) -> None:
+        self.events.append(("out", text))
+
+    def err(self, text: str) -> None:
+        if text:
+            self.events.append(("err", text))
+
+    # what vsprocs.c's macros do
+    def vprint(self, text: str) -> None:
+        if self.verbose:
+            self.out(text)
+
+    def vdone(self) -> None:
+        self.vprint(" done\n")
+
+    def veprint(self, text: str) -> None:
+        if self.verbose:
+            self.err(text)
+
+    def vedone(self) -> None:
+        self.veprint(" done\n")
+
+    def eprint(self, code: int, text: str) -> None:
+        self.err("\n" + text + print_error(code, "   "))
+
+    def perror(self, code: int, msg: str = "") -> None:
+        self.err(print_error(code, msg))
+
+    def host(self, addr: int) -> str:
+        """A server as vos names it in messages (``-noresolve``: the address)."""
+        return inet_ntoa(addr) if self.noresolve else vldb.host_name(addr)
+
+    def entry(self, e: VLDBEntry) -> None:
+        """``EnumerateEntry`` (vos prints the entry's text on stdout)."""
+        self.events.append(("entry", e))          # type: ignore[arg-type]
+
+    def progress(self, what: str, done: int, total: int | None) -> None:
+        """Progress of a long transfer (bytes or units); nothing by default."""
+
+    def progress_end(self) -> None:
+        pass
+
+
+class VolOpError(Exception):
+    """An operation failed with ``code``; ``fatal``: OpenAFS's vos exits
+    (status 1) right there instead of returning the code (move/copy
+    recovery, some argument checks)."""
+
+    def __init__(self, code: int, fatal: bool = False):
+        super().__init__(print_error(code).strip() or "error %d" % code)
+        self.code = code
+        self.fatal = fatal
+
+
+def _raise(code: int) -> None:
+    if code:
+        raise VolOpError(code)
+
+
+def _vs():
+    from kafs.rpc import volser
+    return volser
+
+
+def _conn(s, server: int, dead_time: float | None = None):
+    if dead_time:
+        return s.volser(inet_ntoa(server), dead_time=dead_time)
+    return s.volser(inet_ntoa(server))
+
+
+# --- lockprocs.c --------------------------------------------------------------
+
+async def find_index(s, r: Reporter, e: VLDBEntry, server: int, part: int, stype: int) -> int:
+    """FindIndex: the site of type ``stype`` on server/part (server 0: any)."""
+    for i, st in enumerate(e.sites):
+        if not stype or st.flags & stype:
+            if not server:
+                return i
+            if st.partition == part:
+                same, err = await is_same_addrs(s, st.server, server)
+                if err:
+                    r.err("Failed to get info about server's %d address(es) from vlserver "
+                          "(err=%d)\n" % (_i32(st.server), err))
+                    return -1
+                if same:
+                    return i
+            if stype == VLSF_RWVOL:
+                return -1
+    return -1
+
+
+async def lp_match(s, r, server, part, e) -> bool:
+    return await find_index(s, r, e, server, part, VLSF_RWVOL) != -1
+
+
+async def lp_ro_match(s, r, server, part, e) -> int:
+    return await find_index(s, r, e, server, part, VLSF_ROVOL) + 1
+
+
+def _rw_first(e: VLDBEntry) -> int:
+    # FindIndex with server 0 and type RW: the first site that is RW
+    for i, st in enumerate(e.sites):
+        if st.flags & VLSF_RWVOL:
+            return i
+    return -1
+
+
+async def set_a_value(s, r, e: VLDBEntry, oserver, opart, nserver, npart, stype) -> None:
+    """SetAValue: change (or, with 0/0, remove) the site."""
+    i = await find_index(s, r, e, oserver, opart, stype)
+    if i == -1:
+        return
+    if nserver == 0 and npart == 0:
+        del e.sites[i]
+        # (the count is the caller's to lower, as in C)
+        e.sites.append(Site(0, 0, 0))
+    else:
+        e.sites[i].server = nserver
+        e.sites[i].partition = npart
+
+
+async def is_same_addrs(s, a: int, b: int) -> tuple[bool, int]:
+    """VLDB_IsSameAddrs: (same server, error code)."""
+    from kafs.errors import AFSError
+    if (a & 0xFFFFFFFF) == (b & 0xFFFFFFFF):
+        return True, 0
+    try:
+        sa = await vldb.get_addrs_u(s, ipaddr=a)
+    except AFSError as e:
+        if e.code in (VL_NOENT, RXGEN_OPCODE):
+            return False, 0
+        return False, e.code
+    return (b & 0xFFFFFFFF) in sa.addrs, 0
+
+
+def _i32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - 0x100000000 if v & 0x80000000 else v
+
+
+def _copy_entry(e: VLDBEntry) -> VLDBEntry:
+    return VLDBEntry(e.name, e.rw_id, e.ro_id, e.bk_id, e.clone_id, e.flags,
+                     [Site(x.server, x.partition, x.flags) for x in e.sites], e.n_servers)
+
+
+def _same_entry(a: VLDBEntry, b: VLDBEntry) -> bool:
+    return (a.name == b.name and a.volume_ids() == b.volume_ids() and a.clone_id == b.clone_id
+            and a.flags == b.flags and len(a.sites) == len(b.sites)
+            and all((x.server, x.partition, x.flags) == (y.server, y.partition, y.flags)
+                    for x, y in zip(a.sites, b.sites)))
+
+
+def _store(e: VLDBEntry) -> VLDBEntry:
+    """The entry as written back: ``n_servers`` sites."""
+    n = max(0, e.n_servers)
+    out = _copy_entry(e)
+    out.sites = out.sites[:n]
+    while len(out.sites) < n:
+        out.sites.append(Site(0, 0, 0))
+    return out
+
+
+# --- VLDB calls as code-returning steps -------------------------------------------
+
+async def _get_entry_id(s, volid, vtype=-1):
+    return await _c(vldb.get_entry_by_id(s, volid, vtype))
+
+
+async def _get_entry_name(s, name):
+    return await _c(vldb.get_entry(s, name))
+
+
+async def _set_lock(s, volid, vtype, op) -> int:
+    return (await _c(vldb.set_lock(s, volid, vtype, op)))[1]
+
+
+async def _release_lock(s, volid, vtype=-1, rel=LOCKREL_ALL) -> int:
+    return (await _c(vldb.release_lock(s, volid, vtype, rel)))[1]
+
+
+async def _replace(s, volid, vtype, e, rel) -> int:
+    return (await _c(vldb.replace_entry(s, volid, vtype, _store(e), rel)))[1]
+
+
+async def _new_id(s):
+    return await _c(vldb.get_new_volume_id(s))
+
+
+# --- volserver steps ----------------------------------------------------------------
+
+async def _trans(conn, volid, part, flags):
+    """AFSVolTransCreate_retry: (tid, code)."""
+    tid, code = await _c(volume.trans_create(conn, volid, part, flags))
+    return (tid or 0), code
+
+
+async def _end(conn, tid) -> int:
+    """AFSVolEndTrans: the call's code, else the server's rcode."""
+    rc, code = await _c(_vs().AFSVolEndTrans(conn, tid))
+    return code or (rc or 0)
+
+
+async def _end_pair(conn, tid) -> tuple[int, int]:
+    rc, code = await _c(_vs().AFSVolEndTrans(conn, tid))
+    return code, (rc or 0)
+
+
+async def _flags(conn, tid, f) -> int:
+    return (await _c(_vs().AFSVolSetFlags(conn, tid, f)))[1]
+
+
+async def _status(conn, tid):
+    return await _c(_vs().AFSVolGetStatus(conn, tid))
+
+
+async def do_vol_delete(s, r: Reporter, conn, volid: int, part: int, typestring: str | None,
+                        toserver: int = 0, want_status: bool = False, prefix: str = ""):
+    """DoVolDelete; returns (code, status) (status only with
+    ``want_status``).  VNOVOL comes back quietly."""
+    verbose_here = typestring is not None
+    typestring = typestring if typestring is not None else "the"
+    if verbose_here:
+        r.vprint("%sDeleting %s volume %u ..." % (prefix, typestring, volid))
+    error = 0
+    status = None
+    tid, code = await _trans(conn, volid, part, ITOffline)
+    if code == VNOVOL:
+        return code, None
+    if code:
+        r.eprint(code, "%sFailed to start transaction on %u\n" % (prefix, volid))
+        error = code
+    else:
+        while True:
+            if want_status:
+                status, code = await _status(conn, tid)
+                if code:
+                    r.eprint(code, "%sCould not get timestamp from volume %u\n"
+                             % (prefix, volid))
+                    error = code
+                    break
+            code = await _flags(conn, tid, VTDeleteOnSalvage | VTOutOfService)
+            if code:
+                r.eprint(code, "%sCould not set flags on volume %u \n" % (prefix, volid))
+                error = code
+                break
+            if toserver:
+                r.vprint("%sSetting volume forwarding pointer ..." % prefix)
+                await _c(_vs().AFSVolSetForwarding(conn, tid, _i32(toserver)))
+                r.vdone()
+            code = (await _c(volume.delete_trans_volume(conn, tid)))[1]
+            if code:
+                r.eprint(code, "%sCould not delete volume %u\n" % (prefix, volid))
+                error = code
+            break
+    if tid:
+        code = await _end(conn, tid)
+        if code:
+            r.err("%sCould not end transaction on %s volume %u \n"
+                  % (prefix, typestring, volid))
+            if not error:
+                error = code
+    if verbose_here and not error:
+        r.vdone()
+    return error, status
+
+
+async def do_vol_clone(s, r: Reporter, conn, volid: int, part: int, vtype: int, cloneid: int,
+                       typestring: str, pname: str | None, vname: str | None,
+                       suffix: str | None, want_status: bool = False):
+    """DoVolClone; returns (code, status of the parent)."""
+    error = 0
+    status = None
+    ttid = 0
+    cloneexists = True
+    btid, code = await _trans(conn, cloneid, part, ITOffline)
+    try:
+        if code:
+            if code != VNOVOL:
+                r.eprint(code, "Could not reach the %s volume %u\n" % (typestring, cloneid))
+                error = code
+                raise _Fail
+            cloneexists = False
+        if btid:
+            c, rc = await _end_pair(conn, btid)
+            btid = 0
+            if c or rc:
+                r.err("Could not end transaction on the previous %s volume %u\n"
+                      % (typestring, cloneid))
+                error = c or rc
+                raise _Fail
+        ttid, code = await _trans(conn, volid, part, ITBusy)
+        if code:
+            r.err("Could not start a transaction on the volume %u\n" % volid)
+            error = code
+            raise _Fail
+        if cloneexists:
+            r.vprint("Re-cloning %s volume %u ..." % (typestring, cloneid))
+            code = (await _c(_vs().AFSVolReClone(conn, ttid, cloneid)))[1]
+            if code:
+                r.eprint(code, "Could not re-clone %s volume %u\n" % (typestring, cloneid))
+                error = code
+                raise _Fail
+        else:
+            r.vprint("Creating a new %s clone %u ..." % (typestring, cloneid))
+            name = vname if vname else (pname or "") + (suffix or "")
+            _, code = await _c(volume.clone(conn, ttid, 0, vtype, name, cloneid))
+            if code:
+                r.err("Failed to clone the volume %u\n" % volid)
+                error = code
+                raise _Fail
+        r.vdone()
+        if want_status:
+            r.vprint("Getting status of parent volume %u..." % volid)
+            status, code = await _status(conn, ttid)
+            if code:
+                r.err("Failed to get the status of the parent volume %u\n" % volid)
+                error = code
+                raise _Fail
+            r.vdone()
+    except _Fail:
+        pass
+    if ttid:
+        c, rc = await _end_pair(conn, ttid)
+        if c or rc:
+            r.err("Could not end transaction on the volume %u\n" % volid)
+            if not error:
+                error = c or rc
+    if btid:
+        c, rc = await _end_pair(conn, btid)
+        if c or rc:
+            r.err("Could not end transaction on the %s volume %u\n" % (typestring, cloneid))
+            if not error:
+                error = c or rc
+    return error, status
+
+
+class _Fail(Exception):
+    pass
+
+
+def _info(**kw):
+    v = volume.new_volint_info()
+    for k, val in kw.items():
+        setattr(v, k, val)
+    return v
+
+
+# =============================================================================
+# VLDB-only operations
+# =============================================================================
+
+async def lock_release(s, r: Reporter, volid: int) -> None:
+    """UV_LockRelease (vos unlock)."""
+    r.vprint("Binding to the VLDB server\n")
+    code = await _release_lock(s, volid)
+    if code:
+        r.err("Could not unlock the entry for volume number %u in VLDB \n" % volid)
+        r.perror(code)
+        raise VolOpError(code)
+    r.vprint("VLDB updated\n")
+
+
+async def add_site(s, r: Reporter, server: int, part: int, volid: int, rovolid: int = 0,
+                   valid: bool = False) -> None:
+    """UV_AddSite2 (vos addsite)."""
+    error = await _set_lock(s, volid, RWVOL, VLOP_ADDSITE)
+    islocked = False
+    try:
+        if error:
+            r.err(" Could not lock the VLDB entry for the volume %u \n" % volid)
+            raise _Fail
+        islocked = True
+        e, error = await _get_entry_id(s, volid, RWVOL)
+        if error:
+            r.err("Could not fetch the VLDB entry for volume number %u  \n" % volid)
+            raise _Fail
+        if not name_valid(e.name):
+            r.err("Volume name %s is too long, rename before adding site\n" % e.name)
+            error = VOLSERBADOP
+            raise _Fail
+        if e.n_servers >= NMAXNSERVERS:
+            r.err("Total number of entries will exceed %u\n" % NMAXNSERVERS)
+            error = VOLSERBADOP
+            raise _Fail
+        nro = 0
+        for st in e.sites:
+            if st.flags & VLSF_ROVOL:
+                nro += 1
+                same, err = await is_same_addrs(s, server, st.server)
+                if same:
+                    r.err("RO already exists on partition %s. Multiple ROs on a single "
+                          "server aren't allowed\n" % partition_name(st.partition))
+                    error = VOLSERBADOP
+                    raise _Fail
+                if err:
+                    # OpenAFS only looks at the error when the addresses matched
+                    pass
+        if nro >= NMAXNSERVERS - 1:
+            r.err("Total number of sites will exceed %u\n" % (NMAXNSERVERS - 1))
+            error = VOLSERBADOP
+            raise _Fail
+        if rovolid:
+            if e.ro_id == INVALID_BID:
+                _, vc = await _get_entry_id(s, rovolid, -1)
+                if not vc:
+                    r.err("Volume ID %d already exists\n" % _i32(rovolid))
+                    raise VolOpError(VVOLEXISTS)     # the lock stays, as in OpenAFS
+                r.vprint("Using RO volume id %d.\n" % _i32(rovolid))
+                e.ro_id = rovolid
+            else:
+                r.err("Ignoring given RO id %d, since volume already has RO id %d\n"
+                      % (_i32(rovolid), _i32(e.ro_id)))
+        r.vprint("Adding a new site ...")
+        e.sites = e.sites[:e.n_servers]
+        e.sites.append(Site(server, part, VLSF_ROVOL if valid else VLSF_ROVOL | VLSF_DONTUSE))
+        e.n_servers += 1
+        error = await _replace(s, volid, RWVOL, e, LOCKREL_ALL)
+        if error:
+            r.err("Could not update entry for volume %u \n" % volid)
+            raise _Fail
+        islocked = False
+        r.vdone()
+    except _Fail:
+        pass
+    if islocked:
+        vc = await _release_lock(s, volid, RWVOL)
+        if vc:
+            r.err("Could not release lock on volume entry for %u \n" % volid)
+            r.perror(vc)
+    r.perror(error)
+    _raise(error)
+
+
+async def remove_site(s, r: Reporter, server: int, part: int, volid: int) -> None:
+    """UV_RemoveSite (vos remsite)."""
+    vc = await _set_lock(s, volid, RWVOL, VLOP_ADDSITE)
+    if vc:
+        r.err(" Could not lock the VLDB entry for volume %u \n" % volid)
+        r.perror(vc)
+        raise VolOpError(vc)
+    e, vc = await _get_entry_id(s, volid, RWVOL)
+    if vc:
+        r.err("Could not fetch the entry for volume number %u from VLDB \n" % volid)
+        r.perror(vc)
+        raise VolOpError(vc)                 # the lock stays, as in OpenAFS
+    if not await lp_ro_match(s, r, server, part, e):
+        r.err("This site is not a replication site \n")
+        vc = await _release_lock(s, volid, RWVOL)
+        if vc:
+            r.err("Could not update entry for volume %u \n" % volid)
+            r.perror(vc)
+            await _release_lock(s, volid, RWVOL)
+            raise VolOpError(vc)
+        raise VolOpError(VOLSERBADOP)
+    await set_a_value(s, r, e, server, part, 0, 0, VLSF_ROVOL)
+    e.n_servers -= 1
+    if e.n_servers == 1 and e.flags & VLF_RWEXISTS:
+        e.flags &= ~VLF_ROEXISTS
+    if e.n_servers < 1:
+        r.vprint("Deleting the VLDB entry for %u ..." % volid)
+        _, vc = await _c(vldb.delete_entry(s, volid, ROVOL))
+        if vc:
+            r.err("Could not delete VLDB entry for volume %u \n" % volid)
+            r.perror(vc)
+            raise VolOpError(vc)
+        r.vdone()
+    r.out("Deleting the replication site for volume %u ..." % volid)
+    vc = await _replace(s, volid, RWVOL, e, LOCKREL_ALL)
+    if vc:
+        r.err("Could not release lock on volume entry for %u \n" % volid)
+        r.perror(vc)
+        await _release_lock(s, volid, RWVOL)
+        raise VolOpError(vc)
+    r.out(" done\n")
+
+
+async def change_location(s, r: Reporter, server: int, part: int, volid: int) -> None:
+    """UV_ChangeLocation (vos changeloc)."""
+    vc = await _set_lock(s, volid, RWVOL, VLOP_ADDSITE)
+    if vc:
+        r.err(" Could not lock the VLDB entry for volume %u \n" % volid)
+        r.perror(vc)
+        raise VolOpError(vc)
+    e, vc = await _get_entry_id(s, volid, RWVOL)
+    if vc:
+        r.err("Could not fetch the entry for volume number %u from VLDB \n" % volid)
+        r.perror(vc)
+        raise VolOpError(vc)
+    i = _rw_first(e)
+    if i < 0 or i >= e.n_servers:
+        r.err("No existing RW site for volume %u" % volid)
+        vc = await _release_lock(s, volid, RWVOL)
+        if vc:
+            r.err("Could not release lock on entry for volume %u \n" % volid)
+            r.perror(vc)
+            raise VolOpError(vc)
+        raise VolOpError(VOLSERBADOP)
+    e.sites[i].server = server
+    e.sites[i].partition = part
+    vc = await _replace(s, volid, RWVOL, e, LOCKREL_ALL)
+    if vc:
+        r.err("Could not update entry for volume %u \n" % volid)
+        r.perror(vc)
+        await _release_lock(s, volid, RWVOL)
+        raise VolOpError(vc)
+    r.vdone()
+
+
+async def rename_volume(s, r: Reporter, entry: VLDBEntry, oldname: str, newname: str) -> None:
+    """UV_RenameVolume (vos rename): the VLDB name first, then every
+    volume's header (RW, backup, each RO)."""
+    error = 0
+    conn = None
+    tid = 0
+    islocked = False
+    e = _copy_entry(entry)
+    rw = e.rw_id
+    try:
+        vc = await _set_lock(s, rw, RWVOL, VLOP_ADDSITE)
+        if vc:
+            r.err(" Could not lock the VLDB entry for the  volume %u \n" % rw)
+            error = vc
+            raise _Fail
+        islocked = True
+        e.flags = (e.flags & ~VLOP_ALLOPERS) | VLOP_ADDSITE
+        cur, vc = await _get_entry_id(s, rw, RWVOL)
+        if vc:
+            r.err("Could not obtain the VLDB entry for the volume %u\n" % rw)
+            error = vc
+            raise _Fail
+        if not _same_entry(e, cur):
+            r.err("VLDB entry for volume %u has changed; please reissue the command.\n" % rw)
+            error = VL_BADENTRY
+            raise _Fail
+        e.name = newname.encode("utf-8", "surrogateescape")[:VOLSER_OLDMAXVOLNAME] \
+            .decode("utf-8", "surrogateescape")
+        vc = await _replace(s, rw, RWVOL, e, 0)
+        if vc:
+            r.err("Could not update VLDB entry for %u\n" % rw)
+            error = vc
+            raise _Fail
+        r.vprint("Recorded the new name %s in VLDB\n" % newname)
+        vs = _vs()
+        if e.flags & VLF_RWEXISTS:
+            i = _rw_first(e)
+            if i == -1:
+                r.err("There is a serious discrepancy in VLDB entry for volume %u\n" % rw)
+                r.err("try building VLDB from scratch\n")
+                error = VOLSERVLDB_ERROR
+                raise _Fail
+            conn = _conn(s, e.sites[i].server)
+            tid, code = await _trans(conn, rw, e.sites[i].partition, ITOffline)
+            if code:
+                r.err("Could not start transaction on the rw volume %u\n" % rw)
+                error = code
+                raise _Fail
+            _, code = await _c(vs.AFSVolSetIdsTypes(conn, tid, newname, RWVOL, rw,
+                                                    e.ro_id, e.bk_id))
+            if code:
+                r.err("Could not  set parameters on volume %s %u\n" % (e.name, rw))
+                error = code
+                raise _Fail
+            r.vprint("Renamed rw volume %s to %s\n" % (oldname, newname))
+            c, _ = await _end_pair(conn, tid)
+            tid = 0
+            if c:
+                r.err("Could not  end transaction on volume %s %u\n" % (e.name, rw))
+                error = c
+                raise _Fail
+        if e.flags & VLF_BACKEXISTS:
+            i = _rw_first(e)
+            if i == -1:
+                r.err("There is a serious discrepancy in the VLDB entry for the backup "
+                      "volume %u\n" % e.bk_id)
+                r.err("try building VLDB from scratch\n")
+                error = VOLSERVLDB_ERROR
+                raise _Fail
+            conn = _conn(s, e.sites[i].server)
+            tid, code = await _trans(conn, e.bk_id, e.sites[i].partition, ITOffline)
+            if code:
+                r.err("Could not start transaction on the backup volume  %u\n" % e.bk_id)
+                error = code
+                raise _Fail
+            if blen(newname) > VOLSER_OLDMAXVOLNAME - 8:
+                r.err("Volume name %s.backup exceeds the limit of %u characters\n"
+                      % (newname, VOLSER_OLDMAXVOLNAME))
+                error = code
+                raise _Fail
+            bname = newname + ".backup"
+            _, code = await _c(vs.AFSVolSetIdsTypes(conn, tid, bname, BACKVOL, rw, 0, 0))
+            if code:
+                r.err("Could not  set parameters on the backup volume %u\n" % e.bk_id)
+                error = code
+                raise _Fail
+            r.vprint("Renamed backup volume to %s \n" % bname)
+            c, _ = await _end_pair(conn, tid)
+            tid = 0
+            if c:
+                r.err("Could not  end transaction on the backup volume %u\n" % e.bk_id)
+                error = c
+                raise _Fail
+        if e.flags & VLF_ROEXISTS:
+            for st in e.sites[:e.n_servers]:
+                if not st.flags & VLSF_ROVOL:
+                    continue
+                conn = _conn(s, st.server)
+                tid, code = await _trans(conn, e.ro_id, st.partition, ITOffline)
+                if code:
+                    r.err("Could not start transaction on the ro volume %u\n" % e.ro_id)
+                    error = code
+                    raise _Fail
+                roname = newname + ".readonly"
+                if blen(roname) > VOLSER_OLDMAXVOLNAME - 1:
+                    r.err("Volume name %s exceeds the limit of %u characters\n"
+                          % (roname, VOLSER_OLDMAXVOLNAME))
+                    error = code
+                    raise _Fail
+                _, code = await _c(vs.AFSVolSetIdsTypes(conn, tid, roname, ROVOL, rw, 0, 0))
+                if code:
+                    r.err("Could not  set parameters on the ro volume %u\n" % e.ro_id)
+                    error = code
+                    raise _Fail
+                r.vprint("Renamed RO volume %s on host %s\n" % (roname, r.host(st.server)))
+                c, _ = await _end_pair(conn, tid)
+                tid = 0
+                if c:
+                    r.err("Could not  end transaction on volume %u\n" % e.ro_id)
+                    error = c
+                    raise _Fail
+    except _Fail:
+        pass
+    if islocked:
+        vc = await _release_lock(s, rw, RWVOL)
+        if vc:
+            r.err("Could not unlock the VLDB entry for the volume %s %u\n" % (e.name, rw))
+            if not error:
+                error = vc
+    if tid:
+        code = await _end(conn, tid)
+        if code:
+            r.err("Failed to end transaction on a volume \n")
+            if not error:
+                error = code
+    r.perror(error)
+    _raise(error)
+
+
+# =============================================================================
+# one volume on one server
+# =============================================================================
+
+async def set_volume(s, r: Reporter, server: int, part: int, volid: int, transflag: int,
+                     setflag: int, sleeptime: int = 0) -> None:
+    """UV_SetVolume (vos online/offline)."""
+    conn = _conn(s, server)
+    error = 0
+    tid, code = await _trans(conn, volid, part, transflag)
+    if code:
+        r.err("SetVolumeStatus: TransCreate Failed\n")
+        error = code
+    else:
+        code = await _flags(conn, tid, setflag)
+        if code:
+            r.err("SetVolumeStatus: SetFlags Failed\n")
+            error = code
+        elif sleeptime:
+            await asyncio.sleep(sleeptime if sleeptime > 0 else 0)
+    if tid:
+        c, rc = await _end_pair(conn, tid)
+        if c or rc:
+            r.err("SetVolumeStatus: EndTrans Failed\n")
+            if not error:
+                error = c or rc
+    _raise(error)
+
+
+async def set_volume_info(s, r: Reporter, server: int, part: int, volid: int, info) -> None:
+    """UV_SetVolumeInfo (vos setfields)."""
+    conn = _conn(s, server)
+    error = 0
+    tid, code = await _trans(conn, volid, part, ITOffline)
+    if code:
+        r.err("SetVolumeInfo: TransCreate Failed\n")
+        error = code
+    else:
+        code = (await _c(volume.set_info(conn, tid, info)))[1]
+        if code:
+            r.err("SetVolumeInfo: SetInfo Failed\n")
+            error = code
+    if tid:
+        c, rc = await _end_pair(conn, tid)
+        if c or rc:
+            r.err("SetVolumeInfo: EndTrans Failed\n")
+            if not error:
+                error = c or rc
+    _raise(error)
+
+
+async def volume_zap(s, r: Reporter, server: int, part: int, volid: int) -> None:
+    """UV_VolumeZap: delete the volume from the server, VLDB untouched."""
+    conn = _conn(s, server)
+    error, _ = await do_vol_delete(s, r, conn, volid, part, None)
+    if error == VNOVOL:
+        r.eprint(error, "Failed to start transaction on %u\n" % volid)
+    r.perror(error)
+    _raise(error)
+
+
+async def nuke_volume(s, server: int, part: int, volid: int) -> int:
+    """UV_NukeVolume (vos zap -force): AFSVolNukeVolume's code."""
+    return (await _c(_vs().AFSVolNukeVolume(_conn(s, server), part, volid)))[1]
+
+
+async def list_one(s, server: int, part: int, volid: int):
+    """UV_ListOneVolume: (VolumeInfo, code)."""
+    return await _c(volume.list_one_volume(s, inet_ntoa(server), part, volid))
+
+
+# =============================================================================
+# backup, clone
+# =============================================================================
+
+@dataclass
+class Cloned:
+    volid: int
+    clone_id: int
+    server: int
+    partition: int
+
+
+async def backup_volume(s, r: Reporter, server: int, part: int, volid: int) -> Cloned:
+    """UV_BackupVolume: make or refresh the .backup clone."""
+    conn = _conn(s, server)
+    error = 0
+    btid = 0
+    backup_id = 0
+    locked = modified = False
+    e = None
+    try:
+        e, code = await _get_entry_id(s, volid, RWVOL)
+        if code:
+            r.err("Could not fetch the entry for the volume %u from the VLDB \n" % volid)
+            error = code
+            raise _Fail
+        if (not e.flags & VLF_BACKEXISTS or e.flags & VLOP_ALLOPERS
+                or e.bk_id == INVALID_BID):
+            code = await _set_lock(s, volid, RWVOL, VLOP_BACKUP)
+            if code:
+                r.err("Could not lock the VLDB entry for the volume %u\n" % volid)
+                error = code
+                raise _Fail
+            locked = True
+            e, code = await _get_entry_id(s, volid, RWVOL)
+            if code:
+                r.err("Could not fetch the entry for the volume %u from the VLDB \n" % volid)
+                error = code
+                raise _Fail
+        if not name_valid(e.name):
+            r.err("Name of the volume %s exceeds the size limit\n" % e.name)
+            error = VOLSERBADNAME
+            raise _Fail
+        backup_id = e.bk_id
+        if backup_id == INVALID_BID:
+            backup_id, code = await _new_id(s)
+            if code:
+                r.err("Could not allocate ID for the backup volume of  %u from the VLDB\n"
+                      % volid)
+                error = code
+                raise _Fail
+            e.bk_id = backup_id
+            modified = True
+        code, _ = await do_vol_clone(s, r, conn, volid, part, backupVolume, backup_id,
+                                     "backup", e.name, None, ".backup")
+        if code:
+            error = code
+            raise _Fail
+        if not e.flags & VLF_BACKEXISTS:
+            e.flags |= VLF_BACKEXISTS
+            modified = True
+        btid, code = await _trans(conn, backup_id, part, ITOffline)
+        if code:
+            r.err("Failed to start a transaction on the backup volume %u\n" % backup_id)
+            error = code
+            raise _Fail
+        code = await _flags(conn, btid, 0)
+        if code:
+            r.err("Could not mark the backup volume %u on line \n" % backup_id)
+            error = code
+            raise _Fail
+        c, rc = await _end_pair(conn, btid)
+        btid = 0
+        if c or rc:
+            r.err("Failed to end the transaction on the backup volume %u\n" % backup_id)
+            error = c or rc
+            raise _Fail
+    except _Fail:
+        pass
+    if btid:
+        c, rc = await _end_pair(conn, btid)
+        if c or rc:
+            r.err("Could not end transaction the backup volume %u\n" % backup_id)
+            if not error:
+                error = c or rc
+    if locked:
+        if modified:
+            code = await _replace(s, volid, RWVOL, e, LOCKREL_ALL)
+            if code:
+                r.err("Could not update the VLDB entry for the volume %u \n" % volid)
+                if not error:
+                    error = code
+        else:
+            code = await _release_lock(s, volid, RWVOL)
+            if code:
+                r.err("Could not unlock the VLDB entry for the volume %u \n" % volid)
+                if not error:
+                    error = code
+    r.perror(error)
+    _raise(error)
+    return Cloned(volid, backup_id, server, part)
+
+
+async def clone_volume(s, r: Reporter, server: int, part: int, volid: int, cloneid: int = 0,
+                       name: str | None = None, flags: int = 0) -> Cloned:
+    """UV_CloneVolume (vos clone)."""
+    conn = _conn(s, server)
+    error = 0
+    btid = 0
+    try:
+        if not name:
+            v, code = await _c(_vs().AFSVolListOneVolume(conn, part, volid))
+            if code or not v:
+                r.err("Could not get info for volume %u\n" % volid)
+                error = code or -451
+                raise _Fail
+            base = v[0].name.encode("utf-8", "surrogateescape")[:VOLSER_OLDMAXVOLNAME - 7]
+            name = base.decode("utf-8", "surrogateescape") + ".clone"
+        if not cloneid:
+            r.vprint("Allocating new volume id for clone of volume %u ..." % volid)
+            cloneid, code = await _new_id(s)
+            if code:
+                r.eprint(code, "Could not get an ID for the clone of volume %u from the VLDB\n"
+                         % volid)
+                error = code
+                cloneid = 0
+                raise _Fail
+            r.vdone()
+        vtype = (readwriteVolume if flags & RV_RWONLY else
+                 readonlyVolume if flags & RV_RDONLY else backupVolume)
+        code, _ = await do_vol_clone(s, r, conn, volid, part, vtype, cloneid, "clone",
+                                     None, name, None)
+        if code:
+            error = code
+            raise _Fail
+        if not flags & RV_OFFLINE:
+            btid, code = await _trans(conn, cloneid, part, ITOffline)
+            if code:
+                r.err("Failed to start a transaction on the clone volume %u\n" % cloneid)
+                error = code
+                raise _Fail
+            code = await _flags(conn, btid, 0)
+            if code:
+                r.err("Could not mark the clone volume %u on line \n" % cloneid)
+                error = code
+                raise _Fail
+            c, rc = await _end_pair(conn, btid)
+            btid = 0
+            if c or rc:
+                r.err("Failed to end the transaction on the clone volume %u\n" % cloneid)
+                error = c or rc
+                raise _Fail
+    except _Fail:
+        pass
+    if btid:
+        c, rc = await _end_pair(conn, btid)
+        if c or rc:
+            r.err("Could not end transaction on the clone volume %u\n" % cloneid)
+            if not error:
+                error = c or rc
+    r.perror(error)
+    _raise(error)
+    return Cloned(volid, cloneid, server, part)
