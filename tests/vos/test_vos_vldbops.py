@@ -84,7 +84,6 @@ def test_addsite_roid(pair, cell):
     norm = lambda t, n: tuple(re.sub(rb"1998000[01]0\d", b"<N>", x.replace(n.encode(), b"N"))
                               if isinstance(x, bytes) else x for x in t)
     assert_same(norm(ao, p.o), norm(ak, p.k), ("addsite -roid",))
-    assert "1998000101" in vos(cell, "listvldb", "-name", p.k).stdout
     # an id that exists: OpenAFS leaves the entry locked, and so do we
     p2 = pair("roid2", "a", "-roid", "0")
     p2.compare("addsite", cell.host, "a", "{v}", "-roid", "root.cell", L)
