@@ -272,7 +272,7 @@ async def find_index(s, r: Reporter, e: VLDBEntry, server: int, part: int, stype
                 same, err = await is_same_addrs(s, st.server, server)
                 if err:
                     r.err("Failed to get info about server's %d address(es) from vlserver "
-                          "(err=%d)\n" % (_i32(st.server), err))
+                          "(err=%d)\n" % (net_int(st.server), err))
                     return -1
                 if same:
                     return i
@@ -323,6 +323,12 @@ async def is_same_addrs(s, a: int, b: int) -> tuple[bool, int]:
             return False, 0
         return False, e.code
     return (b & 0xFFFFFFFF) in sa.addrs, 0
+
+
+def net_int(addr: int) -> int:
+    """An address as vos prints it with %d: its network-order word read
+    by a little-endian machine."""
+    return _i32(int.from_bytes((addr & 0xFFFFFFFF).to_bytes(4, "big"), "little"))
 
 
 def _i32(v: int) -> int:

@@ -295,3 +295,31 @@ def parse_server(r, spec: str, what: str = "server") -> int:
 
 def diag(r, command: str, code: int) -> None:
     r.err(diagnostics(command, code))
+
+
+async def get_volume_info(s, r, volid: int):
+    """vos.c GetVolumeInfo: (code, server, partition, voltype, entry),
+    with its messages; code -1 for "not found in the entry"."""
+    from kafs.api import vldb, volops
+    e, code = await volops._c(vldb.get_entry_by_id(s, volid, -1))
+    if code:
+        r.err("Could not fetch the entry for volume %u from VLDB \n" % volid)
+        r.err(print_error(code))
+        return code, 0, 0, 0, None
+    if volid == e.ro_id:
+        for st in e.sites:
+            if st.flags & vldb.VLSF_ROVOL and not st.flags & vldb.VLSF_DONTUSE:
+                return 0, st.server, st.partition, vldb.ROVOL, e
+        r.err("RO volume is not found in VLDB entry for volume %u\n" % volid)
+        return -1, 0, 0, 0, e
+    i = next((j for j, st in enumerate(e.sites) if st.flags & vldb.VLSF_RWVOL), -1)
+    if i == -1:
+        r.err("RW Volume is not found in VLDB entry for volume %u\n" % volid)
+        return -1, 0, 0, 0, e
+    st = e.sites[i]
+    if volid == e.rw_id:
+        return 0, st.server, st.partition, vldb.RWVOL, e
+    if volid == e.bk_id:
+        return 0, st.server, st.partition, vldb.BACKVOL, e
+    r.err("unexpected volume type for volume %u\n" % volid)
+    return -1, 0, 0, 0, e
