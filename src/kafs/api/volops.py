@@ -1077,3 +1077,656 @@ async def clone_volume(s, r: Reporter, server: int, part: int, volid: int, clone
     r.perror(error)
     _raise(error)
     return Cloned(volid, cloneid, server, part)
+
+
+# =============================================================================
+# move, copy, shadow (UV_MoveVolume2, UV_CopyVolume2)
+# =============================================================================
+
+def _dest(server: int):
+    d = _vs().destServer()
+    d.destHost = _i32(server)
+    d.destPort = VOLSERVICE_PORT
+    d.destSSID = 1
+    return d
+
+
+def _cookie(name: str, vtype: int, parent: int):
+    c = _vs().restoreCookie()
+    c.name = name.encode("utf-8", "surrogateescape")[:VOLSER_OLDMAXVOLNAME].decode(
+        "utf-8", "surrogateescape")
+    c.type = vtype
+    c.parent = parent
+    c.clone = 0
+    return c
+
+
+async def _watch(s, r: Reporter, what: str, server: int, part: int, total_kb: int) -> None:
+    """Progress of a server-to-server transfer, from the destination
+    partition's free space (the data never passes through us)."""
+    if not getattr(r, "tty", False) or total_kb <= 0:
+        return
+    name = partition_name(part)
+    try:
+        start = (await volume.partition_info(s, inet_ntoa(server), name)).free
+        while True:
+            await asyncio.sleep(0.5)
+            free = (await volume.partition_info(s, inet_ntoa(server), name)).free
+            r.progress(what, max(0, start - free) * 1024, total_kb * 1024)
+    except asyncio.CancelledError:
+        raise
+    except Exception:       # noqa: BLE001 - progress is best effort
+        return
+
+
+async def _forward(s, r, conn, tid, fromdate, toserver, totid, cookie, what, topart, size_kb):
+    """AFSVolForward, with a progress line meanwhile when wanted."""
+    watch = None
+    if getattr(r, "tty", False) and size_kb:
+        watch = asyncio.ensure_future(_watch(s, r, what, toserver, topart, size_kb))
+    try:
+        return (await _c(_vs().AFSVolForward(conn, tid, fromdate, _dest(toserver), totid,
+                                             cookie)))[1]
+    finally:
+        if watch is not None:
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
+            r.progress_end()
+
+
+@dataclass
+class Moved:
+    volid: int
+    from_server: int
+    from_partition: int
+    to_server: int
+    to_partition: int
+
+
+async def move_volume(s, r: Reporter, afromvol: int, afromserver: int, afrompart: int,
+                      atoserver: int, atopart: int, flags: int = 0, size_kb: int = 0) -> Moved:
+    """UV_MoveVolume2: clone, forward the clone, forward the changes since,
+    switch the VLDB entry, delete the old copy.  ``flags``: RV_NOCLONE
+    (``-live``).  On failure the recovery of OpenAFS's vos runs (it ends
+    every transaction, deletes the half-made copy or the old one
+    depending on where the VLDB points, unlocks) and VolOpError(fatal)
+    is raised: vos exits 1 there.  Cancelling the task (a second
+    control-C) runs the same recovery."""
+    vs = _vs()
+    st = {"fromtid": 0, "totid": 0, "clonetid": 0, "newVol": 0, "volid": 0, "islocked": False,
+          "pntg": False, "fromconn": None, "toconn": None}
+    backup_id = 0
+    error = 0
+    entry = None
+
+    async def egoto(code, text):
+        nonlocal error
+        if code:
+            r.eprint(code, text)
+            error = code
+            raise _Fail
+
+    try:
+        entry, vcode = await _get_entry_id(s, afromvol, -1)
+        await egoto(vcode, "Could not fetch the entry for the volume  %u from the VLDB \n"
+                    % afromvol)
+        if entry.rw_id != afromvol:
+            r.err("Only RW volume can be moved\n")
+            raise VolOpError(VOLSERBADOP, fatal=True)
+        vcode = await _set_lock(s, afromvol, RWVOL, VLOP_MOVE)
+        await egoto(vcode, "Could not lock entry for volume %u \n" % afromvol)
+        st["islocked"] = True
+        entry, vcode = await _get_entry_id(s, afromvol, RWVOL)
+        await egoto(vcode, "Could not fetch the entry for the volume  %u from the VLDB \n"
+                    % afromvol)
+        backup_id = entry.bk_id
+        if not await lp_match(s, r, afromserver, afrompart, entry):
+            if not await lp_match(s, r, atoserver, atopart, entry):
+                r.err("The volume %u is not on the specified site. \n" % afromvol)
+                r.err("The current site is :")
+                for x in entry.sites:
+                    if x.flags == VLSF_RWVOL:
+                        r.err(" server %s partition %s \n"
+                              % (r.host(x.server), partition_name(x.partition)))
+                vcode = await _release_lock(s, afromvol, -1)
+                await egoto(vcode, " Could not release lock on the VLDB entry for the volume "
+                            "%u \n" % afromvol)
+                raise VolOpError(VOLSERVOLMOVED)
+            # already moved: remove leftovers on the source
+            st["fromconn"] = fromconn = _conn(s, afromserver)
+            st["pntg"] = True
+            code, _ = await do_vol_delete(s, r, fromconn, afromvol, afrompart, "leftover")
+            if code and code != VNOVOL:
+                error = code
+                raise _Fail
+            code, _ = await do_vol_delete(s, r, fromconn, backup_id, afrompart,
+                                          "leftover backup")
+            if code and code != VNOVOL:
+                error = code
+                raise _Fail
+            st["fromtid"] = 0
+            error = 0
+            raise _Fail
+        if afrompart == atopart:
+            same, err = await is_same_addrs(s, afromserver, atoserver)
+            if err:
+                await egoto(err, "Failed to get info about server's %d address(es) from "
+                            "vlserver (err=%d); aborting call!\n" % (net_int(afromserver), err))
+            if same:
+                await egoto(VOLSERVOLMOVED, "Warning: Moving volume %u to its home partition "
+                            "ignored!\n" % afromvol)
+        st["pntg"] = True
+        st["toconn"] = toconn = _conn(s, atoserver)
+        st["fromconn"] = fromconn = _conn(s, afromserver)
+        r.vprint("Starting transaction on source volume %u ..." % afromvol)
+        st["fromtid"], code = await _trans(fromconn, afromvol, afrompart, ITBusy)
+        await egoto(code, "Failed to create transaction on the volume %u\n" % afromvol)
+        r.vdone()
+        if not flags & RV_NOCLONE:
+            r.vprint("Allocating new volume id for clone of volume %u ..." % afromvol)
+            nv, vcode = await _new_id(s)
+            st["newVol"] = nv or 0
+            await egoto(vcode, "Could not get an ID for the clone of volume %u from the VLDB\n"
+                        % afromvol)
+            r.vdone()
+            r.vprint("Cloning source volume %u ..." % afromvol)
+            nv, code = await _c(volume.clone(fromconn, st["fromtid"], 0, readonlyVolume,
+                                             "move-clone-temp", st["newVol"]))
+            if not code:
+                st["newVol"] = nv
+            await egoto(code, "Failed to clone the source volume %u\n" % afromvol)
+            r.vdone()
+        st["volid"] = afromvol
+        volname, code = await _c(volume.get_name(fromconn, st["fromtid"]))
+        await egoto(code, "Failed to get the name of the volume %u\n" % afromvol)
+        r.vprint("Ending the transaction on the source volume %u ..." % afromvol)
+        code = await _end(fromconn, st["fromtid"])
+        st["fromtid"] = 0
+        await egoto(code, "Failed to end the transaction on the source volume %u\n" % afromvol)
+        r.vdone()
+        newVol = st["newVol"]
+        if not flags & RV_NOCLONE:
+            r.vprint("Starting transaction on the cloned volume %u ..." % newVol)
+            st["clonetid"], code = await _trans(fromconn, newVol, afrompart, ITOffline)
+            await egoto(code, "Failed to start a transaction on the cloned volume%u\n" % newVol)
+            r.vdone()
+            r.vprint("Setting flags on cloned volume %u ..." % newVol)
+            code = await _flags(fromconn, st["clonetid"], VTDeleteOnSalvage | VTOutOfService)
+            await egoto(code, "Could not set flags on the cloned volume %u\n" % newVol)
+            r.vdone()
+            r.vprint("Getting status of cloned volume %u ..." % newVol)
+            tstatus, code = await _status(fromconn, st["clonetid"])
+            await egoto(code, "Failed to get the status of the cloned volume %u\n" % newVol)
+            r.vdone()
+            fromdate = clockadj(tstatus.creationDate)
+        else:
+            fromdate = 0
+        volid = afromvol
+        code, _ = await do_vol_delete(s, r, toconn, volid, atopart, "pre-existing destination")
+        if code and code != VNOVOL:
+            error = code
+            raise _Fail
+        r.vprint("Creating the destination volume %u ..." % volid)
+        res, code = await _c(vs.AFSVolCreateVolume(toconn, atopart, volname, volser_RW, volid,
+                                                   volid))
+        if not code:
+            volid, st["totid"] = res.volid, res.trans
+            st["volid"] = volid
+        await egoto(code, "Failed to create the destination volume %u\n" % volid)
+        r.vdone()
+        tmpname = volname
+        r.vprint("Setting volume flags on destination volume %u ..." % volid)
+        code = await _flags(toconn, st["totid"], VTDeleteOnSalvage | VTOutOfService)
+        await egoto(code, "Failed to set the flags on the destination volume %u\n" % volid)
+        r.vdone()
+        cookie = _cookie(tmpname, RWVOL, entry.rw_id)
+        if not flags & RV_NOCLONE:
+            r.vprint("Dumping from clone %u on source to volume %u on destination ..."
+                     % (newVol, afromvol))
+            code = await _forward(s, r, fromconn, st["clonetid"], 0, atoserver, st["totid"],
+                                  cookie, "vos move", atopart, size_kb)
+            await egoto(code, "Failed to move data for the volume %u\n" % volid)
+            r.vdone()
+            r.vprint("Ending transaction on cloned volume %u ..." % newVol)
+            code = await _end(fromconn, st["clonetid"])
+            st["clonetid"] = 0
+            await egoto(code, "Failed to end the transaction on the cloned volume %u\n" % newVol)
+            r.vdone()
+        r.vprint("Starting transaction on source volume %u ..." % afromvol)
+        st["fromtid"], code = await _trans(fromconn, afromvol, afrompart, ITBusy)
+        await egoto(code, "Failed to create a transaction on the source volume %u\n" % afromvol)
+        r.vdone()
+        incr = "" if flags & RV_NOCLONE else " incremental"
+        r.vprint("Doing the%s dump from source to destination for volume %u ... "
+                 % (incr, afromvol))
+        code = await _forward(s, r, fromconn, st["fromtid"], fromdate, atoserver, st["totid"],
+                              cookie, "vos move", atopart, size_kb if flags & RV_NOCLONE else 0)
+        await egoto(code, "Failed to do the%s dump from rw volume on old site to rw volume on "
+                    "newsite\n" % incr)
+        r.vdone()
+        r.vprint("Setting volume flags on old source volume %u ..." % afromvol)
+        code = await _flags(fromconn, st["fromtid"], VTOutOfService)
+        await egoto(code, "Failed to set the flags to make old source volume offline\n")
+        r.vdone()
+        r.vprint("Setting volume flags on new source volume %u ..." % afromvol)
+        code = await _flags(toconn, st["totid"], 0)
+        await egoto(code, "Failed to set the flags to make new source volume online\n")
+        r.vdone()
+        r.vprint("Ending transaction on destination volume %u ..." % afromvol)
+        code = await _end(toconn, st["totid"])
+        st["totid"] = 0
+        await egoto(code, "Failed to end the transaction on the volume %u on the new site\n"
+                    % afromvol)
+        r.vdone()
+        await set_a_value(s, r, entry, afromserver, afrompart, atoserver, atopart, VLSF_RWVOL)
+        store = _copy_entry(entry)
+        store.flags &= ~VLF_BACKEXISTS
+        r.vprint("Releasing lock on VLDB entry for volume %u ..." % afromvol)
+        vcode = await _replace(s, afromvol, -1, store, LOCKREL_ALL)
+        if vcode:
+            r.err(" Could not release the lock on the VLDB entry for the volume %s %u \n"
+                  % (store.name, afromvol))
+            error = vcode
+            raise _Fail
+        st["islocked"] = False
+        r.vdone()
+        if atoserver != afromserver:
+            r.vprint("Setting forwarding pointer for volume %u ..." % afromvol)
+            _, code = await _c(vs.AFSVolSetForwarding(fromconn, st["fromtid"], _i32(atoserver)))
+            await egoto(code, "Failed to set the forwarding pointer for the volume %u\n"
+                        % afromvol)
+            r.vdone()
+        r.vprint("Deleting old volume %u on source ..." % afromvol)
+        code = (await _c(volume.delete_trans_volume(fromconn, st["fromtid"])))[1]
+        await egoto(code, "Failed to delete the old volume %u on source\n" % afromvol)
+        r.vdone()
+        r.vprint("Ending transaction on old volume %u on the source ..." % afromvol)
+        code = await _end(fromconn, st["fromtid"])
+        st["fromtid"] = 0
+        await egoto(code, "Failed to end the transaction on the old volume %u on the source\n"
+                    % afromvol)
+        r.vdone()
+        code, _ = await do_vol_delete(s, r, fromconn, backup_id, afrompart, "source backup")
+        if code and code != VNOVOL:
+            error = code
+            raise _Fail
+        st["fromtid"] = 0
+        if not flags & RV_NOCLONE:
+            code, _ = await do_vol_delete(s, r, fromconn, newVol, afrompart, "cloned")
+            if code and code != VNOVOL:
+                error = code
+                raise _Fail
+    except (_Fail, asyncio.CancelledError):
+        await _move_recovery(s, r, st, afromvol, afromserver, afrompart, atoserver, atopart,
+                             backup_id)
+        raise VolOpError(error or EINVAL, fatal=True) from None
+    # the normal end
+    if entry.flags & VLF_ROEXISTS:
+        r.err("WARNING : readOnly copies still exist \n")
+    await _move_cleanup(s, r, st, afromvol, "source", error)
+    return Moved(afromvol, afromserver, afrompart, atoserver, atopart)
+
+
+async def _move_cleanup(s, r, st, volid, label, error, clone_label="clone", dest_vol=None):
+    """The "normal cleanup code" of move/copy: what is still open."""
+    if st.get("islocked"):
+        r.vprint("Cleanup: Releasing VLDB lock on volume %u ..." % volid)
+        vcode = await _release_lock(s, volid, -1)
+        if vcode:
+            r.vprint("\n")
+            r.err(" Could not release the lock on the VLDB entry for the volume %u \n" % volid)
+            error = error or vcode
+        r.vdone()
+    fromconn, toconn = st["fromconn"], st["toconn"]
+    if st["fromtid"]:
+        r.vprint("Cleanup: Ending transaction on source volume %u ..." % volid)
+        c, rc = await _end_pair(fromconn, st["fromtid"])
+        if c or rc:
+            r.vprint("\n")
+            r.err("Could not end transaction on the source volume %u\n" % volid)
+            error = error or c or rc
+        r.vdone()
+    if st["clonetid"]:
+        cv = st.get("newVol") or st.get("cloneVol")
+        r.vprint("Cleanup: Ending transaction on clone volume %u ..." % cv)
+        c, rc = await _end_pair(fromconn, st["clonetid"])
+        if c or rc:
+            r.vprint("\n")
+            r.err("Could not end transaction on the source's clone volume %u\n" % cv)
+            error = error or c or rc
+        r.vdone()
+    if st["totid"]:
+        dv = volid if dest_vol is None else dest_vol
+        r.vprint("Cleanup: Ending transaction on destination volume %u ..." % dv)
+        c, rc = await _end_pair(toconn, st["totid"])
+        if c:
+            r.vprint("\n")
+            r.err("Could not end transaction on destination volume %u\n" % dv)
+            error = error or c or rc
+        r.vdone()
+    r.perror(error)
+    _raise(error)
+
+
+async def _move_recovery(s, r, st, afromvol, afromserver, afrompart, atoserver, atopart,
+                         backup_id):
+    """The mfail path of UV_MoveVolume2."""
+    vs = _vs()
+    fromconn, toconn = st["fromconn"], st["toconn"]
+    if st["pntg"]:
+        r.out("vos move: operation interrupted, cleanup in progress...\n")
+        r.out("clear transaction contexts\n")
+    if st["islocked"]:
+        r.vprint("Recovery: Releasing VLDB lock on volume %u ..." % afromvol)
+        await _release_lock(s, afromvol, -1)
+        r.vdone()
+        st["islocked"] = False
+    if st["clonetid"]:
+        r.vprint("Recovery: Ending transaction on clone volume ...")
+        await _c(vs.AFSVolEndTrans(fromconn, st["clonetid"]))
+        r.vdone()
+    if st["totid"]:
+        r.vprint("Recovery: Ending transaction on destination volume ...")
+        await _c(vs.AFSVolEndTrans(toconn, st["totid"]))
+        r.vdone()
+    if st["fromtid"]:
+        r.vprint("Recovery: Setting volume flags on source volume ...")
+        await _c(vs.AFSVolSetFlags(fromconn, st["fromtid"], 0))
+        r.vdone()
+        r.vprint("Recovery: Ending transaction on source volume ...")
+        await _c(vs.AFSVolEndTrans(fromconn, st["fromtid"]))
+        r.vdone()
+    r.vprint("Recovery: Accessing VLDB.\n")
+    entry, vcode = await _get_entry_id(s, afromvol, -1)
+    if vcode:
+        r.out("FATAL: VLDB access error: abort cleanup\n")
+    else:
+        if await lp_match(s, r, afromserver, afrompart, entry):
+            if st["pntg"]:
+                r.out("move incomplete - attempt cleanup of target partition - no guarantee\n")
+            if st["volid"] and toconn is not None:
+                code, _ = await do_vol_delete(s, r, toconn, st["volid"], atopart, "destination",
+                                              prefix="Recovery:")
+                if code == VNOVOL:
+                    r.eprint(code, "Recovery: Failed to start transaction on %u\n" % st["volid"])
+            if fromconn is not None:
+                r.vprint("Recovery: Creating transaction on source volume %u ..." % afromvol)
+                tid, code = await _trans(fromconn, afromvol, afrompart, ITBusy)
+                st["fromtid"] = tid
+                if not code:
+                    r.vdone()
+                    r.vprint("Recovery: Setting flags on source volume %u ..." % afromvol)
+                    await _c(vs.AFSVolSetFlags(fromconn, tid, 0))
+                    r.vdone()
+                    r.vprint("Recovery: Ending transaction on source volume %u ..." % afromvol)
+                    await _c(vs.AFSVolEndTrans(fromconn, tid))
+                    r.vdone()
+                else:
+                    r.vprint("\nRecovery: Unable to start transaction on source volume %u.\n"
+                             % afromvol)
+        else:
+            if st["pntg"]:
+                r.out("move complete - attempt cleanup of source partition - no guarantee\n")
+            if fromconn is not None:
+                code, _ = await do_vol_delete(s, r, fromconn, backup_id, afrompart, "backup",
+                                              prefix="Recovery:")
+                if code == VNOVOL:
+                    r.eprint(code, "Recovery: Failed to start transaction on %u\n" % backup_id)
+                code, _ = await do_vol_delete(s, r, fromconn, afromvol, afrompart, "source",
+                                              atoserver if atoserver != afromserver else 0)
+                if code == VNOVOL:
+                    r.eprint(code, "Failed to start transaction on %u\n" % afromvol)
+        if st["newVol"]:
+            code, _ = await do_vol_delete(s, r, fromconn, st["newVol"], afrompart, "clone",
+                                          prefix="Recovery:")
+            if code == VNOVOL:
+                r.eprint(code, "Recovery: Failed to start transaction on %u\n" % st["newVol"])
+        if st["islocked"]:
+            r.vprint("Recovery: Releasing lock on VLDB entry for volume %u ..." % afromvol)
+            await _release_lock(s, afromvol, -1)
+            r.vdone()
+    if st["pntg"]:
+        r.out("cleanup complete - user verify desired result\n")
+
+
+@dataclass
+class Copied:
+    volid: int
+    new_id: int
+    name: str
+    to_server: int
+    to_partition: int
+
+
+async def copy_volume(s, r: Reporter, afromvol: int, afromserver: int, afrompart: int,
+                      atovolname: str, atoserver: int, atopart: int, atovolid: int = 0,
+                      flags: int = 0, size_kb: int = 0, what: str = "copy") -> Copied:
+    """UV_CopyVolume2 (vos copy; vos shadow with RV_NOVLDB and a given
+    id).  ``flags``: RV_RDONLY, RV_OFFLINE, RV_CPINCR, RV_NOVLDB,
+    RV_NOCLONE.  Failure runs OpenAFS's recovery and raises
+    VolOpError(fatal)."""
+    vs = _vs()
+    st = {"fromtid": 0, "totid": 0, "clonetid": 0, "cloneVol": 0, "pntg": False,
+          "fromconn": None, "toconn": None}
+    error = 0
+    newvol = 0
+
+    async def egoto(code, text):
+        nonlocal error
+        if code:
+            r.eprint(code, text)
+            error = code
+            raise _Fail
+
+    try:
+        entry, vcode = await _get_entry_id(s, afromvol, -1)
+        await egoto(vcode, "Could not fetch the entry for the volume  %u from the VLDB \n"
+                    % afromvol)
+        st["pntg"] = True
+        st["toconn"] = toconn = _conn(s, atoserver)
+        st["fromconn"] = fromconn = _conn(s, afromserver)
+        noclone = bool(flags & RV_NOCLONE)
+        if not noclone:
+            r.vprint("Starting transaction on source volume %u ..." % afromvol)
+            st["fromtid"], code = await _trans(fromconn, afromvol, afrompart, ITBusy)
+            await egoto(code, "Failed to create transaction on the volume %u\n" % afromvol)
+            r.vdone()
+            r.vprint("Allocating new volume id for clone of volume %u ..." % afromvol)
+            cv, vcode = await _new_id(s)
+            st["cloneVol"] = cv or 0
+            await egoto(vcode, "Could not get an ID for the clone of volume %u from the VLDB\n"
+                        % afromvol)
+            r.vdone()
+        if atovolid:
+            newvol = atovolid
+        else:
+            r.vprint("Allocating new volume id for copy of volume %u ..." % afromvol)
+            nv, vcode = await _new_id(s)
+            newvol = nv or 0
+            await egoto(vcode, "Could not get an ID for the copy of volume %u from the VLDB\n"
+                        % afromvol)
+            r.vdone()
+        cloneVol = st["cloneVol"]
+        if not noclone:
+            r.vprint("Cloning source volume %u ..." % afromvol)
+            cv, code = await _c(volume.clone(fromconn, st["fromtid"], 0, readonlyVolume,
+                                             "copy-clone-temp", cloneVol))
+            if not code:
+                st["cloneVol"] = cloneVol = cv
+            await egoto(code, "Failed to clone the source volume %u\n" % afromvol)
+            r.vdone()
+            r.vprint("Ending the transaction on the source volume %u ..." % afromvol)
+            code = await _end(fromconn, st["fromtid"])
+            st["fromtid"] = 0
+            await egoto(code, "Failed to end the transaction on the source volume %u\n"
+                        % afromvol)
+            r.vdone()
+            r.vprint("Starting transaction on the cloned volume %u ..." % cloneVol)
+            st["clonetid"], code = await _trans(fromconn, cloneVol, afrompart, ITOffline)
+            await egoto(code, "Failed to start a transaction on the cloned volume%u\n" % cloneVol)
+            r.vdone()
+            r.vprint("Setting flags on cloned volume %u ..." % cloneVol)
+            code = await _flags(fromconn, st["clonetid"], VTDeleteOnSalvage | VTOutOfService)
+            await egoto(code, "Could not set flags on the cloned volume %u\n" % cloneVol)
+            r.vdone()
+            r.vprint("Getting status of cloned volume %u ..." % cloneVol)
+            tstatus, code = await _status(fromconn, st["clonetid"])
+            await egoto(code, "Failed to get the status of the cloned volume %u\n" % cloneVol)
+            r.vdone()
+            fromdate = clockadj(tstatus.creationDate)
+        else:
+            fromdate = 0
+        clonefromdate = 0
+        tid, code = await _trans(toconn, newvol, atopart, ITOffline)
+        st["totid"] = tid
+        incremental = False
+        if not code:
+            if flags & RV_CPINCR:
+                r.vprint("Getting status of pre-existing volume %u ..." % newvol)
+                tstatus, code = await _status(toconn, st["totid"])
+                await egoto(code, "Failed to get the status of the pre-existing volume %u\n"
+                            % newvol)
+                r.vdone()
+                clonefromdate = clockadj(tstatus.updateDate)
+                if noclone:
+                    fromdate = clonefromdate
+                incremental = True
+            else:
+                r.vprint("Deleting pre-existing volume %u on destination ..." % newvol)
+                code = (await _c(volume.delete_trans_volume(toconn, st["totid"])))[1]
+                await egoto(code, "Could not delete the pre-existing volume %u on destination\n"
+                            % newvol)
+                r.vdone()
+                r.vprint("Ending transaction on pre-existing volume %u on destination ..."
+                         % newvol)
+                code = await _end(toconn, st["totid"])
+                st["totid"] = 0
+                await egoto(code, "Could not end the transaction on pre-existing volume %u on "
+                            "destination\n" % newvol)
+                r.vdone()
+        if not incremental:
+            r.vprint("Creating the destination volume %u ..." % newvol)
+            res, code = await _c(vs.AFSVolCreateVolume(
+                toconn, atopart, atovolname, volser_RO if flags & RV_RDONLY else volser_RW,
+                newvol, newvol))
+            if not code:
+                newvol, st["totid"] = res.volid, res.trans
+            await egoto(code, "Failed to create the destination volume %u\n" % newvol)
+            r.vdone()
+            r.vprint("Setting volume flags on destination volume %u ..." % newvol)
+            code = await _flags(toconn, st["totid"], VTDeleteOnSalvage | VTOutOfService)
+            await egoto(code, "Failed to set the flags on the destination volume %u\n" % newvol)
+            r.vdone()
+        cookie = _cookie(atovolname, ROVOL if flags & RV_RDONLY else RWVOL, 0)
+        label = "vos " + what
+        if not noclone:
+            r.vprint("Dumping from clone %u on source to volume %u on destination ..."
+                     % (cloneVol, newvol))
+            code = await _forward(s, r, fromconn, st["clonetid"], clonefromdate, atoserver,
+                                  st["totid"], cookie, label, atopart, size_kb)
+            await egoto(code, "Failed to move data for the volume %u\n" % newvol)
+            r.vdone()
+            r.vprint("Ending transaction on cloned volume %u ..." % cloneVol)
+            code = await _end(fromconn, st["clonetid"])
+            st["clonetid"] = 0
+            await egoto(code, "Failed to end the transaction on the cloned volume %u\n"
+                        % cloneVol)
+            r.vdone()
+        r.vprint("Starting transaction on source volume %u ..." % afromvol)
+        st["fromtid"], code = await _trans(fromconn, afromvol, afrompart, ITBusy)
+        await egoto(code, "Failed to create a transaction on the source volume %u\n" % afromvol)
+        r.vdone()
+        incr = "" if noclone else " incremental"
+        r.vprint("Doing the%s dump from source to destination for volume %u ... "
+                 % (incr, afromvol))
+        code = await _forward(s, r, fromconn, st["fromtid"], fromdate, atoserver, st["totid"],
+                              cookie, label, atopart, size_kb if noclone else 0)
+        await egoto(code, "Failed to do the%s dump from old site to new site\n" % incr)
+        r.vdone()
+        r.vprint("Setting volume flags on destination volume %u ..." % newvol)
+        code = await _flags(toconn, st["totid"], VTOutOfService if flags & RV_OFFLINE else 0)
+        await egoto(code, "Failed to set the flags to make destination volume online\n")
+        r.vdone()
+        r.vprint("Ending transaction on destination volume %u ..." % newvol)
+        code = await _end(toconn, st["totid"])
+        st["totid"] = 0
+        await egoto(code, "Failed to end the transaction on the destination volume %u\n"
+                    % newvol)
+        r.vdone()
+        r.vprint("Ending transaction on source volume %u ..." % afromvol)
+        code = await _end(fromconn, st["fromtid"])
+        st["fromtid"] = 0
+        await egoto(code, "Failed to end the transaction on the source volume %u\n" % afromvol)
+        r.vdone()
+        if not noclone:
+            code, _ = await do_vol_delete(s, r, fromconn, cloneVol, afrompart, "cloned")
+            if code and code != VNOVOL:
+                error = code
+                raise _Fail
+        if not flags & RV_NOVLDB:
+            ro = bool(flags & RV_RDONLY)
+            ne = VLDBEntry(atovolname.encode("utf-8", "surrogateescape")[:VOLSER_OLDMAXVOLNAME]
+                           .decode("utf-8", "surrogateescape"), newvol, newvol if ro else 0, 0,
+                           0, VLF_ROEXISTS if ro else VLF_RWEXISTS,
+                           [Site(atoserver, atopart, VLSF_ROVOL if ro else VLSF_RWVOL)], 1)
+            _, vcode = await _c(vldb.create_entry(s, ne))
+            if vcode:
+                r.err("Could not create a VLDB entry for the volume %s %u\n"
+                      % (atovolname, newvol))
+                r.vprint("Deleting the newly created volume %u\n" % newvol)
+                await _c(volume.delete_trans_volume(toconn, st["totid"]))
+                error = vcode
+                raise _Fail
+            r.vprint("Created the VLDB entry for the volume %s %u\n" % (atovolname, newvol))
+    except (_Fail, asyncio.CancelledError):
+        await _copy_recovery(s, r, st, afromvol, afrompart, what)
+        raise VolOpError(error or EINVAL, fatal=True) from None
+    await _move_cleanup(s, r, st, afromvol, "source", error, dest_vol=newvol)
+    return Copied(afromvol, newvol, atovolname, atoserver, atopart)
+
+
+async def _copy_recovery(s, r, st, afromvol, afrompart, what):
+    vs = _vs()
+    fromconn, toconn = st["fromconn"], st["toconn"]
+    if st["pntg"]:
+        r.out("vos copy: operation interrupted, cleanup in progress...\n")
+        r.out("clear transaction contexts\n")
+    if st["clonetid"]:
+        r.vprint("Recovery: Ending transaction on clone volume ...")
+        await _c(vs.AFSVolEndTrans(fromconn, st["clonetid"]))
+        r.vdone()
+    if st["totid"]:
+        r.vprint("Recovery: Ending transaction on destination volume ...")
+        await _c(vs.AFSVolEndTrans(toconn, st["totid"]))
+        r.vdone()
+    if st["fromtid"]:
+        r.vprint("Recovery: Ending transaction on source volume ...")
+        await _c(vs.AFSVolEndTrans(fromconn, st["fromtid"]))
+        r.vdone()
+    r.vprint("Recovery: Accessing VLDB.\n")
+    _, vcode = await _get_entry_id(s, afromvol, -1)
+    if vcode:
+        r.out("FATAL: VLDB access error: abort cleanup\n")
+    elif st["cloneVol"]:
+        await do_vol_delete(s, r, fromconn, st["cloneVol"], afrompart, "clone",
+                            prefix="Recovery:")
+    if st["pntg"]:
+        r.out("cleanup complete - user verify desired result\n")
+
+
+async def uv_list_one(s, r: Reporter, server: int, part: int, volid: int):
+    """UV_ListOneVolume with its messages: (VolumeInfo or None, code)."""
+    v, code = await list_one(s, server, part, volid)
+    if code:
+        r.err("Could not fetch the information about volume %u from the server\n" % volid)
+    r.perror(code)
+    return v, code
+
+
+async def uv_partition_info(s, r: Reporter, server: int, pname: str):
+    """UV_PartitionInfo64 with its messages: (PartitionInfo or None, code)."""
+    p, code = await _c(volume.partition_info(s, inet_ntoa(server), pname))
+    if code:
+        r.err("Could not get information on partition %s\n" % pname)
+        r.perror(code)
+    return p, code

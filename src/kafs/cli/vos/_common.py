@@ -323,3 +323,60 @@ async def get_volume_info(s, r, volid: int):
         return 0, st.server, st.partition, vldb.BACKVOL, e
     r.err("unexpected volume type for volume %u\n" % volid)
     return -1, 0, 0, 0, e
+
+
+async def interruptible(r, aw):
+    """Await ``aw`` with vsprocs.c's control-C handling of move/copy: the
+    first SIGINT prints a warning, the second interrupts the operation,
+    whose recovery then runs."""
+    import asyncio
+    import signal
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(aw)
+    hits = 0
+
+    def on_sigint():
+        nonlocal hits
+        hits += 1
+        if hits == 1:
+            r.out("\nSIGINT handler: vos move operation in progress\n"
+                  "WARNING: may leave AFS storage and metadata in indeterminate state\n"
+                  "enter second control-c to exit\n")
+        else:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    except (NotImplementedError, RuntimeError, ValueError):
+        pass
+    try:
+        return await task
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGINT)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+
+async def space_check(s, r, fromserver: int, frompart: int, volid: int, toserver: int,
+                      topart: int, verb: str, existing_kb: int | None = None):
+    """vos.c's check before move/copy/shadow: the target partition's free
+    space against the volume's size.  Returns (size KB, None) or
+    (0, exit status) after the message."""
+    from kafs.api import volops
+    pname = partition_name(topart)
+    p, code = await volops.uv_partition_info(s, r, toserver, pname)
+    if code:
+        r.err("vos: cannot access partition %s\n" % pname)
+        return 0, 1
+    v, code = await volops.uv_list_one(s, r, fromserver, frompart, volid)
+    if code:
+        r.err("vos:cannot access volume %u\n" % volid)
+        return 0, 1
+    size = v.size
+    if existing_kb is not None:
+        size = size - existing_kb if existing_kb < size else 0
+    if p.free <= size:
+        r.err("vos: no space on target partition %s to %s volume %u\n" % (pname, verb, volid))
+        return 0, 1
+    return v.size, None

@@ -72,7 +72,7 @@ async def _run(args) -> Done:
                   "anyway!)\n" % volid)
         if args.backup:
             if not backupid:
-                v, code = await volops.list_one(s, server, part, volid)
+                v, code = await volops.uv_list_one(s, r, server, part, volid)
                 if not code and volid == v.parent_id:
                     backupid = v.backup_id
             if backupid:
