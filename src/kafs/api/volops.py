@@ -1730,3 +1730,565 @@ async def uv_partition_info(s, r: Reporter, server: int, pname: str):
         r.err("Could not get information on partition %s\n" % pname)
         r.perror(code)
     return p, code
+
+
+# =============================================================================
+# release (UV_ReleaseVolume, GetTrans, CheckTrans, PutTrans)
+# =============================================================================
+
+CR_PARTIAL, CR_FORCED, CR_LAST_OK, CR_ALL_NEW, CR_NEW_RW, CR_RO_MISSING = 0, 1, 2, 4, 8, 16
+
+
+def _status_tuple(st):
+    return tuple(getattr(st, f) for f in st.__slots__) if st is not None else None
+
+
+async def _get_trans(s, r, e: VLDBEntry, index: int, origflags, tmpvolid: int = 0):
+    """GetTrans: (code, conn, tid, crtime, uptime) for the RO site."""
+    vs = _vs()
+    site = e.sites[index]
+    conn = _conn(s, site.server)
+    tid = 0
+    crtime = uptime = 0
+    volid = e.ro_id
+    code = 0
+
+    async def fail(code):
+        nonlocal tid
+        if tid:
+            tc = await _end(conn, tid)
+            tid = 0
+            if tc and tc != ENOENT:
+                r.perror(tc, "Could not end transaction on a ro volume: ")
+        return code, conn, 0, 0, 0
+
+    if volid:
+        tid, code = await _trans(conn, volid, site.partition, ITOffline)
+        if not code and origflags[index] & VLSF_DONTUSE:
+            r.vprint("Deleting extant RO_DONTUSE site on %s..." % r.host(site.server))
+            code = (await _c(volume.delete_trans_volume(conn, tid)))[1]
+            if code:
+                r.perror(code, "Failed to delete RO_DONTUSE site: ")
+                return await fail(code)
+            tc = await _end(conn, tid)
+            tid = 0
+            if tc:
+                r.perror(tc, "Failed to end transaction on RO_DONTUSE site: ")
+                return await fail(tc)
+            r.vdone()
+            code = VNOVOL
+    if not volid or code:
+        if volid and code != VNOVOL:
+            r.perror(code, "Failed to start a transaction on the RO volume.\n")
+            return await fail(code)
+        volname = e.name + (".roclone" if tmpvolid else ".readonly")
+        if blen(volname) >= 65:
+            r.perror(ENOMEM, "Volume name is too long\n")
+            return await fail(ENOMEM)
+        if r.verbose:
+            r.out("Creating new volume %u on replication site %s: "
+                  % (tmpvolid or volid, r.host(site.server)))
+        res, code = await _c(vs.AFSVolCreateVolume(conn, site.partition, volname, volser_RO,
+                                                   e.rw_id, tmpvolid or volid))
+        if code:
+            r.perror(code, "Failed to create the ro volume: ")
+            return await fail(code)
+        tid = res.trans
+        if not tmpvolid:
+            volid = res.volid
+        e.ro_id = volid
+        r.vdone()
+        code = await _flags(conn, tid, VTDeleteOnSalvage | VTOutOfService)
+        if code:
+            r.perror(code, "Failed to set flags on the ro volume: ")
+            return await fail(code)
+    else:
+        r.vprint("Updating existing ro volume %u on %s ...\n" % (volid, r.host(site.server)))
+        tstatus, code = await _status(conn, tid)
+        if code:
+            r.perror(code, "Failed to get status of volume on destination: ")
+            return await fail(code)
+        crtime = clockadj(tstatus.creationDate)
+        uptime = clockadj(tstatus.updateDate)
+    return 0, conn, tid, crtime, uptime
+
+
+async def _check_trans(s, r, conn, tid: int, part: int, orig) -> tuple[int, int]:
+    """CheckTrans: (code, tid) - the clone's transaction, recreated if it
+    timed out."""
+    new, code = await _status(conn, tid)
+    if code:
+        if code == ENOENT:
+            r.vprint("Old transaction on cloned volume %u timed out, restarting transaction\n"
+                     % orig.volID)
+            tid, code = await _trans(conn, orig.volID, part, ITBusy)
+            if code:
+                r.perror(code, "Failed to recreate cloned RO volume transaction\n")
+                return 1, 0
+            new, code = await _status(conn, tid)
+            if code:
+                r.perror(code, "Failed to get status on recreated transaction\n")
+                return 1, tid
+            if _status_tuple(new) != _status_tuple(orig):
+                r.perror(0, "Recreated transaction on cloned RO volume, but the volume has "
+                         "changed!\n")
+                return 1, tid
+        else:
+            r.perror(code, "Unable to get status of current cloned RO transaction\n")
+            return 1, tid
+    elif _status_tuple(new) != _status_tuple(orig):
+        r.perror(0, "Internal error: current GetStatus does not match original GetStatus?\n")
+        return 1, tid
+    return 0, tid
+
+
+@dataclass
+class Released:
+    volid: int
+    ro_id: int
+    complete: bool
+    sites: int
+    failed_sites: list = field(default_factory=list)
+
+
+async def release_volume(s, r: Reporter, afromvol: int, afromserver: int, afrompart: int,
+                         flags: int = 0) -> Released:
+    """UV_ReleaseVolume: clone the RW and forward the clone to every RO
+    site that needs it (or finish a previous, partial release).
+    ``flags``: REL_COMPLETE (-force-reclone), REL_COMPLETE|REL_FULLDUMPS
+    (-force).  A partial failure leaves the sites marked as OpenAFS's
+    does and raises VolOpError(VOLSERBADRELEASE)."""
+    vs = _vs()
+    error = 0
+    islocked = False
+    fromconn = None
+    fromtid = clonetid = 0
+    replicas: list = []            # [conn, tid, server, vldb index, crtime, uptime]
+    entry = None
+    clone_id = 0
+    complete = CR_PARTIAL
+    failed_sites: list = []
+
+    def onerror(code, text):
+        nonlocal error
+        if code:
+            r.err(text)
+            error = code
+            raise _Fail
+
+    try:
+        vcode = await _set_lock(s, afromvol, RWVOL, VLOP_RELEASE)
+        if vcode != VL_RERELEASE:
+            onerror(vcode, "Could not lock the VLDB entry for the volume %u.\n" % afromvol)
+        islocked = True
+        entry, vcode = await _get_entry_id(s, afromvol, RWVOL)
+        onerror(vcode, "Could not fetch the entry for the volume %u from the VLDB.\n" % afromvol)
+        if r.verbose:
+            r.entry(entry)
+        if not name_valid(entry.name):
+            onerror(VOLSERBADOP, "Volume name %s is too long, rename before releasing.\n"
+                    % entry.name)
+        if entry.rw_id != afromvol:
+            onerror(VOLSERBADOP, "The volume %u being released is not a read-write volume.\n"
+                    % afromvol)
+        if entry.n_servers <= 1:
+            onerror(VOLSERBADOP, "Volume %u has no replicas - release operation is "
+                    "meaningless!\n" % afromvol)
+        if blen(entry.name) > VOLSER_OLDMAXVOLNAME - 10:
+            onerror(VOLSERBADOP, "RO volume name %s exceeds (VOLSER_OLDMAXVOLNAME - 10) "
+                    "character limit\n" % entry.name)
+        sites_ = entry.sites
+        roindex = await lp_ro_match(s, r, afromserver, afrompart, entry) - 1
+        roclone = roindex != -1
+        rwindex = _rw_first(entry)
+        if rwindex < 0:
+            onerror(VOLSERNOVOL, "There is no RW volume \n")
+        if entry.ro_id == INVALID_BID:
+            rov, vcode = await _new_id(s)
+            onerror(vcode, "Cant allocate ID for RO volume of %s\n" % entry.name)
+            entry.ro_id = rov
+            vcode = await _replace(s, afromvol, RWVOL, entry, 0)
+            onerror(vcode, "Could not update vldb entry for %s.\n" % entry.name)
+        nsites = new_sites = notreleased = 0
+        origflags = [x.flags for x in sites_]
+        for x in sites_:
+            if x.flags & VLSF_ROVOL:
+                nsites += 1
+                if x.flags & VLSF_NEWREPSITE:
+                    new_sites += 1
+                if x.flags & VLSF_DONTUSE:
+                    notreleased += 1
+        if flags & REL_COMPLETE:
+            complete |= CR_FORCED
+        if new_sites == 0:
+            complete |= CR_LAST_OK
+        elif new_sites == nsites:
+            complete |= CR_ALL_NEW
+        justnewsites = False
+        tried_justnewsites = False
+        if complete & (CR_LAST_OK | CR_ALL_NEW) and not complete & CR_FORCED:
+            if notreleased and notreleased != nsites:
+                justnewsites = True
+        clone_id = entry.ro_id if (complete or entry.clone_id == 0) else entry.clone_id
+        _, code = await list_one(s, afromserver, afrompart, clone_id)
+        roexists = code not in (ENODEV, 1492325125)     # VOLSERILLEGAL_PARTITION: ENODEV
+        fromconn = _conn(s, afromserver)
+        rwcrdate = rwupdate = 0
+        if not complete:
+            if not roexists:
+                complete |= CR_RO_MISSING
+            else:
+                fromtid, code = await _trans(fromconn, afromvol, afrompart, ITBusy)
+                onerror(code, "Failed to start transaction on RW volume %u\n" % afromvol)
+                vst, code = await _status(fromconn, fromtid)
+                onerror(code, "Failed to get the status of RW volume %u\n" % afromvol)
+                rwcrdate = vst.creationDate
+                code = await _end(fromconn, fromtid)
+                fromtid = 0
+                onerror(code, "Failed to end transaction on RW volume %u\n" % afromvol)
+                clonetid, code = await _trans(fromconn, clone_id, afrompart, ITBusy)
+                onerror(code, "Failed to start transaction on RW clone %u\n" % clone_id)
+                vst, code = await _status(fromconn, clonetid)
+                onerror(code, "Failed to get the status of RW clone %u\n" % clone_id)
+                clcrdate = vst.creationDate
+                code = await _end(fromconn, clonetid)
+                clonetid = 0
+                onerror(code, "Failed to end transaction on RW clone %u\n" % clone_id)
+                if (rwcrdate & 0xFFFFFFFF) > (clcrdate & 0xFFFFFFFF):
+                    complete |= CR_NEW_RW
+        if not complete or complete & CR_NEW_RW:
+            justnewsites = False
+        if r.verbose:
+            if not complete:
+                r.out("This is a recovery of previously failed release\n")
+            else:
+                t = "This is a complete release of volume %u" % afromvol
+                if complete == CR_LAST_OK:
+                    if justnewsites:
+                        tried_justnewsites = True
+                        t += "\nThere are new RO sites; we will try to only release to new sites"
+                else:
+                    parts = []
+                    if complete & CR_FORCED:
+                        parts.append("forced")
+                    if complete & CR_LAST_OK:
+                        parts.append("last ok")
+                    if complete & CR_ALL_NEW:
+                        parts.append("all sites are new")
+                    if complete & CR_NEW_RW:
+                        parts.append("rw %u changed" % afromvol)
+                    if complete & CR_RO_MISSING:
+                        parts.append("ro clone missing")
+                    t += " (" + ", ".join(parts) + ")"
+                r.out(t + "\n")
+        volstatus = None
+        if complete:
+            oldest = 0
+            if roexists and (not roclone or sites_[roindex].flags & VLSF_DONTUSE):
+                code, _ = await do_vol_delete(s, r, fromconn, clone_id, afrompart, "the")
+                if code and code != VNOVOL:
+                    error = code
+                    raise _Fail
+                roexists = False
+            if justnewsites:
+                r.vprint("Querying old RO sites for update times...")
+                for x in sites_[:entry.n_servers]:
+                    if not x.flags & VLSF_ROVOL or x.flags & VLSF_DONTUSE:
+                        continue
+                    v, code = await list_one(s, x.server, x.partition, entry.ro_id)
+                    if code:
+                        r.err("Could not fetch information about RO vol %u from server %s\n"
+                              % (entry.ro_id, vldb.host_name(x.server)))
+                        r.perror(code)
+                        justnewsites = False
+                        break
+                    crdate = clockadj(v.creation_date)
+                    if oldest == 0 or crdate < oldest:
+                        oldest = crdate
+                r.vdone()
+            if justnewsites:
+                v, code = await list_one(s, afromserver, afrompart, afromvol)
+                if code:
+                    r.err("Could not fetch information about RW vol %u from server %s\n"
+                          % (afromvol, vldb.host_name(afromserver)))
+                    r.perror(code)
+                    justnewsites = False
+                else:
+                    rwupdate = v.update_date
+            if justnewsites and oldest <= rwupdate:
+                justnewsites = False
+            for x in sites_[:entry.n_servers]:
+                if justnewsites:
+                    if x.flags & VLSF_DONTUSE:
+                        x.flags &= ~VLSF_NEWREPSITE
+                    else:
+                        x.flags |= VLSF_NEWREPSITE
+                else:
+                    x.flags &= ~VLSF_NEWREPSITE
+                    x.flags |= VLSF_DONTUSE
+            sites_[rwindex].flags |= VLSF_NEWREPSITE
+            sites_[rwindex].flags &= ~VLSF_DONTUSE
+        releasecount = 0
+        if justnewsites and roexists:
+            pass
+        elif complete:
+            vname = entry.name + ".readonly" if roclone else "readonly-clone-temp"
+            code, volstatus = await do_vol_clone(
+                s, r, fromconn, afromvol, afrompart, readonlyVolume, clone_id,
+                "permanent RO" if roclone else "temporary RO", None, vname, None,
+                want_status=True)
+            if code:
+                error = code
+                raise _Fail
+            if justnewsites and rwupdate != volstatus.updateDate:
+                justnewsites = False
+                for x in sites_[:entry.n_servers]:
+                    x.flags &= ~VLSF_NEWREPSITE
+                    x.flags |= VLSF_DONTUSE
+                sites_[rwindex].flags |= VLSF_NEWREPSITE
+                sites_[rwindex].flags &= ~VLSF_DONTUSE
+            rwcrdate = volstatus.creationDate
+            entry.clone_id = clone_id
+            if roclone:
+                r.vprint("Starting transaction on RO clone volume %u..." % clone_id)
+                onlinetid, code = await _trans(fromconn, clone_id, afrompart, ITOffline)
+                onerror(code, "Failed to start transaction on volume %u\n" % clone_id)
+                r.vdone()
+                r.vprint("Setting volume flags for volume %u..." % clone_id)
+                tcode = await _flags(fromconn, onlinetid, 0)
+                r.vdone()
+                r.vprint("Ending transaction on volume %u..." % clone_id)
+                code = await _end(fromconn, onlinetid)
+                onerror(code, "Failed to end transaction on RO clone %u\n" % clone_id)
+                r.vdone()
+                onerror(tcode, "Could not bring volume %u on line\n" % clone_id)
+                if entry.n_servers > 2 and not justnewsites:
+                    await asyncio.sleep(5)
+                sites_[roindex].flags |= VLSF_NEWREPSITE
+                sites_[roindex].flags &= ~VLSF_DONTUSE
+                entry.flags |= VLF_ROEXISTS
+                releasecount += 1
+                r.vprint("Replacing VLDB entry for %s..." % entry.name)
+                vcode = await _replace(s, afromvol, RWVOL, entry, 0)
+                onerror(vcode, "Could not update vldb entry for %s.\n" % entry.name)
+                r.vdone()
+        if justnewsites:
+            r.vprint("RW vol has not changed; only releasing to new RO sites\n")
+            complete = CR_PARTIAL
+        elif tried_justnewsites:
+            r.vprint("RW vol has changed; releasing to all sites\n")
+        vname = entry.name + ".readonly"
+        cookie = _cookie(vname, ROVOL, entry.rw_id)
+        nservers = entry.n_servers if justnewsites else entry.n_servers // 2
+        r.vprint("Starting transaction on cloned volume %u..." % clone_id)
+        fromtid, code = await _trans(fromconn, clone_id, afrompart, ITBusy)
+        orig_status = None
+        if not code:
+            orig_status, code = await _status(fromconn, fromtid)
+        if not complete and code:
+            onerror(VOLSERNOVOL, "Old clone is inaccessible. Try vos release -f %u.\n"
+                    % afromvol)
+        onerror(code, "Failed to create transaction on the release clone\n")
+        r.vdone()
+        remember: dict[int, int] = {}
+        vldbindex = 0
+        nsrv = entry.n_servers
+        while vldbindex < nsrv:
+            replicas = []
+            fromdate = 0
+            while len(replicas) < nservers and vldbindex < nsrv:
+                if not justnewsites and len(replicas) == 1 and releasecount < 2:
+                    break
+                i = vldbindex
+                vldbindex += 1
+                x = sites_[i]
+                if i == roindex:
+                    continue
+                if x.flags & VLSF_NEWREPSITE and not x.flags & VLSF_DONTUSE:
+                    continue
+                if not x.flags & VLSF_ROVOL:
+                    continue
+                code, conn, tid, crtime, uptime = await _get_trans(s, r, entry, i, origflags)
+                if code:
+                    continue
+                if flags & REL_FULLDUMPS:
+                    r.vprint("This will be a full dump: forced\n")
+                    thisdate = 0
+                elif complete == CR_PARTIAL:
+                    r.vprint("This will be a full dump: read-only volume needs be created for "
+                             "new site\n" if justnewsites else
+                             "This will be a full dump: previous release failed\n")
+                    thisdate = 0
+                elif crtime == 0:
+                    r.vprint("This will be a full dump: read-only volume needs to be created\n")
+                    thisdate = 0
+                elif (rwcrdate & 0xFFFFFFFF) > crtime:
+                    r.vprint("This will be a full dump: read-write volume was replaced\n")
+                    thisdate = 0
+                elif i in remember:
+                    thisdate = min(remember[i], uptime)
+                else:
+                    thisdate = uptime
+                remember[i] = thisdate
+                if not replicas:
+                    fromdate = thisdate
+                else:
+                    if abs(fromdate - thisdate) > 900:
+                        await _c(vs.AFSVolEndTrans(conn, tid))
+                        vldbindex = i         # this site waits for the next round
+                        break
+                    fromdate = min(fromdate, thisdate)
+                replicas.append([conn, tid, x.server, i])
+            if not replicas:
+                continue
+            code, fromtid = await _check_trans(s, r, fromconn, fromtid, afrompart, orig_status)
+            if code:
+                error = ENOENT
+                raise _Fail
+            if r.verbose:
+                t = "Starting ForwardMulti from %u to %u on %s" % (
+                    clone_id, entry.ro_id, r.host(replicas[0][2]))
+                for rep in replicas[1:]:
+                    t += " and %s" % r.host(rep[2])
+                if fromdate == 0:
+                    t += " (entire volume)"
+                else:
+                    t += " (as of %.24s)" % time.ctime(_i32(fromdate))
+                r.out(t + ".\n")
+            dests = []
+            for rep in replicas:
+                d = vs.replica()
+                d.trans = rep[1]
+                d.server = _dest(rep[2])
+                dests.append(d)
+            results, code = await _forward_multi(s, r, fromconn, fromtid, fromdate, dests,
+                                                 cookie, replicas, entry, afrompart)
+            if code == RXGEN_OPCODE:
+                results = []
+                for d in dests:
+                    results.append((await _c(vs.AFSVolForward(fromconn, fromtid, fromdate,
+                                                              d.server, d.trans, cookie)))[1])
+                code = 0
+                nservers = 1
+            if code:
+                r.perror(code, "Release failed: ")
+            else:
+                for m, rep in enumerate(replicas):
+                    res = results[m] if m < len(results) else 0
+                    if res:
+                        if m == 0 or res != ENOENT:
+                            r.perror(res, "Failed to dump volume from clone to a ro site: ")
+                        continue
+                    _, code = await _c(vs.AFSVolSetIdsTypes(rep[0], rep[1], vname, ROVOL,
+                                                            entry.rw_id, 0, 0))
+                    if code:
+                        if m == 0 or code != ENOENT:
+                            r.perror(code, "Failed to set correct names and ids: ")
+                        continue
+                    code = await _flags(rep[0], rep[1], 0)
+                    if code:
+                        if m == 0 or code != ENOENT:
+                            r.perror(code, "Failed to set flags on ro volume: ")
+                        continue
+                    sites_[rep[3]].flags |= VLSF_NEWREPSITE
+                    sites_[rep[3]].flags &= ~VLSF_DONTUSE
+                    entry.flags |= VLF_ROEXISTS
+                    releasecount += 1
+            # PutTrans
+            for m, rep in enumerate(replicas):
+                if rep[1]:
+                    code = await _end(rep[0], rep[1])
+                    rep[1] = 0
+                    if code:
+                        if m == 0 or code != ENOENT:
+                            r.perror(code, "Could not end transaction on a ro volume: ")
+                        else:
+                            r.perror(0, "Transaction timed out on a ro volume. Will retry.\n")
+                            if rep[3] < vldbindex:
+                                vldbindex = rep[3]
+            replicas = []
+            vcode = await _replace(s, afromvol, RWVOL, entry, 0)
+            onerror(vcode, " Could not update VLDB entry for volume %u\n" % afromvol)
+        code = await _end(fromconn, fromtid)
+        fromtid = 0
+        if code:
+            r.perror(code, "Failed to end transaction on rw volume: ")
+        failure = [x for x in sites_[:entry.n_servers] if not x.flags & VLSF_NEWREPSITE]
+        if failure:
+            r.err("The volume %u could not be released to the following %d sites:\n"
+                  % (afromvol, len(failure)))
+            for x in failure:
+                r.err("\t%35s %s\n" % (r.host(x.server), partition_name(x.partition)))
+                failed_sites.append((x.server, x.partition))
+            vcode = await _replace(s, afromvol, RWVOL, entry, LOCKREL_TIMESTAMP)
+            onerror(vcode, " Could not update VLDB entry for volume %u\n" % afromvol)
+            error = VOLSERBADRELEASE
+            raise _Fail
+        entry.clone_id = 0
+        if not roclone:
+            if r.verbose:
+                r.out("Deleting the releaseClone %u ..." % clone_id)
+            code, _ = await do_vol_delete(s, r, fromconn, clone_id, afrompart, None)
+            if code and code != VNOVOL:
+                onerror(code, "Failed to delete volume %u.\n" % clone_id)
+            r.vdone()
+        for x in sites_:
+            x.flags &= ~VLSF_NEWREPSITE
+        r.vprint("updating VLDB ...")
+        vcode = await _replace(s, afromvol, RWVOL, entry, LOCKREL_ALL)
+        onerror(vcode, " Could not update VLDB entry for volume %u\n" % afromvol)
+        r.vdone()
+        islocked = False
+    except _Fail:
+        pass
+    except asyncio.CancelledError:
+        error = error or EINVAL
+    if clonetid:
+        code, _ = await _c(vs.AFSVolEndTrans(fromconn, clonetid))
+        if code:
+            r.err("Failed to end cloning transaction on the RW volume %u\n" % afromvol)
+            error = error or code
+    if fromtid:
+        code, _ = await _c(vs.AFSVolEndTrans(fromconn, fromtid))
+        if code:
+            r.err("Failed to end transaction on the release clone %u\n" % clone_id)
+            error = error or code
+    for rep in replicas:
+        if rep[1]:
+            code, _ = await _c(vs.AFSVolEndTrans(rep[0], rep[1]))
+            rep[1] = 0
+            if code:
+                r.err("Failed to end transaction on ro volume %u at server %s\n"
+                      % (entry.ro_id, r.host(rep[2])))
+                error = error or code
+    if islocked:
+        vcode = await _release_lock(s, afromvol, RWVOL)
+        if vcode:
+            r.err("Could not release lock on the VLDB entry for volume %u\n" % afromvol)
+            error = error or vcode
+    r.perror(error)
+    if error:
+        e = VolOpError(error)
+        e.failed_sites = failed_sites          # type: ignore[attr-defined]
+        raise e
+    return Released(afromvol, entry.ro_id, bool(complete), entry.n_servers - 1, failed_sites)
+
+
+async def _forward_multi(s, r, fromconn, fromtid, fromdate, dests, cookie, replicas, entry,
+                         part):
+    """AFSVolForwardMultiple, with a progress line when wanted: (results, code)."""
+    vs = _vs()
+    watch = None
+    if getattr(r, "tty", False) and replicas:
+        x = entry.sites[replicas[0][3]]
+        v, _ = await list_one(s, entry.sites[_rw_first(entry)].server, part, entry.rw_id)
+        if v is not None:
+            watch = asyncio.ensure_future(_watch(s, r, "vos release", x.server, x.partition,
+                                                 v.size))
+    try:
+        return await _c(vs.AFSVolForwardMultiple(fromconn, fromtid, fromdate, dests, 0, cookie))
+    finally:
+        if watch is not None:
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
+            r.progress_end()
