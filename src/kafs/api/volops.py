@@ -2292,3 +2292,323 @@ async def _forward_multi(s, r, fromconn, fromtid, fromdate, dests, cookie, repli
             watch.cancel()
             await asyncio.gather(watch, return_exceptions=True)
             r.progress_end()
+
+
+# =============================================================================
+# restore (UV_RestoreVolume2)
+# =============================================================================
+
+@dataclass
+class Restored:
+    volid: int
+    name: str
+    server: int
+    partition: int
+    bytes: int = 0
+
+
+class RestoreStream:
+    """What a restore's data source writes to: ``await send(data)``."""
+
+    def __init__(self, call):
+        self._call = call
+        self.bytes = 0
+
+    async def send(self, data) -> None:
+        await self._call.write(data)
+        self.bytes += len(data)
+
+
+def stream_from(source, chunk: int = 1 << 20):
+    """A restore data source (``async def (stream) -> code``) reading a
+    binary file object, bytes, or an async iterator of bytes."""
+    async def write_data(stream: RestoreStream) -> int:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            mv = memoryview(source)
+            for i in range(0, len(mv), chunk):
+                await stream.send(mv[i:i + chunk])
+        elif hasattr(source, "__aiter__"):
+            async for d in source:
+                await stream.send(d)
+        else:
+            while True:
+                d = source.read(chunk)
+                if not d:
+                    break
+                await stream.send(d)
+        return 0
+    return write_data
+
+
+async def restore_volume(s, r: Reporter, toserver: int, topart: int, tovolid: int,
+                         toparentid: int, tovolname: str, flags: int, write_data) -> Restored:
+    """UV_RestoreVolume2: restore a dump into a (new or existing) volume
+    and make the VLDB say so.  ``write_data(stream)`` is the data source
+    (see :func:`stream_from`); it returns 0 or an error code, as vos's
+    WriteData does.  ``flags``: RV_FULLRST, RV_OFFLINE, RV_RDONLY,
+    RV_CR*/RV_LU* (creation/update dates), RV_NODEL."""
+    vs = _vs()
+    error = 0
+    islocked = False
+    totid = 0
+    sc = None
+    reuse = True
+    ro = bool(flags & RV_RDONLY)
+    voltype, volsertype = (ROVOL, volser_RO) if ro else (RWVOL, volser_RW)
+    pvolid, pparentid = tovolid, toparentid
+    toconn = _conn(s, toserver)
+    entry = None
+    sent = 0
+    try:
+        if pvolid == 0:
+            entry, vcode = await _get_entry_name(s, tovolname)
+            if vcode == VL_NOENT:
+                pvolid, vcode = await _new_id(s)
+                if vcode:
+                    r.err("Could not get an Id for the volume %s\n" % tovolname)
+                    error = vcode
+                    raise _Fail
+                reuse = False
+            elif ro:
+                if entry.flags & VLF_RWEXISTS:
+                    r.err("Entry for ReadWrite volume %s already exists!\n" % entry.name)
+                    error = VOLSERBADOP
+                    raise _Fail
+                if not entry.ro_id:
+                    r.err("Existing entry for volume %s has no ReadOnly ID\n" % tovolname)
+                    error = VOLSERBADOP
+                    raise _Fail
+                pvolid, pparentid = entry.ro_id, entry.rw_id
+            else:
+                # (a lookup error other than VL_NOENT leaves the entry empty, as in C)
+                pvolid = pparentid = entry.rw_id if entry is not None else 0
+        if not pparentid:
+            pparentid = pvolid
+        real = tovolname.encode("utf-8", "surrogateescape")[:VOLSER_OLDMAXVOLNAME - 1].decode(
+            "utf-8", "surrogateescape")
+        if blen(tovolname) > VOLSER_OLDMAXVOLNAME - 1:
+            r.eprint(VOLSERBADOP, "The volume name %s exceeds the maximum limit of "
+                     "(VOLSER_OLDMAXVOLNAME -1 ) bytes\n" % tovolname)
+            error = VOLSERBADOP
+            raise _Fail
+        if pparentid != pvolid and ro:
+            if blen(tovolname) > VOLSER_OLDMAXVOLNAME - 10:
+                r.eprint(VOLSERBADOP, "The volume name %s exceeds the maximum limit of "
+                         "(VOLSER_OLDMAXVOLNAME -1 ) bytes\n" % tovolname)
+                error = VOLSERBADOP
+                raise _Fail
+            real = (tovolname + ".readonly").encode("utf-8", "surrogateescape")[
+                :VOLSER_OLDMAXVOLNAME - 1].decode("utf-8", "surrogateescape")
+        r.out("Restoring volume %s Id %u on server %s partition %s .."
+              % (real, pvolid, r.host(toserver), partition_name(topart)))
+        tstatus = None
+        if flags & RV_FULLRST:
+            code, tstatus = await do_vol_delete(s, r, toconn, pvolid, topart, "the previous",
+                                                want_status=True)
+            if code and code != VNOVOL:
+                error = code
+                raise _Fail
+            res, code = await _c(vs.AFSVolCreateVolume(toconn, topart, real, volsertype,
+                                                       pparentid, pvolid))
+            if code:
+                r.eprint(code, "Could not create new volume %u\n" % pvolid)
+                error = code
+                raise _Fail
+            pvolid, totid = res.volid, res.trans
+        else:
+            totid, code = await _trans(toconn, pvolid, topart, ITOffline)
+            if code == 0:
+                tstatus, code = await _status(toconn, totid)
+                if code:
+                    r.eprint(code, "Could not get timestamp from volume %u\n" % pvolid)
+                    error = code
+                    raise _Fail
+            elif code == VNOVOL:
+                res, code = await _c(vs.AFSVolCreateVolume(toconn, topart, real, volsertype,
+                                                           pparentid, pvolid))
+                if code:
+                    r.eprint(code, "Could not create new volume %u\n" % pvolid)
+                    error = code
+                    raise _Fail
+                pvolid, totid = res.volid, res.trans
+            else:
+                r.eprint(code, "Failed to start transaction on %u\n" % pvolid)
+                error = code
+                raise _Fail
+        old_cr = tstatus.creationDate if tstatus else 0
+        old_up = tstatus.updateDate if tstatus else 0
+        old_clone = tstatus.cloneID if tstatus else 0
+        old_backup = tstatus.backupID if tstatus else 0
+        cookie = _cookie(real, voltype, pparentid)
+        sc = vs.AFSVolRestore(toconn, totid, 1, cookie)
+        try:
+            await sc.__aenter__()
+        except Exception as e:          # noqa: BLE001
+            sc = None
+            r.err("Volume restore Failed \n")
+            error = code_of(e)
+            raise _Fail
+        stream = RestoreStream(sc.call)
+        try:
+            code = await write_data(stream)
+        except Exception as e:          # noqa: BLE001 - rx_Write came short
+            code_of(e) if not isinstance(e, OSError) else None
+            code = -1
+        sent = stream.bytes
+        if code:
+            r.err("Could not transmit data\n")
+            error = code
+            raise _Fail
+        c, sc = sc, None
+        code = 0
+        try:
+            await c.__aexit__(None, None, None)
+        except Exception as e:          # noqa: BLE001
+            code = code_of(e)
+        if code:
+            r.err("rx_EndCall Failed \n")
+            error = code
+            raise _Fail
+        tstatus, code = await _status(toconn, totid)
+        if code:
+            r.err("Could not get status information about the volume %u\n" % pvolid)
+            error = code
+            raise _Fail
+        _, code = await _c(vs.AFSVolSetIdsTypes(toconn, totid, real, voltype, pparentid,
+                                                old_clone, old_backup))
+        if code:
+            r.err("Could not set the right type and IDs on %u\n" % pvolid)
+            error = code
+            raise _Fail
+        now = int(time.time())
+        if flags & RV_CRDUMP:
+            new_cr = tstatus.creationDate
+        elif flags & RV_CRKEEP and old_cr != 0:
+            new_cr = old_cr
+        else:
+            new_cr = now
+        if flags & RV_LUDUMP:
+            new_up = tstatus.updateDate
+        elif flags & RV_LUKEEP:
+            new_up = old_up
+        else:
+            new_up = now
+        _, code = await _c(vs.AFSVolSetDate(toconn, totid, _i32(new_cr)))
+        if code:
+            r.err("Could not set the 'creation' date on %u\n" % pvolid)
+            error = code
+            raise _Fail
+        info = _info(creationDate=_i32(new_cr), updateDate=_i32(new_up))
+        code = (await _c(volume.set_info(toconn, totid, info)))[1]
+        if code:
+            r.err("Could not set the 'last updated' date on %u\n" % pvolid)
+            error = code
+            raise _Fail
+        code = await _flags(toconn, totid, VTOutOfService if flags & RV_OFFLINE else 0)
+        if code:
+            r.err("Could not mark %u online\n" % pvolid)
+            error = code
+            raise _Fail
+        code = await _end(toconn, totid)
+        totid = 0
+        if code:
+            r.err("Could not end transaction on %u\n" % pvolid)
+            error = code
+            raise _Fail
+        r.out(" done\n")
+        if not reuse or flags & RV_FULLRST:
+            entry, vcode = await _get_entry_id(s, pvolid, voltype)
+            if vcode and vcode not in (VL_NOENT, VL_ENTDELETED):
+                r.err("Could not fetch the entry for volume number %u from VLDB \n" % pvolid)
+                error = vcode
+                raise _Fail
+            if vcode == VL_NOENT:
+                r.vprint("------- Creating a new VLDB entry ------- \n")
+                ne = VLDBEntry(tovolname.encode("utf-8", "surrogateescape")[:65].decode(
+                    "utf-8", "surrogateescape"), pparentid,
+                    pvolid if ro else (tstatus.cloneID or INVALID_BID),
+                    tstatus.backupID or INVALID_BID, 0,
+                    VLF_ROEXISTS if ro else VLF_RWEXISTS,
+                    [Site(toserver, topart, VLSF_ROVOL if ro else VLSF_RWVOL)], 1)
+                _, vcode = await _c(vldb.create_entry(s, ne))
+                if vcode:
+                    r.err("Could not create the VLDB entry for volume number %u  \n" % pvolid)
+                    error = vcode
+                    raise _Fail
+                if r.verbose:
+                    r.entry(ne)
+            elif vcode == 0:
+                if r.verbose:
+                    r.out("Updating the existing VLDB entry\n")
+                    r.out("------- Old entry -------\n")
+                    r.entry(entry)
+                    r.out("------- New entry -------\n")
+                vcode = await _set_lock(s, pvolid, voltype, VLOP_RESTORE)
+                if vcode:
+                    r.err("Could not lock the entry for volume number %u \n" % pvolid)
+                    error = vcode
+                    raise _Fail
+                islocked = True
+                entry.name = tovolname
+                if ro:
+                    index = await lp_ro_match(s, r, toserver, topart, entry) - 1
+                else:
+                    index = _rw_first(entry)
+                entry.sites = entry.sites[:entry.n_servers]
+                if index == -1:
+                    entry.sites.append(Site(toserver, topart, VLSF_ROVOL if ro else VLSF_RWVOL))
+                    entry.n_servers += 1
+                else:
+                    old = entry.sites[index]
+                    same, errcode = await is_same_addrs(s, toserver, old.server)
+                    if errcode:
+                        r.eprint(errcode, "Failed to get info about server's %d address(es) "
+                                 "from vlserver (err=%d)\n" % (net_int(toserver), errcode))
+                    if (not errcode and not same) or old.partition != topart:
+                        if flags & RV_NODEL:
+                            r.vprint("Not deleting the previous volume %u on server %s, ..."
+                                     % (pvolid, r.host(old.server)))
+                        else:
+                            r.vprint("Deleting the previous volume %u on server %s, partition "
+                                     "%s ..." % (pvolid, r.host(old.server),
+                                                 partition_name(old.partition)))
+                            code, _ = await do_vol_delete(s, r, _conn(s, old.server), pvolid,
+                                                          old.partition, "the")
+                            if code and code != VNOVOL:
+                                error = code
+                                raise _Fail
+                    old.server = toserver
+                    old.partition = topart
+                entry.flags |= VLF_ROEXISTS if ro else VLF_RWEXISTS
+                vcode = await _replace(s, pvolid, voltype, entry, LOCKREL_ALL)
+                if vcode:
+                    r.err("Could not update the entry for volume number %u  \n" % pvolid)
+                    error = vcode
+                    raise _Fail
+                islocked = False
+                if r.verbose:
+                    r.entry(entry)
+    except _Fail:
+        pass
+    except asyncio.CancelledError:
+        error = error or EINVAL
+    if sc is not None:
+        from kafs.errors import AFSError
+        e = AFSError(-1)
+        try:
+            await sc.__aexit__(type(e), e, None)
+        except Exception:           # noqa: BLE001
+            pass
+    if islocked:
+        vcode = await _release_lock(s, pvolid, voltype)
+        if vcode:
+            r.err("Could not release lock on the VLDB entry for the volume %u\n" % pvolid)
+            error = error or vcode
+    if totid:
+        code = await _end(toconn, totid)
+        if code:
+            r.err("Could not end transaction on the volume %u \n" % pvolid)
+            error = error or code
+    r.perror(error)
+    _raise(error)
+    return Restored(pvolid, tovolname, toserver, topart, sent)
