@@ -2612,3 +2612,84 @@ async def restore_volume(s, r: Reporter, toserver: int, topart: int, tovolid: in
     r.perror(error)
     _raise(error)
     return Restored(pvolid, tovolname, toserver, topart, sent)
+
+
+# =============================================================================
+# convertROtoRW (UV_ConvertRO)
+# =============================================================================
+
+async def convert_ro(s, r: Reporter, server: int, partition: int, volid: int,
+                     entry: VLDBEntry) -> None:
+    """UV_ConvertRO: make the RO volume on server/partition the RW volume
+    and fix the VLDB entry to match (``entry``: the entry as the caller
+    read it; it must not have changed)."""
+    e = _copy_entry(entry)
+    vcode = await _set_lock(s, e.rw_id, RWVOL, VLOP_MOVE)
+    if vcode:
+        r.err("Unable to lock volume %u, code %d\n" % (e.rw_id, vcode))
+        r.perror(vcode)
+        raise VolOpError(-1)
+    code = 0
+    try:
+        check, vcode = await _get_entry_id(s, volid, -1)
+        if vcode:
+            r.err("Could not fetch the entry for volume %u from VLDB\n" % volid)
+            r.perror(vcode, "convertROtoRW ")
+            code = vcode
+            raise _Fail
+        e.flags = (e.flags & ~VLOP_ALLOPERS) | VLOP_MOVE
+        if not _same_entry(e, check):
+            r.err("VLDB entry for volume %u has changed; please reissue the command.\n" % volid)
+            code = -1
+            raise _Fail
+        rwindex = roindex = 0
+        rwserver = roserver = 0
+        sites_ = e.sites[:e.n_servers]
+        for i, x in enumerate(sites_):
+            if x.flags & VLSF_RWVOL:
+                rwindex, rwserver = i, x.server
+                if roserver:
+                    break
+            elif x.flags & VLSF_ROVOL and not roserver:
+                same, err = await is_same_addrs(s, server, x.server)
+                if err:
+                    r.err("Failed to get info about server's %d address(es) from vlserver "
+                          "(err=%d); aborting call!\n" % (net_int(server), err))
+                    code = ENOENT
+                    raise _Fail
+                if same:
+                    roindex, roserver = i, x.server
+                    if rwserver:
+                        break
+        _, code = await _c(_vs().AFSVolConvertROtoRWvolume(_conn(s, server), partition, volid))
+        if code:
+            r.err("Converting RO volume %u to RW volume failed with code %d\n" % (volid, code))
+            r.perror(code, "convertROtoRW ")
+            raise _Fail
+        if roserver:
+            sites_[roindex].flags = VLSF_RWVOL
+        else:
+            sites_.append(Site(server, partition, VLSF_RWVOL))
+        e.flags |= VLF_RWEXISTS
+        e.flags &= ~VLF_BACKEXISTS
+        if rwserver:
+            last = sites_.pop()
+            if rwindex != len(sites_):
+                sites_[rwindex] = last
+        e.flags &= ~VLF_ROEXISTS
+        for x in sites_:
+            if x.flags & VLSF_ROVOL and not x.flags & (VLSF_DONTUSE | VLSF_NEWREPSITE):
+                e.flags |= VLF_ROEXISTS
+        e.sites = sites_
+        e.n_servers = len(sites_)
+        c = await _replace(s, e.rw_id, RWVOL, e, LOCKREL_ALL)
+        if c:
+            r.err("Warning: volume converted, but vldb update failed with code %d!\n" % c)
+            code = c
+    except _Fail:
+        pass
+    vcode = await _release_lock(s, e.rw_id)
+    if vcode:
+        r.err("Unable to unlock volume %u, code %d\n" % (e.rw_id, vcode))
+        r.perror(vcode)
+    _raise(code)
