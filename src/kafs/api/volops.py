@@ -264,7 +264,7 @@ def _conn(s, server: int, dead_time: float | None = None):
 
 async def find_index(s, r: Reporter, e: VLDBEntry, server: int, part: int, stype: int) -> int:
     """FindIndex: the site of type ``stype`` on server/part (server 0: any)."""
-    for i, st in enumerate(e.sites):
+    for i, st in enumerate(e.sites[:max(0, e.n_servers)]):
         if not stype or st.flags & stype:
             if not server:
                 return i
@@ -291,7 +291,7 @@ async def lp_ro_match(s, r, server, part, e) -> int:
 
 def _rw_first(e: VLDBEntry) -> int:
     # FindIndex with server 0 and type RW: the first site that is RW
-    for i, st in enumerate(e.sites):
+    for i, st in enumerate(e.sites[:max(0, e.n_servers)]):
         if st.flags & VLSF_RWVOL:
             return i
     return -1

@@ -155,7 +155,8 @@ def reporter(args):
 
         def entry(self, e):
             from . import _fmt
-            self.out(_fmt.enumerate_entry(e, self.noresolve))
+            from kafs.api.volops import _store
+            self.out(_fmt.enumerate_entry(_store(e), self.noresolve))
 
         def progress(self, what, done, total):
             if not self.tty:
