@@ -1109,8 +1109,9 @@ async def _watch(s, r: Reporter, what: str, server: int, part: int, total_kb: in
     name = partition_name(part)
     try:
         start = (await volume.partition_info(s, inet_ntoa(server), name)).free
+        r.progress(what, 0, total_kb * 1024)
         while True:
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.25)
             free = (await volume.partition_info(s, inet_ntoa(server), name)).free
             r.progress(what, max(0, start - free) * 1024, total_kb * 1024)
     except asyncio.CancelledError:

@@ -139,6 +139,7 @@ def reporter(args):
             except (OSError, ValueError):
                 self.tty = False
             self._shown = False
+            self._last = 0.0
 
         def out(self, text):
             self._clear()
@@ -161,6 +162,11 @@ def reporter(args):
         def progress(self, what, done, total):
             if not self.tty:
                 return
+            import time
+            now = time.monotonic()
+            if now - self._last < 0.2 and (not total or done < total):
+                return
+            self._last = now
             if total:
                 pct = min(100, done * 100 // max(total, 1))
                 line = "%s: %s of %s (%d%%)" % (what, _size(done), _size(total), pct)
