@@ -96,3 +96,102 @@ ERRORS = [
 def test_errors_identical(vos_cell, args):
     o, k = run_both(vos_cell, *args)
     assert_same(o, k, args)
+
+
+# --------------------------------------------------------------------------
+# a move killed while the data is forwarded
+# --------------------------------------------------------------------------
+
+def _bench():
+    import importlib.util
+    from .conftest import REPO
+    spec = importlib.util.spec_from_file_location("vos_dump_bench",
+                                                  REPO / "bench" / "vos_dump_bench.py")
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
+
+
+@pytest.fixture(scope="module")
+def big_dump(cell, tmp_path_factory):
+    """A dump of a volume holding 80 MB (made from an empty volume's
+    dump, as bench/vos_dump_bench.py makes its volumes)."""
+    b = _bench()
+    d = tmp_path_factory.mktemp("big")
+    tmp = "kt.bigsrc"
+    remove_all(cell, tmp)
+    assert vos(cell, "create", cell.host, "a", tmp, "-maxquota", "0").returncode == 0
+    empty = str(d / "empty.dump")
+    assert vos(cell, "dump", tmp, "-file", empty).returncode == 0
+    remove_all(cell, tmp)
+    path = d / "big.dump"
+    path.write_bytes(b.grow_dump(open(empty, "rb").read(), [40 << 20, 40 << 20]))
+    return str(path)
+
+
+def _transactions(cell, busy=False):
+    """(tid, volume id, partition, procedure) of the server's transactions
+    (``busy``: only those with a call in progress)."""
+    out = vos(cell, "status", cell.host).stdout
+    found = []
+    for block in out.split("--------------------------------------\n"):
+        m = re.search(r"transaction: (\d+)  created.*?\nvolume: (\d+)  partition: (\S+)  "
+                      r"procedure: (\S+)", block, re.S)
+        if m and (not busy or "packetRead:" in block):
+            found.append(m.groups())
+    return found
+
+
+def test_killed_move_leaves_what_openafs_leaves(cell, big_dump):
+    h = cell.host
+    names = {"openafs": "kt.o.kill", "kafs": "kt.k.kill"}
+    left = {}
+    repair = {}
+    try:
+        for prog, n in names.items():
+            remove_all(cell, n)
+            assert vos(cell, "restore", h, "a", n, "-file", big_dump).returncode == 0
+            vid = re.search(r"RWrite: (\d+)", vos(cell, "listvldb", "-name", n).stdout).group(1)
+            before = {t for t, *_ in _transactions(cell)}
+            cmd = (["/usr/bin/vos"] if prog == "openafs" else list(OURS)) + [
+                "move", n, h, "a", h, "b", L]
+            proc = subprocess.Popen(cmd, env=env(cell), stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                if any(pr == "Forward" for t, v, p, pr in _transactions(cell) if t not in before):
+                    break
+                time.sleep(0.005)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            # the server finishes the forward it was asked for; then it is idle
+            end = time.monotonic() + 60
+            while time.monotonic() < end and any(
+                    t not in before for t, *_ in _transactions(cell, busy=True)):
+                time.sleep(0.05)
+            mine = [(t, v, p, pr) for t, v, p, pr in _transactions(cell) if t not in before]
+            lv = mask(vos(cell, "listvldb", "-name", n).stdout.encode(), n)
+            # the move clone and the destination: one transaction each, both idle
+            kinds = sorted(("dest" if v == vid else "clone", p) for t, v, p, pr in mine)
+            left[prog] = (lv, kinds)
+            # the repair, each tool on its own mess: end the transactions,
+            # unlock, remove the half-made volumes
+            outs = []
+            for t, v, p, pr in mine:
+                outs.append(run(cell, prog, "endtrans", h, t, L))
+            outs.append(masked(run(cell, prog, "unlock", n, L), n))
+            for t, v, p, pr in mine:
+                outs.append(masked(run(cell, prog, "zap", h, p, v, L), n))
+            repair[prog] = [(mask(a, n), mask(b, n), c) for a, b, c in outs]
+        assert left["openafs"] == left["kafs"]
+        assert b"locked for a move" in left["kafs"][0]
+        assert left["kafs"][1] == [("clone", "/vicepa"), ("dest", "/vicepb")]
+        assert repair["openafs"] == repair["kafs"]
+        assert state(cell, names["openafs"]) == state(cell, names["kafs"])
+        # and the volume moves now, with either tool
+        for prog, n in names.items():
+            assert run(cell, prog, "move", n, h, "a", h, "b", L)[2] == 0
+            assert "/vicepb" in vos(cell, "examine", n).stdout
+    finally:
+        for n in names.values():
+            remove_all(cell, n)
