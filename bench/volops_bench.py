@@ -7,7 +7,7 @@
 * ``copy``: each tool copies its volume to a new name on the other
   partition (the copy is removed, untimed, after each run);
 * ``release``: a full release (``-force``) of each tool's volume to its RO
-  site on the other partition (one server: one RO site per volume);
+  site (one server: a clone beside the RW volume, see bench_release);
 * ``restore``: ``-overwrite full`` of a ``--mb`` MB dump into each tool's
   own volume;
 * ``backupsys``: ``-prefix cvol.`` (the 300 volumes of the vos tests'
@@ -131,16 +131,21 @@ def bench_copy(names, reps, mb):
 
 
 def bench_release(names, reps, mb):
+    """A full release (-force) to the RO site beside the RW volume: on one
+    server the volserver keeps a volume's RW and RO copies on one
+    partition, so the RO is a clone; a 200 MB release to two remote sites
+    needs the multi-server cell."""
     for n in names.values():
-        if where(n) != "a":
-            vos("move", n, HOST, where(n), HOST, "a", L)
+        vos("unlock", n, L, check=False)
         if "RO Site" not in vos("listvldb", "-name", n, L).stdout.decode():
-            vos("addsite", HOST, "b", n, L)
+            vos("addsite", HOST, where(n), n, L)
             vos("release", n, L)
-    report("release", *alternate(reps, lambda who: tool(who) + ["release", names[who],
-                                                                 "-force", L]), mb)
-    for n in names.values():
-        vos("remove", HOST, "b", n + ".readonly", L, check=False)
+    try:
+        report("release", *alternate(reps, lambda who: tool(who) + [
+            "release", names[who], "-force", L]), None)
+    finally:
+        for n in names.values():
+            vos("remove", "-id", n + ".readonly", L, check=False)
 
 
 def bench_restore(names, reps, mb):

@@ -7,25 +7,12 @@ import re
 
 import pytest
 
-from ._pair import Pair, mask, masked, run, state, vos
+from ._pair import mask, masked, run, state, vos
 from .conftest import assert_same, run_both
 from kafs.cli.vos.backupsys import bre, compile_expression
 
 L = "-localauth"
 
-
-@pytest.fixture
-def pair(cell):
-    made = []
-
-    def make(tag, part="a", *extra):
-        p = Pair(cell, tag)
-        p.create(part, *extra)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.cleanup()
 
 
 def test_backup(pair, cell):

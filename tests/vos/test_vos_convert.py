@@ -7,24 +7,11 @@ import re
 
 import pytest
 
-from ._pair import Pair, state, vos
+from ._pair import vos
 from .conftest import assert_same, run_both
 
 L = "-localauth"
 
-
-@pytest.fixture
-def pair(cell):
-    made = []
-
-    def make(tag, part="a"):
-        p = Pair(cell, tag)
-        p.create(part)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.cleanup()
 
 
 def test_convert_ro_to_rw(pair, cell):

@@ -6,7 +6,6 @@ repair works after both."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -14,24 +13,11 @@ import time
 
 import pytest
 
-from ._pair import Pair, env, mask, masked, remove_all, run, state, vos
+from ._pair import env, mask, masked, remove_all, run, state, vos
 from .conftest import OURS, assert_same, run_both
 
 L = "-localauth"
 
-
-@pytest.fixture
-def pair(cell):
-    made = []
-
-    def make(tag, part="a", *extra):
-        p = Pair(cell, tag)
-        p.create(part, *extra)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.cleanup()
 
 
 def test_move(pair, cell):

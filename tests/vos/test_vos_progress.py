@@ -8,9 +8,7 @@ import pty
 import select
 import subprocess
 
-import pytest
-
-from ._pair import Pair, env, vos
+from ._pair import env, vos
 from .conftest import OURS
 
 L = "-localauth"
@@ -41,19 +39,6 @@ def _run_pty(cell, *args, stdin=None):
     finally:
         os.close(master)
 
-
-@pytest.fixture
-def pair(cell):
-    made = []
-
-    def make(tag, part="a"):
-        p = Pair(cell, tag)
-        p.create(part)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.cleanup()
 
 
 def test_dump_and_restore_progress(cell, pair, tmp_path):

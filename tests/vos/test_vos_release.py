@@ -9,24 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from ._pair import Pair, state, vos
+from ._pair import vos
 from .conftest import assert_same, run_both
 
 L = "-localauth"
 
-
-@pytest.fixture
-def pair(cell):
-    made = []
-
-    def make(tag, part="a", *extra):
-        p = Pair(cell, tag)
-        p.create(part, *extra)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.cleanup()
 
 
 def test_release_cycle(pair, cell):

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from ._pair import Pair, mask, remove_all, run, state, vos
+from ._pair import mask, remove_all, run, state, vos
 from .conftest import assert_same, run_both
 
 L = "-localauth"
@@ -25,22 +25,10 @@ def dumpfile(cell, tmp_path_factory):
     return path
 
 
-@pytest.fixture
-def pair(cell):
-    made = []
-
-    def make(tag):
-        p = Pair(cell, tag)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.cleanup()
-
 
 def test_restore_new_and_overwrite(pair, cell, dumpfile):
     h = cell.host
-    p = pair("rs")
+    p = pair("rs", create=False)
     p.compare("restore", h, "a", "{v}", "-file", dumpfile, L, "-verbose")
     p.compare("restore", h, "a", "{v}", "-file", dumpfile, L, "-overwrite", "full",
               "-verbose")
@@ -62,7 +50,7 @@ def test_restore_new_and_overwrite(pair, cell, dumpfile):
 
 def test_restore_readonly(pair, cell, dumpfile):
     h = cell.host
-    p = pair("rsro")
+    p = pair("rsro", create=False)
     p.compare("restore", h, "a", "{v}", "-file", dumpfile, L, "-readonly", "-verbose")
     p.compare("restore", h, "a", "{v}", "-file", dumpfile, L, "-overwrite", "full")
 
@@ -75,7 +63,7 @@ def test_restore_bad_dumps(pair, cell, dumpfile, tmp_path):
     trunc.write_bytes(data[: len(data) // 2])
     corrupt = tmp_path / "corrupt.dump"
     corrupt.write_bytes(b"\x01garbage" + bytes(200) + data[-4:])
-    p = pair("rsbad")
+    p = pair("rsbad", create=False)
     p.compare("restore", h, "a", "{v}", "-file", str(trunc), L)
     p.compare("restore", h, "a", "{v}", "-file", str(corrupt), L)
     p.compare("restore", h, "a", "{v}", L, input=data[: len(data) // 2])

@@ -10,24 +10,11 @@ import re
 
 import pytest
 
-from ._pair import Pair, mask, run, state, vos
+from ._pair import mask, run, state, vos
 from .conftest import assert_same, run_both
 
 L = "-localauth"
 
-
-@pytest.fixture
-def pair(cell):
-    made = []
-
-    def make(tag, part="b"):
-        p = Pair(cell, tag)
-        p.create(part)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.cleanup()
 
 
 def _rwid(cell, name):
@@ -54,7 +41,7 @@ def test_identical(vos_cell, args):
 
 
 def test_volume_gone_from_disk(pair, cell):
-    p = pair("sy1")
+    p = pair("sy1", "b")
     for n in (p.o, p.k):
         assert vos(cell, "zap", cell.host, "b", _rwid(cell, n)).returncode == 0
     p.compare("syncvldb", "-volume", "{v}", L, "-verbose", "-dryrun")
@@ -63,7 +50,7 @@ def test_volume_gone_from_disk(pair, cell):
 
 
 def test_volume_missing_from_vldb(pair, cell):
-    p = pair("sy2")
+    p = pair("sy2", "b")
     p.setup("backup", "{v}")
     ids = {n: _rwid(cell, n) for n in (p.o, p.k)}
     for n in (p.o, p.k):
@@ -80,7 +67,7 @@ def test_syncserv_partition_after_damage(pair, cell):
     on a damaged pair, then ours on a second damaged pair."""
     outs = []
     for prog, tag in (("openafs", "sy3"), ("kafs", "sy4")):
-        p = pair(tag)
+        p = pair(tag, "b")
         for n in (p.o, p.k):
             assert vos(cell, "zap", cell.host, "b", _rwid(cell, n)).returncode == 0
         outs.append(run(cell, prog, "syncserv", cell.host, "b", L))

@@ -9,24 +9,11 @@ import re
 
 import pytest
 
-from ._pair import Pair, remove_all, run, state, vos
+from ._pair import remove_all, run, state, vos
 from .conftest import assert_same, run_both
 
 L = "-localauth"
 
-
-@pytest.fixture
-def pair(cell):
-    made = []
-
-    def make(tag, part="a", *extra):
-        p = Pair(cell, tag)
-        p.create(part, *extra)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.cleanup()
 
 
 def test_lock_unlock(pair):

@@ -11,9 +11,9 @@ from __future__ import annotations
 from . import vldb, volume
 from .vldb import (BACKVOL, LOCKREL_ALL, ROVOL, RWVOL, VLF_BACKEXISTS, VLF_ROEXISTS,
                    VLF_RWEXISTS, VLSF_ROVOL, VLSF_RWVOL, Site, VLDBEntry, partition_name)
-from .volops import (ENODEV, EINVAL, RXGEN_OPCODE, VL_NOENT, VLOP_DELETE, VOLSER_OLDMAXVOLNAME,
+from .volops import (ENODEV, EINVAL, VL_NOENT, VLOP_DELETE, VOLSER_OLDMAXVOLNAME,
                      VolOpError, _c, _copy_entry, _release_lock, _replace, _rw_first,
-                     _set_lock, blen, find_index, lp_match, lp_ro_match, list_one, set_a_value)
+                     _set_lock, blen, lp_match, lp_ro_match, list_one, set_a_value)
 
 VOLSERFAILEDOP = 1492325137
 

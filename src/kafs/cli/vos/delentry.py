@@ -4,7 +4,7 @@ prefix (vos.c DeleteEntry)."""
 from __future__ import annotations
 
 from ._common import (Done, done_json as to_json, outcome_exit as exit_code,  # noqa: F401
-                      parse_partition, partition_id, partition_name, print_error, reporter,
+                      partition_id, partition_name, print_error, reporter,
                       run_async, session, volume_id, get_server)
 
 
