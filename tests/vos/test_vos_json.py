@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from .conftest import OURS, REPO
+from .conftest import OURS, QUOTAS, REPO
 
 
 def ours_json(cell, *args):
@@ -123,7 +123,7 @@ def test_api_lookups_and_servers(vos_cell):
             vols = await volume.list_volumes(s, "127.1.0.1", 0)
             assert e.rw_id in {v.volid for v in vols}
             v = await volume.list_one_volume(s, "127.1.0.1", 0, e.rw_id)
-            assert v.name == "cvol.000" and v.maxquota == 1000
+            assert v.name == "cvol.000" and v.maxquota == QUOTAS[0]   # the fixture's quota by index
             x = await volume.xlist_one_volume(s, "127.1.0.1", 0, e.rw_id)
             assert x.name == "cvol.000"
             assert await volume.monitor(s, "127.1.0.1") == []

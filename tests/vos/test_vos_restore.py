@@ -116,3 +116,35 @@ def test_dumps_interoperate(cell, tmp_path):
     finally:
         for n in (a, b):
             remove_all(cell, n)
+
+
+def test_api_dump_stream_into_restore(cell):
+    """The API: a dump streamed from one volume straight into a restore."""
+    import asyncio
+    import sys
+    from .conftest import REPO
+    sys.path.insert(0, str(REPO / "src"))
+    from kafs.api import AuthSpec, Session, vldb, volops
+
+    name = "kt.api.stream"
+    remove_all(cell, name)
+
+    async def go():
+        async with await Session.open(auth=AuthSpec(localauth=True)) as s:
+            e = await vldb.get_entry(s, "root.cell")
+            site = next(x for x in e.sites if x.flags & vldb.VLSF_RWVOL)
+            r = volops.Reporter()
+            res = await volops.restore_volume(
+                s, r, site.server, site.partition, 0, 0, name,
+                volops.RV_FULLRST | volops.RV_CRKEEP | volops.RV_LUDUMP,
+                volops.stream_from(volops.dump_stream(s, site.server, site.partition,
+                                                      e.rw_id)))
+            return res, r.events
+    try:
+        res, events = asyncio.run(go())
+        assert res.bytes > 0 and res.volid
+        assert ("out", " done\n") in events
+        ex = vos(cell, "examine", name).stdout
+        assert "On-line" in ex and str(res.volid) in ex
+    finally:
+        remove_all(cell, name)

@@ -51,7 +51,8 @@ VOLSERBADRELEASE = 1492325132
 VOLSERNOVOL = 1492325135
 
 VLOP_MOVE, VLOP_RELEASE, VLOP_BACKUP, VLOP_DELETE, VLOP_DUMP = 0x10, 0x20, 0x40, 0x80, 0x100
-VLOP_ADDSITE = VLOP_RESTORE = VLOP_DUMP           # lock.h: both are VLOP_DUMP
+VLOP_ADDSITE = VLOP_DELETE                        # vldbint.xg's aliases
+VLOP_RESTORE = VLOP_DUMP
 ITOffline, ITBusy = 0x1, 0x2
 VTDeleteOnSalvage, VTOutOfService = 1, 2
 readonlyVolume, backupVolume, readwriteVolume = 1, 2, 0
@@ -1135,6 +1136,41 @@ async def _forward(s, r, conn, tid, fromdate, toserver, totid, cookie, what, top
             r.progress_end()
 
 
+async def _open_clone(r, st, fromconn, clonevol: int, part: int, egoto) -> int:
+    """Move/copy: a transaction on the temporary clone, taken out of
+    service; returns the date to forward changes from (its creation)."""
+    r.vprint("Starting transaction on the cloned volume %u ..." % clonevol)
+    st["clonetid"], code = await _trans(fromconn, clonevol, part, ITOffline)
+    await egoto(code, "Failed to start a transaction on the cloned volume%u\n" % clonevol)
+    r.vdone()
+    r.vprint("Setting flags on cloned volume %u ..." % clonevol)
+    code = await _flags(fromconn, st["clonetid"], VTDeleteOnSalvage | VTOutOfService)
+    await egoto(code, "Could not set flags on the cloned volume %u\n" % clonevol)
+    r.vdone()
+    r.vprint("Getting status of cloned volume %u ..." % clonevol)
+    tstatus, code = await _status(fromconn, st["clonetid"])
+    await egoto(code, "Failed to get the status of the cloned volume %u\n" % clonevol)
+    r.vdone()
+    return clockadj(tstatus.creationDate)
+
+
+async def _forward_clone(s, r, st, fromconn, clonevol, clonefromdate, toserver, dest_id,
+                         cookie, what, topart, size_kb, egoto) -> None:
+    """Move/copy: forward the clone to the destination, then end the
+    clone's transaction."""
+    r.vprint("Dumping from clone %u on source to volume %u on destination ..."
+             % (clonevol, dest_id))
+    code = await _forward(s, r, fromconn, st["clonetid"], clonefromdate, toserver, st["totid"],
+                          cookie, what, topart, size_kb)
+    await egoto(code, "Failed to move data for the volume %u\n" % dest_id)
+    r.vdone()
+    r.vprint("Ending transaction on cloned volume %u ..." % clonevol)
+    code = await _end(fromconn, st["clonetid"])
+    st["clonetid"] = 0
+    await egoto(code, "Failed to end the transaction on the cloned volume %u\n" % clonevol)
+    r.vdone()
+
+
 @dataclass
 class Moved:
     volid: int
@@ -1247,19 +1283,7 @@ async def move_volume(s, r: Reporter, afromvol: int, afromserver: int, afrompart
         r.vdone()
         newVol = st["newVol"]
         if not flags & RV_NOCLONE:
-            r.vprint("Starting transaction on the cloned volume %u ..." % newVol)
-            st["clonetid"], code = await _trans(fromconn, newVol, afrompart, ITOffline)
-            await egoto(code, "Failed to start a transaction on the cloned volume%u\n" % newVol)
-            r.vdone()
-            r.vprint("Setting flags on cloned volume %u ..." % newVol)
-            code = await _flags(fromconn, st["clonetid"], VTDeleteOnSalvage | VTOutOfService)
-            await egoto(code, "Could not set flags on the cloned volume %u\n" % newVol)
-            r.vdone()
-            r.vprint("Getting status of cloned volume %u ..." % newVol)
-            tstatus, code = await _status(fromconn, st["clonetid"])
-            await egoto(code, "Failed to get the status of the cloned volume %u\n" % newVol)
-            r.vdone()
-            fromdate = clockadj(tstatus.creationDate)
+            fromdate = await _open_clone(r, st, fromconn, newVol, afrompart, egoto)
         else:
             fromdate = 0
         volid = afromvol
@@ -1282,17 +1306,9 @@ async def move_volume(s, r: Reporter, afromvol: int, afromserver: int, afrompart
         r.vdone()
         cookie = _cookie(tmpname, RWVOL, entry.rw_id)
         if not flags & RV_NOCLONE:
-            r.vprint("Dumping from clone %u on source to volume %u on destination ..."
-                     % (newVol, afromvol))
-            code = await _forward(s, r, fromconn, st["clonetid"], 0, atoserver, st["totid"],
-                                  cookie, "vos move", atopart, size_kb)
-            await egoto(code, "Failed to move data for the volume %u\n" % volid)
-            r.vdone()
-            r.vprint("Ending transaction on cloned volume %u ..." % newVol)
-            code = await _end(fromconn, st["clonetid"])
-            st["clonetid"] = 0
-            await egoto(code, "Failed to end the transaction on the cloned volume %u\n" % newVol)
-            r.vdone()
+            # (the destination has the RW volume's id in a move)
+            await _forward_clone(s, r, st, fromconn, newVol, 0, atoserver, volid, cookie,
+                                 "vos move", atopart, size_kb, egoto)
         r.vprint("Starting transaction on source volume %u ..." % afromvol)
         st["fromtid"], code = await _trans(fromconn, afromvol, afrompart, ITBusy)
         await egoto(code, "Failed to create a transaction on the source volume %u\n" % afromvol)
@@ -1562,19 +1578,7 @@ async def copy_volume(s, r: Reporter, afromvol: int, afromserver: int, afrompart
             await egoto(code, "Failed to end the transaction on the source volume %u\n"
                         % afromvol)
             r.vdone()
-            r.vprint("Starting transaction on the cloned volume %u ..." % cloneVol)
-            st["clonetid"], code = await _trans(fromconn, cloneVol, afrompart, ITOffline)
-            await egoto(code, "Failed to start a transaction on the cloned volume%u\n" % cloneVol)
-            r.vdone()
-            r.vprint("Setting flags on cloned volume %u ..." % cloneVol)
-            code = await _flags(fromconn, st["clonetid"], VTDeleteOnSalvage | VTOutOfService)
-            await egoto(code, "Could not set flags on the cloned volume %u\n" % cloneVol)
-            r.vdone()
-            r.vprint("Getting status of cloned volume %u ..." % cloneVol)
-            tstatus, code = await _status(fromconn, st["clonetid"])
-            await egoto(code, "Failed to get the status of the cloned volume %u\n" % cloneVol)
-            r.vdone()
-            fromdate = clockadj(tstatus.creationDate)
+            fromdate = await _open_clone(r, st, fromconn, cloneVol, afrompart, egoto)
         else:
             fromdate = 0
         clonefromdate = 0
@@ -1621,18 +1625,8 @@ async def copy_volume(s, r: Reporter, afromvol: int, afromserver: int, afrompart
         cookie = _cookie(atovolname, ROVOL if flags & RV_RDONLY else RWVOL, 0)
         label = "vos " + what
         if not noclone:
-            r.vprint("Dumping from clone %u on source to volume %u on destination ..."
-                     % (cloneVol, newvol))
-            code = await _forward(s, r, fromconn, st["clonetid"], clonefromdate, atoserver,
-                                  st["totid"], cookie, label, atopart, size_kb)
-            await egoto(code, "Failed to move data for the volume %u\n" % newvol)
-            r.vdone()
-            r.vprint("Ending transaction on cloned volume %u ..." % cloneVol)
-            code = await _end(fromconn, st["clonetid"])
-            st["clonetid"] = 0
-            await egoto(code, "Failed to end the transaction on the cloned volume %u\n"
-                        % cloneVol)
-            r.vdone()
+            await _forward_clone(s, r, st, fromconn, cloneVol, clonefromdate, atoserver, newvol,
+                                 cookie, label, atopart, size_kb, egoto)
         r.vprint("Starting transaction on source volume %u ..." % afromvol)
         st["fromtid"], code = await _trans(fromconn, afromvol, afrompart, ITBusy)
         await egoto(code, "Failed to create a transaction on the source volume %u\n" % afromvol)
@@ -2452,8 +2446,7 @@ async def restore_volume(s, r: Reporter, toserver: int, topart: int, tovolid: in
         stream = RestoreStream(sc.call)
         try:
             code = await write_data(stream)
-        except Exception as e:          # noqa: BLE001 - rx_Write came short
-            code_of(e) if not isinstance(e, OSError) else None
+        except Exception:               # noqa: BLE001 - rx_Write came short
             code = -1
         sent = stream.bytes
         if code:
@@ -2693,4 +2686,40 @@ async def convert_ro(s, r: Reporter, server: int, partition: int, volid: int,
     if vcode:
         r.err("Unable to unlock volume %u, code %d\n" % (e.rw_id, vcode))
         r.perror(vcode)
+    _raise(code)
+
+
+# =============================================================================
+# dump as a stream
+# =============================================================================
+
+async def dump_stream(s, server: int, part: int, volid: int, fromdate: int = 0,
+                      flags: int = 0, chunk: int = 1 << 20):
+    """A volume's dump as an async iterator of bytes, as it arrives
+    (TransCreate ITBusy, AFSVolDump or AFSVolDumpV2 with ``flags``,
+    EndTrans).  Feeds :func:`stream_from` directly, e.g. to copy a volume
+    through this process::
+
+        await restore_volume(s, r, srv, 1, 0, 0, "copy", RV_FULLRST | RV_CRKEEP | RV_LUDUMP,
+                             stream_from(dump_stream(s, srv, 0, volid)))
+
+    A failure raises VolOpError with the server's code."""
+    vs = _vs()
+    conn = s.volser(inet_ntoa(server), dead_time=volume.DUMP_DEAD_TIME)
+    tid, code = await _trans(conn, volid, part, ITBusy)
+    _raise(code)
+    try:
+        sc = (vs.AFSVolDumpV2(conn, tid, _i32(fromdate), flags) if flags
+              else vs.AFSVolDump(conn, tid, _i32(fromdate)))
+        try:
+            async with sc as call:
+                while True:
+                    d = await call.call.read(chunk)
+                    if not d:
+                        break
+                    yield d
+        except Exception as e:          # noqa: BLE001
+            raise VolOpError(code_of(e)) from None
+    finally:
+        code = await _end(conn, tid)
     _raise(code)

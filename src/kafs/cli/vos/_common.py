@@ -387,3 +387,24 @@ async def space_check(s, r, fromserver: int, frompart: int, volid: int, toserver
         r.err("vos: no space on target partition %s to %s volume %u\n" % (pname, verb, volid))
         return 0, 1
     return v.size, None
+
+
+async def checked_partition(s, r, server: int, spec: str, check: bool = True):
+    """A partition argument parsed and (``check``) known to the server:
+    (number, None), or (number, "partition"/"invalid") after vos's message."""
+    part = parse_partition(r, spec)
+    if part < 0:
+        return part, "partition"
+    if check and not await partition_ok(s, r, server, part, spec):
+        return part, "invalid"
+    return part, None
+
+
+async def locate(s, r, server_spec: str, part_spec: str, check: bool = True):
+    """A server and partition argument pair: (server, partition, None), or
+    with the failed step ("server", "partition", "invalid") third."""
+    server = parse_server(r, server_spec)
+    if not server:
+        return 0, -1, "server"
+    part, failed = await checked_partition(s, r, server, part_spec, check)
+    return server, part, failed

@@ -4,7 +4,7 @@ AddSite, vsprocs.c UV_AddSite2)."""
 from __future__ import annotations
 
 from ._common import (Done, diag, done_json as to_json, extract_name, outcome_exit as exit_code,  # noqa: F401
-                      parse_partition, parse_server, partition_name, partition_ok,
+                      locate, partition_name,
                       print_error, reporter, run_async, session, volume_id)
 
 
@@ -26,13 +26,8 @@ async def _run(args) -> Done:
                 r.err("vos: invalid ro volume id '%s'\n" % args.roid)
                 return d.fail(status=1)
             d.info["ro_id"] = roid
-        server = parse_server(r, args.server)
-        if not server:
-            return d.fail(status=1)
-        part = parse_partition(r, args.partition)
-        if part < 0:
-            return d.fail(status=1)
-        if not await partition_ok(s, r, server, part, args.partition):
+        server, part, failed = await locate(s, r, args.server, args.partition)
+        if failed:
             return d.fail(status=1)
         d.info["partition"] = partition_name(part)
         try:

@@ -4,7 +4,7 @@ ChangeLocation, vsprocs.c UV_ChangeLocation)."""
 from __future__ import annotations
 
 from ._common import (Done, diag, done_json as to_json, find_volume, outcome_exit as exit_code,  # noqa: F401
-                      parse_partition, parse_server, partition_name, partition_ok, reporter,
+                      locate, partition_name, reporter,
                       run_async, session)
 
 
@@ -17,13 +17,8 @@ async def _run(args) -> Done:
         if not volid:
             return d.fail(status=1)
         d.info["id"] = volid
-        server = parse_server(r, args.server)
-        if not server:
-            return d.fail(status=1)
-        part = parse_partition(r, args.partition)
-        if part < 0:
-            return d.fail(status=1)
-        if not await partition_ok(s, r, server, part, args.partition):
+        server, part, failed = await locate(s, r, args.server, args.partition)
+        if failed:
             return d.fail(status=1)
         d.info["partition"] = partition_name(part)
         try:

@@ -4,8 +4,8 @@ UV_CopyVolume2)."""
 from __future__ import annotations
 
 from ._common import (Done, diag, done_json as to_json, find_volume, interruptible,  # noqa: F401
-                      is_numeric, name_ok, outcome_exit as exit_code, parse_partition,
-                      parse_server, partition_name, partition_ok, reporter, run_async, session,
+                      is_numeric, name_ok, outcome_exit as exit_code, checked_partition,
+                      parse_server, partition_name, reporter, run_async, session,
                       space_check, valid_name, diagnostics)
 
 
@@ -42,16 +42,12 @@ async def _run(args) -> Done:
             r.err("Volume %s already exists\n" % name)
             r.err(diagnostics("copy", 0))
             return d.fail(17)
-        frompart = parse_partition(r, args.frompartition)
-        if frompart < 0:
-            return d.fail(volops.EINVAL)
-        if not await partition_ok(s, r, fromserver, frompart, args.frompartition):
-            return d.fail(volops.ENOENT)
-        topart = parse_partition(r, args.topartition)
-        if topart < 0:
-            return d.fail(volops.EINVAL)
-        if not await partition_ok(s, r, toserver, topart, args.topartition):
-            return d.fail(volops.ENOENT)
+        frompart, failed = await checked_partition(s, r, fromserver, args.frompartition)
+        if failed:
+            return d.fail(volops.EINVAL if failed == "partition" else volops.ENOENT)
+        topart, failed = await checked_partition(s, r, toserver, args.topartition)
+        if failed:
+            return d.fail(volops.EINVAL if failed == "partition" else volops.ENOENT)
         d.info.update(from_partition=partition_name(frompart), to_partition=partition_name(topart))
         flags = ((volops.RV_OFFLINE if args.offline else 0)
                  | (volops.RV_RDONLY if args.readonly else 0)

@@ -6,8 +6,8 @@ stderr follows the destination partition's use."""
 from __future__ import annotations
 
 from ._common import (Done, diag, done_json as to_json, find_volume, inet_ntoa,  # noqa: F401
-                      interruptible, outcome_exit as exit_code, parse_partition, parse_server,
-                      partition_name, partition_ok, reporter, run_async, session, space_check)
+                      interruptible, outcome_exit as exit_code, checked_partition, parse_server,
+                      partition_name, reporter, run_async, session, space_check)
 
 
 async def _run(args) -> Done:
@@ -26,16 +26,12 @@ async def _run(args) -> Done:
         toserver = parse_server(r, args.toserver)
         if not toserver:
             return d.fail(volops.ENOENT)
-        frompart = parse_partition(r, args.frompartition)
-        if frompart < 0:
-            return d.fail(volops.EINVAL)
-        if not await partition_ok(s, r, fromserver, frompart, args.frompartition):
-            return d.fail(volops.ENOENT)
-        topart = parse_partition(r, args.topartition)
-        if topart < 0:
-            return d.fail(volops.EINVAL)
-        if not await partition_ok(s, r, toserver, topart, args.topartition):
-            return d.fail(volops.ENOENT)
+        frompart, failed = await checked_partition(s, r, fromserver, args.frompartition)
+        if failed:
+            return d.fail(volops.EINVAL if failed == "partition" else volops.ENOENT)
+        topart, failed = await checked_partition(s, r, toserver, args.topartition)
+        if failed:
+            return d.fail(volops.EINVAL if failed == "partition" else volops.ENOENT)
         d.info.update(from_partition=partition_name(frompart), to_partition=partition_name(topart))
         flags = volops.RV_NOCLONE if args.live else 0
         size, status = await space_check(s, r, fromserver, frompart, volid, toserver, topart,

@@ -5,7 +5,7 @@ the server (it may be gone already), as in OpenAFS."""
 from __future__ import annotations
 
 from ._common import (Done, diag, done_json as to_json, extract_name, outcome_exit as exit_code,  # noqa: F401
-                      parse_partition, parse_server, partition_name, print_error, reporter,
+                      locate, partition_name, print_error, reporter,
                       run_async, session, volume_id)
 
 
@@ -19,11 +19,8 @@ async def _run(args) -> Done:
             r.err(print_error(err) if err else "vos: can't find volume '%s'\n" % args.id)
             return d.fail(status=1)
         d.info["id"] = volid
-        server = parse_server(r, args.server)
-        if not server:
-            return d.fail(status=1)
-        part = parse_partition(r, args.partition)
-        if part < 0:
+        server, part, failed = await locate(s, r, args.server, args.partition, check=False)
+        if failed:
             return d.fail(status=1)
         d.info["partition"] = partition_name(part)
         try:

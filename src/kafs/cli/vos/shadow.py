@@ -4,8 +4,8 @@ know (vos.c ShadowVolume, vsprocs.c UV_CopyVolume2 with RV_NOVLDB)."""
 from __future__ import annotations
 
 from ._common import (Done, diag, done_json as to_json, find_volume, interruptible,  # noqa: F401
-                      is_numeric, name_ok, outcome_exit as exit_code, parse_partition,
-                      parse_server, partition_name, partition_ok, reporter, run_async, session,
+                      is_numeric, name_ok, outcome_exit as exit_code, checked_partition,
+                      parse_server, partition_name, reporter, run_async, session,
                       valid_name)
 
 
@@ -26,16 +26,12 @@ async def _run(args) -> Done:
         toserver = parse_server(r, args.toserver)
         if not toserver:
             return d.fail(volops.ENOENT)
-        frompart = parse_partition(r, args.frompartition)
-        if frompart < 0:
-            return d.fail(volops.EINVAL)
-        if not await partition_ok(s, r, fromserver, frompart, args.frompartition):
-            return d.fail(volops.ENOENT)
-        topart = parse_partition(r, args.topartition)
-        if topart < 0:
-            return d.fail(volops.EINVAL)
-        if not await partition_ok(s, r, toserver, topart, args.topartition):
-            return d.fail(volops.ENOENT)
+        frompart, failed = await checked_partition(s, r, fromserver, args.frompartition)
+        if failed:
+            return d.fail(volops.EINVAL if failed == "partition" else volops.ENOENT)
+        topart, failed = await checked_partition(s, r, toserver, args.topartition)
+        if failed:
+            return d.fail(volops.EINVAL if failed == "partition" else volops.ENOENT)
         v = None
         if args.toname is not None:
             name = args.toname
