@@ -137,6 +137,9 @@ def bench_release(names, reps, mb):
     needs the multi-server cell."""
     for n in names.values():
         vos("unlock", n, L, check=False)
+        for part in ("a", "b"):            # copies a failed release may have left
+            if part != where(n):
+                vos("zap", HOST, part, n + ".readonly", "-force", L, check=False)
         if "RO Site" not in vos("listvldb", "-name", n, L).stdout.decode():
             vos("addsite", HOST, where(n), n, L)
             vos("release", n, L)
