@@ -157,3 +157,22 @@ def compare(vos_cell):
         assert_same(o, k, args)
         return o, k
     return _cmp
+
+
+@pytest.fixture
+def pair(cell):
+    """``pair(tag, part="a", *create_args, create=True)``: a fresh
+    :class:`tests.vos._pair.Pair` of volumes (created with OpenAFS's vos
+    unless ``create=False``), removed again after the test."""
+    from ._pair import Pair
+    made = []
+
+    def make(tag, part="a", *extra, create=True):
+        p = Pair(cell, tag)
+        if create:
+            p.create(part, *extra)
+        made.append(p)
+        return p
+    yield make
+    for p in made:
+        p.cleanup()

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from .conftest import OURS, REPO
+from .conftest import OURS, QUOTAS, REPO
 
 
 def ours_json(cell, *args):
@@ -123,7 +123,7 @@ def test_api_lookups_and_servers(vos_cell):
             vols = await volume.list_volumes(s, "127.1.0.1", 0)
             assert e.rw_id in {v.volid for v in vols}
             v = await volume.list_one_volume(s, "127.1.0.1", 0, e.rw_id)
-            assert v.name == "cvol.000" and v.maxquota == 1000
+            assert v.name == "cvol.000" and v.maxquota == QUOTAS[0]   # the fixture's quota by index
             x = await volume.xlist_one_volume(s, "127.1.0.1", 0, e.rw_id)
             assert x.name == "cvol.000"
             assert await volume.monitor(s, "127.1.0.1") == []
@@ -139,3 +139,46 @@ def test_partition_and_address_rules():
     assert partition_name(254) == "/vicepiu"
     assert server_address_noresolve("127.1.0.1") == 0x7F010001
     assert server_address_noresolve("afs1") == 0
+
+
+def _ours_any(cell, *args):
+    env = cell.env()
+    env.pop("AFSCELL", None)
+    env["PYTHONPATH"] = str(REPO / "src")
+    r = subprocess.run([*OURS, *args, "-json"], env=env, capture_output=True, timeout=300)
+    return r
+
+
+def test_write_commands_json(vos_cell):
+    """-json of the write commands: one object, stdout nothing else, the
+    same exit status as in text mode, and the state changed as in text mode."""
+    from ._pair import remove_all, vos
+    cell = vos_cell
+    h = cell.host
+    n = "kt.j.write"
+    remove_all(cell, n)
+    try:
+        assert vos(cell, "create", h, "a", n).returncode == 0
+        r = _ours_any(cell, "backup", n, "-localauth")
+        j = json.loads(r.stdout)
+        assert r.returncode == 0 and j["ok"] and j["backup_id"] and j["partition"] == "/vicepa"
+        r = _ours_any(cell, "move", n, h, "a", h, "b", "-localauth", "-verbose")
+        j = json.loads(r.stdout)           # -verbose text is not on stdout
+        assert j["ok"] and j["to_partition"] == "/vicepb" and j["id"]
+        r = _ours_any(cell, "addsite", h, "b", n, "-localauth")
+        assert json.loads(r.stdout)["ok"]
+        r = _ours_any(cell, "release", n, "-localauth")
+        j = json.loads(r.stdout)
+        assert j["ok"] and j["ro_id"] and j["failed_sites"] == []
+        r = _ours_any(cell, "lock", n, "-localauth")
+        assert json.loads(r.stdout)["ok"]
+        r = _ours_any(cell, "lock", n, "-localauth")          # a failure
+        j = json.loads(r.stdout)
+        assert r.returncode == 1 and not j["ok"] and j["code"] == 363541
+        assert b"already locked" in r.stderr
+        r = _ours_any(cell, "unlock", n, "-localauth")
+        assert json.loads(r.stdout)["ok"]
+        r = _ours_any(cell, "backupsys", "-prefix", n, "-localauth", "-dryrun")
+        assert json.loads(r.stdout)["would_back_up"] == [n]
+    finally:
+        remove_all(cell, n)

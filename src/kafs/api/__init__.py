@@ -10,7 +10,10 @@ Layering: ``kafs.api`` uses ``kafs.cell``, ``kafs.ubik``, ``kafs.rpc``,
 ``kafs.auth`` and ``kafs.rx``; the command modules (``kafs.cli``) use only
 ``kafs.api`` (and ``kafs.errors``).  Results are plain dataclasses.
 Modules: ``session`` (endpoint, cell, security, connections); ``vldb``,
-``volume`` (VLDB and volume server); ``pts``; ``bos``.
+``volume`` (VLDB and volume server); ``volops`` (what vos does to volumes:
+move, copy, release, backup, clone, restore, sites, locks... with OpenAFS's
+transaction handling and messages); ``volsync`` (syncvldb/syncserv);
+``pts``; ``bos``.
 """
 
 # Names are loaded on first use (PEP 562): a tool imports only the modules

@@ -217,17 +217,48 @@ def uuid_to_string(u) -> str:
         u.clock_seq_hi_and_reserved & 0xFF, u.clock_seq_low & 0xFF, node.hex())
 
 
-def uuid_from_string(s: str):
-    """``afsUUID_from_string`` (sscanf rules, loosely); None if it does not parse."""
-    import re
-    m = re.match(r"\s*([0-9a-fA-F]{1,8})-([0-9a-fA-F]{1,4})-([0-9a-fA-F]{1,4})-"
-                 r"([0-9a-fA-F]{1,2})-([0-9a-fA-F]{1,2})-" + r"([0-9a-fA-F]{1,2})" * 6, s)
-    if not m:
+def _scan_hex(s: str, i: int, width: int):
+    """One sscanf "%0<width>x": (value, next index) or None."""
+    while i < len(s) and s[i] in " \t\n\v\f\r":
+        i += 1
+    end = min(len(s), i + width)
+    j = i
+    neg = False
+    if j < end and s[j] in "+-":
+        neg = s[j] == "-"
+        j += 1
+    if j + 1 < end and s[j] == "0" and s[j + 1] in "xX" and j + 2 < end and \
+            s[j + 2] in "0123456789abcdefABCDEF":
+        j += 2
+    k = j
+    while k < end and s[k] in "0123456789abcdefABCDEF":
+        k += 1
+    if k == j:
         return None
+    v = int(s[j:k], 16)
+    return ((-v if neg else v) & 0xFFFFFFFF), k
+
+
+def uuid_from_string(s: str):
+    """``afsUUID_from_string``: sscanf "%08x-%04x-%04x-%02x-%02x-" then six
+    "%02x"; None unless all 11 fields convert."""
     from kafs.rpc.runtime import afsUUID
-    g = [int(x, 16) for x in m.groups()]
-    sc = lambda v: v - 256 if v > 127 else v      # C chars
-    return afsUUID(g[0], g[1], g[2], sc(g[3]), sc(g[4]), bytes(g[5:11]))
+    fields = []
+    i = 0
+    for n, (width, sep) in enumerate(((8, "-"), (4, "-"), (4, "-"), (2, "-"), (2, "-"),
+                                      (2, ""), (2, ""), (2, ""), (2, ""), (2, ""), (2, ""))):
+        r = _scan_hex(s, i, width)
+        if r is None:
+            return None
+        v, i = r
+        fields.append(v)
+        if sep:
+            if i >= len(s) or s[i] != sep:
+                return None
+            i += 1
+    sc = lambda v: (v & 0xFF) - 256 if v & 0x80 else v & 0xFF      # C chars
+    return afsUUID(fields[0], fields[1] & 0xFFFF, fields[2] & 0xFFFF, sc(fields[3]),
+                   sc(fields[4]), bytes(v & 0xFF for v in fields[5:11]))
 
 
 # --------------------------------------------------------------------------
@@ -711,3 +742,22 @@ async def same_server(s, vldb_addr: int, addr: int) -> bool:
             return False
         raise
     return (vldb_addr & 0xFFFFFFFF) in sa.addrs
+
+
+async def change_addr(s, ip1: int, ip2: int) -> None:
+    """VL_ChangeAddr: replace address ``ip1`` by ``ip2`` (host order);
+    ip1 0xffffffff removes the server that has ``ip2``."""
+    vl = _vl()
+    await s.vl.call(vl.VL_ChangeAddr, ip1 & 0xFFFFFFFF, ip2 & 0xFFFFFFFF)
+
+
+async def register_addrs(s, uuid, addrs: list[int]) -> None:
+    """VL_RegisterAddrs: the address list of the file server ``uuid``
+    (an afsUUID or its string form)."""
+    vl = _vl()
+    if isinstance(uuid, str):
+        u = uuid_from_string(uuid)
+        if u is None:
+            raise ValueError(f"invalid UUID '{uuid}'")
+        uuid = u
+    await s.vl.call(vl.VL_RegisterAddrs, uuid, 0, [a & 0xFFFFFFFF for a in addrs])

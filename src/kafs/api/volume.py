@@ -294,7 +294,7 @@ async def get_size(s, server, partition: int, volid: int, fromdate: int = 0) -> 
 VTDeleteOnSalvage_OutOfService = VTDeleteOnSalvage | VTOutOfService
 VOLDUMPV2_OMITDIRS = 1
 RWVOLTYPE, ROVOLTYPE, BACKVOLTYPE = 0, 1, 2
-VOLSERVOLBUSY = 1492325134
+VOLSERVOLBUSY = 1492325133
 #: Rx dead time of vos dump's connections (vos.c: rx_SetRxDeadTime(600))
 DUMP_DEAD_TIME = 600.0
 

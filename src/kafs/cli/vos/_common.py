@@ -15,83 +15,10 @@ ENODEV = 19
 EACCES = 13
 EXDEV = 18
 
-_PRINT_ERROR_SYMBOLS = (
-    ("VSALVAGE", "Volume needs to be salvaged"),
-    ("VNOVNODE", "Bad vnode number quoted"),
-    ("VNOVOL", "Volume not attached, does not exist, or not on line"),
-    ("VVOLEXISTS", "Volume already exists"),
-    ("VNOSERVICE", "Volume is not in service"),
-    ("VOFFLINE", "Volume is off line"),
-    ("VONLINE", "Volume is already on line"),
-    ("VDISKFULL", "Partition is full"),
-    ("VOVERQUOTA", "Volume max quota exceeded"),
-    ("VBUSY", "Volume temporarily unavailable"),
-    ("VMOVED", "Volume has moved to another server"),
-    ("VL_IDEXIST", "VLDB: volume Id exists in the vldb"),
-    ("VL_IO", "VLDB: a read terminated too early"),
-    ("VL_NAMEEXIST", "VLDB: volume entry exists in the vldb"),
-    ("VL_CREATEFAIL", "VLDB: internal creation failure"),
-    ("VL_NOENT", "VLDB: no such entry"),
-    ("VL_EMPTY", "VLDB: vldb database is empty"),
-    ("VL_ENTDELETED", "VLDB: entry is deleted (soft delete)"),
-    ("VL_BADNAME", "VLDB: volume name is illegal"),
-    ("VL_BADINDEX", "VLDB: index was out of range"),
-    ("VL_BADVOLTYPE", "VLDB: bad volume type"),
-    ("VL_BADSERVER", "VLDB: illegal server number (not within limits)"),
-    ("VL_BADPARTITION", "VLDB: bad partition number"),
-    ("VL_REPSFULL", "VLDB: run out of space for replication sites"),
-    ("VL_NOREPSERVER", "VLDB: no such repsite server exists"),
-    ("VL_DUPREPSERVER", "VLDB: replication site server already exists"),
-    ("VL_RWNOTFOUND", "VLDB: parent r/w entry not found"),
-    ("VL_BADREFCOUNT", "VLDB: illegal reference count number"),
-    ("VL_SIZEEXCEEDED", "VLDB: vldb size for attributes exceeded"),
-    ("VL_BADENTRY", "VLDB: bad incoming vldb entry"),
-    ("VL_BADVOLIDBUMP", "VLDB: illegal max volid increment"),
-    ("VL_IDALREADYHASHED", "VLDB: (RO/BACK) Id already hashed"),
-    ("VL_ENTRYLOCKED", "VLDB: vldb entry is already locked"),
-    ("VL_BADVOLOPER", "VLDB: bad volume operation code"),
-    ("VL_BADRELLOCKTYPE", "VLDB: bad release lock type"),
-    ("VL_RERELEASE", "VLDB: status report: last release was aborted"),
-    ("VL_BADSERVERFLAG", "VLDB: invalid replication site server flag"),
-    ("VL_PERM", "VLDB: no permission access for call"),
-    ("VOLSERREAD_DUMPERROR", "VOLSER:  Problems encountered in reading the dump file !"),
-    ("VOLSERDUMPERROR", "VOLSER: Problems encountered in doing the dump !"),
-    ("VOLSERATTACH_ERROR", "VOLSER: Could not attach the volume"),
-    ("VOLSERDETACH_ERROR", "VOLSER: Could not detach the volume"),
-    ("VOLSERILLEGAL_PARTITION", "VOLSER: encountered illegal partition number"),
-    ("VOLSERBAD_ACCESS", "VOLSER: permission denied, not a super user"),
-    ("VOLSERVLDB_ERROR", "VOLSER: error detected in the VLDB"),
-    ("VOLSERBADNAME", "VOLSER: error in volume name"),
-    ("VOLSERVOLMOVED", "VOLSER: volume has moved"),
-    ("VOLSERBADOP", "VOLSER: illegal operation"),
-    ("VOLSERBADRELEASE", "VOLSER: release could not be completed"),
-    ("VOLSERVOLBUSY", "VOLSER: volume is busy"),
-    ("VOLSERNO_MEMORY", "VOLSER: volume server is out of memory"),
-    ("VOLSERNOVOL", "VOLSER: no such volume - location specified incorrectly or volume does not exist"),
-    ("VOLSERMULTIRWVOL", "VOLSER: multiple RW volumes with same ID, one of which should be deleted"),
-    ("VOLSERFAILEDOP", "VOLSER: not all entries were successfully processed"),
-)
-_texts: dict[int, str] | None = None
-
-
-def _print_error_texts() -> dict[int, str]:
-    global _texts
-    if _texts is None:
-        from kafs.errors.tables import code_from_name
-        _texts = {code_from_name(n): t for n, t in _PRINT_ERROR_SYMBOLS}
-        _texts[-1] = "Possible communication failure"
-    return _texts
-
-
 def print_error(code: int, msg: str = "") -> str:
     """vsprocs.c ``PrintError(msg, code)``: the text it writes to stderr."""
-    if code == 0:
-        return msg
-    t = _print_error_texts().get(code)
-    if t is None:
-        from kafs.errors.tables import TOOL_TABLES, error_message, table_name
-        t = "%s: %s" % (table_name(code), error_message(code, TOOL_TABLES["vos"]))
-    return msg + t + "\n"
+    from kafs.api.volops import print_error as pe
+    return pe(code, msg)
 
 
 def diagnostics(command: str, code: int) -> str:
@@ -191,3 +118,293 @@ def run_async(fn, args):
         return asyncio.run(fn(args))
     except VosExit as e:
         finish(e)
+
+
+# --------------------------------------------------------------------------
+# the write commands: a live reporter, outcomes, common argument steps
+# --------------------------------------------------------------------------
+
+def reporter(args):
+    """A :class:`kafs.api.volops.Reporter` that writes vos's messages as
+    they come (stdout text is left out with -json), shows progress on
+    stderr when it is a terminal."""
+    from kafs.api.volops import Reporter
+
+    class CliReporter(Reporter):
+        def __init__(self):
+            super().__init__(bool(args.verbose), bool(args.noresolve))
+            self.json = bool(args.json)
+            try:
+                self.tty = os.isatty(2)
+            except (OSError, ValueError):
+                self.tty = False
+            self._shown = False
+            self._last = 0.0
+
+        def out(self, text):
+            self._clear()
+            if not self.json:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+
+        def err(self, text):
+            if text:
+                self._clear()
+                sys.stdout.flush()
+                sys.stderr.write(text)
+                sys.stderr.flush()
+
+        def entry(self, e):
+            from . import _fmt
+            from kafs.api.volops import _store
+            self.out(_fmt.enumerate_entry(_store(e), self.noresolve))
+
+        def progress(self, what, done, total):
+            if not self.tty:
+                return
+            import time
+            now = time.monotonic()
+            if now - self._last < 0.2 and (not total or done < total):
+                return
+            self._last = now
+            if total:
+                pct = min(100, done * 100 // max(total, 1))
+                line = "%s: %s of %s (%d%%)" % (what, _size(done), _size(total), pct)
+            else:
+                line = "%s: %s" % (what, _size(done))
+            sys.stderr.write("\r" + line[:200] + "\x1b[K")
+            sys.stderr.flush()
+            self._shown = True
+
+        def progress_end(self):
+            self._clear()
+
+        def _clear(self):
+            if self._shown:
+                self._shown = False
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+
+    return CliReporter()
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 10240 or unit == "GB":
+            return "%d %s" % (n, unit)
+        n //= 1024
+    return str(n)
+
+
+class Outcome:
+    """Base of the write commands' results: ``code`` (what the C proc
+    returns: non-zero makes vos exit 255) and ``status`` (an explicit
+    ``exit(n)`` of vos.c, which wins)."""
+
+    code: int = 0
+    status: int | None = None
+
+
+def outcome_exit(r) -> int:
+    """exit_code() of the write commands."""
+    if r.status is not None:
+        sys.stdout.flush()
+        raise SystemExit(r.status & 0xFF)
+    return r.code
+
+
+async def volume_id(s, spec: str) -> tuple[int, int]:
+    """vsu_GetVolumeID: (id, VL error); id 0 when it cannot be had."""
+    from kafs.api import vldb
+    from kafs.errors import AFSError, DecodeError
+    try:
+        return await vldb.volume_id(s, spec), 0
+    except (AFSError, DecodeError) as e:
+        return 0, error_code(e)
+
+
+def extract_name(spec: str) -> str:
+    """vsu_ExtractName."""
+    from kafs.api.vldb import _extract_name
+    return _extract_name(spec)
+
+
+def valid_name(name: str) -> bool:
+    from kafs.api.volops import name_valid
+    return name_valid(name)
+
+
+def name_ok(name: str) -> bool:
+    """vos.c VolNameOK: not ending in .readonly/.backup."""
+    return not (name.endswith(".readonly") or name.endswith(".backup"))
+
+
+def is_numeric(s: str) -> bool:
+    return all("0" <= c <= "9" for c in s)
+
+
+class Done(Outcome):
+    """The result of a write command: ``info`` (what -json prints, with
+    "ok" and "code" added), ``code``/``status`` as :class:`Outcome`."""
+
+    def __init__(self, **info):
+        self.info = info
+        self.code = 0
+        self.status = None
+
+    def fail(self, code: int = 0, status: int | None = None) -> "Done":
+        self.code = code
+        self.status = status
+        return self
+
+    def to_json(self) -> dict:
+        ok = self.code == 0 and not self.status
+        return {**self.info, "ok": ok, "code": self.code if self.code else (
+            self.status or 0)}
+
+
+def done_json(r: Done):
+    return r.to_json()
+
+
+async def find_volume(s, r, spec: str, missing: str = "vos: can't find volume '%s'\n") -> int:
+    """vsu_GetVolumeID with vos.c's usual reaction: the VL error through
+    PrintError, else ``missing``; 0 then."""
+    volid, err = await volume_id(s, spec)
+    if not volid:
+        r.err(print_error(err) if err else (missing % spec if "%s" in missing else missing))
+    return volid
+
+
+async def partition_ok(s, r, server: int, part: int, spec: str,
+                       missing: str = "vos : partition %s does not exist on the server\n") -> bool:
+    """vos.c IsPartValid with its callers' messages."""
+    from .create import part_valid
+    ok, code = await part_valid(s, r, server, part)
+    if not ok:
+        r.err(print_error(code) if code else missing % spec)
+    return ok
+
+
+def parse_partition(r, spec: str) -> int:
+    p = partition_id(spec)
+    if p < 0:
+        r.err("vos: could not interpret partition name '%s'\n" % spec)
+    return p
+
+
+def parse_server(r, spec: str, what: str = "server") -> int:
+    a = get_server(spec)
+    if not a:
+        r.err("vos: %s '%s' not found in host table\n" % (what, spec))
+    return a
+
+
+def diag(r, command: str, code: int) -> None:
+    r.err(diagnostics(command, code))
+
+
+async def get_volume_info(s, r, volid: int):
+    """vos.c GetVolumeInfo: (code, server, partition, voltype, entry),
+    with its messages; code -1 for "not found in the entry"."""
+    from kafs.api import vldb, volops
+    e, code = await volops._c(vldb.get_entry_by_id(s, volid, -1))
+    if code:
+        r.err("Could not fetch the entry for volume %u from VLDB \n" % volid)
+        r.err(print_error(code))
+        return code, 0, 0, 0, None
+    if volid == e.ro_id:
+        for st in e.sites:
+            if st.flags & vldb.VLSF_ROVOL and not st.flags & vldb.VLSF_DONTUSE:
+                return 0, st.server, st.partition, vldb.ROVOL, e
+        r.err("RO volume is not found in VLDB entry for volume %u\n" % volid)
+        return -1, 0, 0, 0, e
+    i = next((j for j, st in enumerate(e.sites) if st.flags & vldb.VLSF_RWVOL), -1)
+    if i == -1:
+        r.err("RW Volume is not found in VLDB entry for volume %u\n" % volid)
+        return -1, 0, 0, 0, e
+    st = e.sites[i]
+    if volid == e.rw_id:
+        return 0, st.server, st.partition, vldb.RWVOL, e
+    if volid == e.bk_id:
+        return 0, st.server, st.partition, vldb.BACKVOL, e
+    r.err("unexpected volume type for volume %u\n" % volid)
+    return -1, 0, 0, 0, e
+
+
+async def interruptible(r, aw):
+    """Await ``aw`` with vsprocs.c's control-C handling of move/copy: the
+    first SIGINT prints a warning, the second interrupts the operation,
+    whose recovery then runs."""
+    import asyncio
+    import signal
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(aw)
+    hits = 0
+
+    def on_sigint():
+        nonlocal hits
+        hits += 1
+        if hits == 1:
+            r.out("\nSIGINT handler: vos move operation in progress\n"
+                  "WARNING: may leave AFS storage and metadata in indeterminate state\n"
+                  "enter second control-c to exit\n")
+        else:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    except (NotImplementedError, RuntimeError, ValueError):
+        pass
+    try:
+        return await task
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGINT)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+
+async def space_check(s, r, fromserver: int, frompart: int, volid: int, toserver: int,
+                      topart: int, verb: str, existing_kb: int | None = None):
+    """vos.c's check before move/copy/shadow: the target partition's free
+    space against the volume's size.  Returns (size KB, None) or
+    (0, exit status) after the message."""
+    from kafs.api import volops
+    pname = partition_name(topart)
+    p, code = await volops.uv_partition_info(s, r, toserver, pname)
+    if code:
+        r.err("vos: cannot access partition %s\n" % pname)
+        return 0, 1
+    v, code = await volops.uv_list_one(s, r, fromserver, frompart, volid)
+    if code:
+        r.err("vos:cannot access volume %u\n" % volid)
+        return 0, 1
+    size = v.size
+    if existing_kb is not None:
+        size = size - existing_kb if existing_kb < size else 0
+    if p.free <= size:
+        r.err("vos: no space on target partition %s to %s volume %u\n" % (pname, verb, volid))
+        return 0, 1
+    return v.size, None
+
+
+async def checked_partition(s, r, server: int, spec: str, check: bool = True):
+    """A partition argument parsed and (``check``) known to the server:
+    (number, None), or (number, "partition"/"invalid") after vos's message."""
+    part = parse_partition(r, spec)
+    if part < 0:
+        return part, "partition"
+    if check and not await partition_ok(s, r, server, part, spec):
+        return part, "invalid"
+    return part, None
+
+
+async def locate(s, r, server_spec: str, part_spec: str, check: bool = True):
+    """A server and partition argument pair: (server, partition, None), or
+    with the failed step ("server", "partition", "invalid") third."""
+    server = parse_server(r, server_spec)
+    if not server:
+        return 0, -1, "server"
+    part, failed = await checked_partition(s, r, server, part_spec, check)
+    return server, part, failed

@@ -85,11 +85,27 @@ def get_uint32(s: str) -> int | None:
             base = 8
     total = 0
     for c in s[i:]:
-        if "0" <= c <= "7" or (base > 8 and c in "89") or (base > 10 and "a" <= c <= "f"):
+        if "0" <= c <= "7" or (base > 8 and c in "89") or (base > 10 and c in "abcdefABCDEF"):
             total = (total * base + int(c, 16)) & 0xFFFFFFFF
         else:
             return None
     return total
+
+
+def get_int32(s: str) -> int | None:
+    """util_GetInt32: blanks, an optional '-', 0x hex / 0 octal / decimal
+    (wrapping in 32 bits); None if it does not parse."""
+    i = 0
+    while i < len(s) and s[i] in " \t":
+        i += 1
+    neg = s[i:i + 1] == "-"
+    if neg:
+        i += 1
+    v = get_uint32(s[i:])
+    if v is None:
+        return None
+    v = (-v if neg else v) & 0xFFFFFFFF
+    return v - 0x100000000 if v & 0x80000000 else v
 
 
 def get_human_int32(s: str) -> int | None:

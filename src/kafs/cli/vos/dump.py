@@ -40,8 +40,14 @@ class Dumped:
     _tids: list = field(default_factory=list)
 
 
+_REP = None          # the command's reporter while a progress line may be up
+
+
 def _err(text: str) -> None:
     if text:
+        if _REP is not None:
+            _REP.err(text)
+            return
         sys.stderr.write(text)
         sys.stderr.flush()
 
@@ -49,10 +55,11 @@ def _err(text: str) -> None:
 class _Sink:
     """DumpFunction's output: the file (created, truncated) or stdout."""
 
-    def __init__(self, filename: str):
+    def __init__(self, filename: str, progress=None):
         self.filename = filename
         self.fd = -1
         self.size = 0
+        self.progress = progress        # a Reporter showing progress, or None
 
     def open(self) -> int:
         """0, or VOLSERBADOP after vos's message."""
@@ -79,6 +86,8 @@ class _Sink:
             while n < len(mv):
                 n += os.write(fd, mv[n:])
         self.size += len(data)
+        if self.progress is not None:
+            self.progress.progress("vos dump", self.size, None)
 
     def close(self) -> int:
         if self.fd < 0 or self.fd == 1:
@@ -423,8 +432,13 @@ async def _run(args) -> Dumped:
         r.file = args.file or ""
         flags = VOLDUMPV2_OMITDIRS if args.omitdirs else 0
         verbose = bool(args.verbose)
+        from ._common import reporter
+        rep = reporter(args)
+        shown = rep if rep.tty else None          # a progress line only on a terminal
+        global _REP
+        _REP = shown
         while True:
-            sink = _Sink(r.file)
+            sink = _Sink(r.file, shown)
             if args.clone:
                 code = await uv_dump_cloned_volume(s, r, sink, flags, verbose)
             else:
@@ -434,6 +448,7 @@ async def _run(args) -> Dumped:
                 continue
             break
         r.size = sink.size
+        rep.progress_end()
         if code:
             _err(diagnostics("dump", code))
             r.code = code
