@@ -104,7 +104,14 @@ def test_volume_file(cell, volumes, tmp_path):
         f = tmp_path / side
         res = no_waiting(run_side(side, cell, ["salvage", H, "a", volumes[side][0],
                                                "-forceDAFS", "-file", str(f), "-localauth"]))
-        assert res == ("Starting salvage.\nbos: salvage completed\n", "", 0), side
+        # OpenAFS's exit status here is a race: it stops reading the log at
+        # the NUL and ends the call at once, and rx_EndCall returns the
+        # call's error when the server's end of the call has not arrived yet
+        # (seen on a loaded machine: exit 1 after "salvage completed").
+        # Ours reads the call to its end: always 0.
+        ok = (0, 1) if side == "real" else (0,)
+        assert res[:2] == ("Starting salvage.\nbos: salvage completed\n", "") and \
+            res[2] in ok, (side, res)
     real, ours = (tmp_path / "real").read_bytes(), (tmp_path / "ours").read_bytes()
     assert ours == real and ours.startswith(b"SalvageLog:\n") and ours.endswith(b"\0")
 
